@@ -1,0 +1,82 @@
+"""What every collector is, and the bookkeeping around each run (`collector_runs`)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import pyarrow as pa
+
+from hypercare.clock import Clock
+from hypercare.errors import CollectorError
+from hypercare.http import redact
+from hypercare.store import Store
+from hypercare.store.writes import merge_rows
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Collector", "CollectorError", "RunOutcome", "RunRecord", "run_collector"]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a run did. `incomplete` says why it stopped early, keeping what it committed
+    (e.g. a page cap was hit); such a run is recorded as not ok and resumes on the next run."""
+
+    rows_written: int
+    incomplete: str | None = None
+
+
+class Collector(Protocol):
+    name: str  # unique per configured source: "sentry", "checks", "tickets:app-support"
+    kind: str  # what `collect --only` selects: "sentry" | "checks" | "tickets"
+    interval_seconds: float
+    secrets: Sequence[str]  # values scrubbed from every recorded error
+
+    def collect(self, store: Store, now: datetime) -> RunOutcome:
+        """Pull from the source and write in batches, each in one transaction with its
+        checkpoint. Raise CollectorError for a failure a person should read."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    collector: str
+    started_at: datetime
+    finished_at: datetime
+    ok: bool
+    rows_written: int
+    error: str | None
+
+
+def run_collector(store: Store, collector: Collector, clock: Clock) -> RunRecord:
+    """Run one collector once and record the run; never raises for a source's failure."""
+    started = clock.now()
+    rows, error = 0, None
+    try:
+        outcome = collector.collect(store, started)
+        rows, error = outcome.rows_written, outcome.incomplete
+    except CollectorError as exc:
+        error = exc.message
+        log.warning("collector %s failed: %s", collector.name, redact(error, collector.secrets))
+    except Exception as exc:  # a bug or an unforeseen answer: record it, keep the scheduler alive
+        error = f"unexpected {type(exc).__name__}: {exc}"
+        log.exception("collector %s crashed", collector.name)
+    if error is not None:
+        error = redact(error, collector.secrets)
+    record = RunRecord(
+        run_id=uuid.uuid4().hex,
+        collector=collector.name,
+        started_at=started,
+        finished_at=clock.now(),
+        ok=error is None,
+        rows_written=rows,
+        error=error,
+    )
+    with store.transaction() as cur:
+        merge_rows(cur, "collector_runs", pa.Table.from_pylist([record.__dict__]), ["run_id"])
+    return record

@@ -1,0 +1,24 @@
+"""Entry script: page setup, the navigation (sections) and the shared sidebar chrome."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import chrome
+
+HERE = Path(__file__).parent
+
+st.set_page_config(page_title="Hypercare", page_icon=":material/monitor_heart:", layout="wide")
+
+# Adding a page: one line here, in its section (README, "Adding a page").
+PAGES = {
+    "Monitor": [
+        st.Page(HERE / "pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    ],
+}
+
+navigation = st.navigation(PAGES)
+chrome.sidebar()
+navigation.run()

@@ -1,0 +1,60 @@
+"""Cached wrappers around the query functions: the only way pages read the store.
+
+Results are cached for a short TTL, keyed by the database and a `now` rounded down to
+NOW_STEP so reruns within a few seconds share results while a live page still moves.
+Actions that write call `clear()` so the page shows their effect at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from hypercare.runtime import AppContext, get_context
+
+TTL_SECONDS = 30
+NOW_STEP = timedelta(seconds=15)
+
+
+def ctx() -> AppContext:
+    return get_context()
+
+
+def now() -> datetime:
+    """The page's `now`, rounded down to NOW_STEP so cached results can be shared."""
+    t = ctx().clock.now()
+    step = int(NOW_STEP.total_seconds())
+    return t - timedelta(seconds=t.second % step, microseconds=t.microsecond)
+
+
+def db_key() -> str:
+    return str(ctx().store.path)
+
+
+_QUERIES: dict[str, object] = {}
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _run(db: str, name: str, *args, **kwargs):
+    return _QUERIES[name](ctx().store.cursor(), *args, **kwargs)
+
+
+def cached(func):
+    """Cache a query function `func(cur, *args)`; call the result as `wrapped(*args)`.
+
+    Arguments must be hashable by Streamlit (str, numbers, datetimes, tuples).
+    """
+    name = f"{func.__module__}.{func.__qualname__}"
+    _QUERIES[name] = func
+
+    def call(*args, **kwargs):
+        return _run(db_key(), name, *args, **kwargs)
+
+    call.__name__ = func.__name__
+    call.__doc__ = func.__doc__
+    return call
+
+
+def clear() -> None:
+    st.cache_data.clear()

@@ -1,0 +1,3 @@
+"""Hypercare: the core shared by the collectors and the dashboard."""
+
+__version__ = "0.1.0"

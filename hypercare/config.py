@@ -1,0 +1,336 @@
+"""The configuration file: its models, loading, and errors a person can act on.
+
+The TOML file is validated by pydantic; unknown keys are errors so a typo is never silently
+ignored. Secrets never live in the file: only the names of environment variables that hold them.
+Relative paths resolve against the config file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_CONFIG_NAME = "hypercare.toml"
+CONFIG_ENV = "HYPERCARE_CONFIG"
+
+
+class ConfigError(Exception):
+    """A config that can't be used; `problems` holds one line per problem (field path: message)."""
+
+    def __init__(self, problems: list[str], path: Path | None = None):
+        self.problems = problems
+        self.path = path
+        where = f"{path}: " if path else ""
+        super().__init__(where + "; ".join(problems))
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    if base is not None and not value.is_absolute():
+        return (Path(base) / value).resolve()
+    return value
+
+
+RelPath = Annotated[Path, AfterValidator(_resolve_path)]
+"""A path that resolves against the config file's folder when relative."""
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Brussels' or 'UTC'")
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+
+
+def _check_env_name(name: str) -> str:
+    if not name or not name.replace("_", "").isalnum():
+        raise ValueError(
+            f"{name!r} is not an environment variable name; give the NAME of the variable that "
+            "holds the secret (e.g. SENTRY_AUTH_TOKEN), never the secret itself"
+        )
+    return name
+
+
+EnvName = Annotated[str, AfterValidator(_check_env_name)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReleaseConfig(Strict):
+    name: str
+    version: str | None = None
+    environment: str = "production"
+    go_live_at: AwareDatetime | None = None
+    window_hours: float = Field(72, gt=0)
+    baseline_hours: float = Field(168, ge=0)
+    timezone: TimeZoneName = "UTC"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class StoreConfig(Strict):
+    path: RelPath = Path("data/hypercare.duckdb")
+    snapshot_minutes: float = Field(5, gt=0)
+
+    @property
+    def snapshot_path(self) -> Path:
+        return self.path.with_name(self.path.stem + ".snapshot.duckdb")
+
+
+class SentryConfig(Strict):
+    base_url: str = "https://sentry.io"
+    org: str
+    projects: list[str] = Field(min_length=1)
+    token_env: EnvName = "SENTRY_AUTH_TOKEN"
+    interval_seconds: float = Field(300, gt=0)
+    full_sync_minutes: float = Field(60, gt=0)
+    max_pages: int = Field(500, gt=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (e.g. https://sentry.io or https://de.sentry.io)")
+        return v.rstrip("/")
+
+
+class HealthConfig(Strict):
+    concurrency: int = Field(32, gt=0, le=512)
+    availability_target: float = Field(99.9, gt=0, le=100)
+
+
+class CheckConfig(Strict):
+    name: str
+    url: str
+    method: str = "GET"
+    headers: dict[str, str] = {}
+    interval_seconds: float = Field(60, gt=0)
+    timeout_seconds: float = Field(10, gt=0)
+    conditions: list[str] = ["status == 200"]
+    failure_threshold: int = Field(3, gt=0)
+    success_threshold: int = Field(2, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return v
+
+
+class PlannedPeriodConfig(Strict):
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    checks: list[str] | None = None
+    reason: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlannedPeriodConfig:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class TicketSourceBase(Strict):
+    name: str | None = None
+    interval_seconds: float = Field(300, gt=0)
+    categories: dict[str, list[str]] = {}
+    priorities: dict[Literal["P1", "P2", "P3", "P4"], list[str]] = {}
+
+    @property
+    def source(self) -> str:
+        return self.name or self.kind  # type: ignore[attr-defined]
+
+
+class JiraSource(TicketSourceBase):
+    kind: Literal["jira"]
+    base_url: str
+    jql: str
+    email_env: EnvName = "JIRA_EMAIL"
+    token_env: EnvName = "JIRA_API_TOKEN"
+
+
+class ZendeskSource(TicketSourceBase):
+    kind: Literal["zendesk"]
+    base_url: str | None = None
+    subdomain: str | None = None
+    email_env: EnvName = "ZENDESK_EMAIL"
+    token_env: EnvName = "ZENDESK_API_TOKEN"
+
+    @model_validator(mode="after")
+    def _where(self) -> ZendeskSource:
+        if not (self.base_url or self.subdomain):
+            raise ValueError("set base_url (https://acme.zendesk.com) or subdomain (acme)")
+        return self
+
+
+class GitHubSource(TicketSourceBase):
+    kind: Literal["github"]
+    repo: str
+    labels: list[str] = []
+    token_env: EnvName = "GITHUB_TOKEN"
+    base_url: str = "https://api.github.com"
+
+
+class CsvSource(TicketSourceBase):
+    kind: Literal["csv"]
+    path: RelPath
+    columns: dict[str, str] = {}
+    timezone: TimeZoneName = "UTC"
+    delimiter: str = ","
+    encoding: str = "utf-8"
+
+
+TicketSource = Annotated[JiraSource | ZendeskSource | GitHubSource | CsvSource, Field(discriminator="kind")]
+
+
+class SeverityTargets(Strict):
+    ack_minutes: float = Field(gt=0)
+    resolve_minutes: float = Field(gt=0)
+    hypercare_ack_minutes: float | None = Field(None, gt=0)
+    hypercare_resolve_minutes: float | None = Field(None, gt=0)
+
+
+class EscalationLevel(Strict):
+    name: str
+    contacts: list[str] = []
+    escalate_after_minutes: float = Field(gt=0)
+    webhook_env: EnvName | None = None
+
+
+class AutoOpenRule(Strict):
+    source: Literal["sentry", "checks", "tickets"]
+    when: str
+    within_minutes: float = Field(30, gt=0)
+    severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"] = "SEV3"
+
+
+class EscalationConfig(Strict):
+    reminder_minutes: float = Field(15, gt=0)
+    severities: dict[Literal["SEV1", "SEV2", "SEV3", "SEV4"], SeverityTargets] = {}
+    levels: list[EscalationLevel] = []
+    auto_open: list[AutoOpenRule] = []
+
+
+class SelfMonitoringConfig(Strict):
+    sentry_dsn: str | None = None
+    environment: str | None = None
+
+
+class Config(Strict):
+    release: ReleaseConfig
+    store: StoreConfig = StoreConfig()
+    sentry: SentryConfig | None = None
+    health: HealthConfig = HealthConfig()
+    checks: list[CheckConfig] = []
+    planned_periods: list[PlannedPeriodConfig] = []
+    tickets: list[TicketSource] = []
+    escalation: EscalationConfig = EscalationConfig()
+    self_monitoring: SelfMonitoringConfig = SelfMonitoringConfig()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        if self.release.go_live_at is None and (self.sentry is None or not self.release.version):
+            raise ValueError(
+                "release.go_live_at is missing: set it (ISO 8601 with an offset, e.g. "
+                "2026-11-22T22:00:00+01:00), or set release.version and [sentry] so it is read "
+                "from the release's deploy"
+            )
+        names = [c.name for c in self.checks]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"checks: names must be unique; {', '.join(dupes)} used more than once")
+        sources = [t.source for t in self.tickets]
+        dupes = sorted({n for n in sources if sources.count(n) > 1})
+        if dupes:
+            raise ValueError(f"tickets: give each source a distinct name; {', '.join(dupes)} repeated")
+        return self
+
+
+def config_path(explicit: str | os.PathLike | None = None) -> Path:
+    """The config file to use: --config, else $HYPERCARE_CONFIG, else ./hypercare.toml."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return Path(DEFAULT_CONFIG_NAME)
+
+
+def load_config(path: str | os.PathLike | None = None) -> Config:
+    """Read and validate the config file; raises ConfigError listing every problem."""
+    path = config_path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"no config file at {path}; copy hypercare.example.toml to {path} and edit it, "
+             f"or pass --config FILE (or set {CONFIG_ENV})"], path)
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"not valid TOML: {exc}"], path)
+    return parse_config(data, base_dir=path.resolve().parent, path=path)
+
+
+def parse_config(data: dict[str, Any], base_dir: Path, path: Path | None = None) -> Config:
+    try:
+        return Config.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError([_describe(err, data) for err in exc.errors()], path)
+
+
+def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
+    loc = _field_path(err["loc"], data)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"{loc}: unknown key; remove it or fix its spelling (see hypercare.example.toml)"
+    if kind == "missing":
+        return f"{loc}: required; add it"
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        return f"{loc}: kind must be one of jira, zendesk, github, csv"
+    if kind in ("timezone_aware", "datetime_from_date_parsing", "datetime_parsing", "datetime_type"):
+        return f"{loc}: give a date and time with its UTC offset, e.g. 2026-11-22T22:00:00+01:00"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
+
+
+def _field_path(loc: tuple, data: Any) -> str:
+    """Turn pydantic's location into a TOML-ish path: checks[0].url (dropping union tags)."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+        elif isinstance(node, dict) or node is None:
+            if node is not None and item not in node and parts:
+                continue  # a discriminator tag such as 'github', not a key of the file
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+        else:
+            continue
+    return "".join(parts)
+

@@ -1,0 +1,245 @@
+"""HTTP for every collector: per-thread sessions with timeouts and the one retry policy.
+
+Waits come from each API's own headers (Retry-After as seconds or an HTTP date,
+X-Sentry-Rate-Limit-Reset, x-ratelimit-reset, ...) and are slept through the injected clock, so
+tests never wait for real. 429 and 5xx, timeouts and connection errors are retried a bounded
+number of times; other 4xx are permanent and raised at once. Secrets given to the client are
+scrubbed from every message it produces.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from hypercare.clock import Clock, SystemClock
+from hypercare.errors import CollectorError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Headers that say when a rate limit resets, in the order they are trusted.
+RESET_HEADERS = ("Retry-After", "X-Sentry-Rate-Limit-Reset", "x-ratelimit-reset", "ratelimit-reset", "X-RateLimit-Reset")
+REMAINING_HEADERS = ("X-Sentry-Rate-Limit-Remaining", "x-ratelimit-remaining", "ratelimit-remaining", "X-RateLimit-Remaining")
+
+
+class HttpError(CollectorError):
+    """A request that failed for good; `status` is None when no answer came back."""
+
+    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False, body: Any = None):
+        super().__init__(message, permanent=permanent)
+        self.status = status
+        self.body = body
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_base: float = 1.0  # seconds; doubled each attempt, with full jitter
+    backoff_max: float = 60.0
+    max_wait: float = 900.0  # a reset further away than this is not waited for: the run fails instead
+    slow_down_below: int = 2  # when the remaining quota falls to this, wait for the reset first
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+    jitter: Callable[[], float] = field(default=random.random, compare=False)
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter for attempt 1, 2, ...: between half and all of the cap."""
+        cap = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return cap * (0.5 + 0.5 * self.jitter())
+
+
+def reset_wait(headers: Mapping[str, str], now: datetime) -> float | None:
+    """Seconds to wait according to the rate-limit headers, or None when they say nothing."""
+    for name in RESET_HEADERS:
+        value = headers.get(name)
+        if value is None:
+            continue
+        seconds = parse_reset(value.strip(), now)
+        if seconds is not None:
+            return max(seconds, 0.0)
+    return None
+
+
+def parse_reset(value: str, now: datetime) -> float | None:
+    """A reset given as delta seconds, epoch seconds, an HTTP date or an ISO 8601 instant."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is not None:
+        # Epoch seconds are large; deltas are small. No API sends a delta of ~30 years.
+        return number - now.timestamp() if number > 1e9 else number
+    for parse in (parsedate_to_datetime, datetime.fromisoformat):
+        try:
+            at = parse(value)
+        except (TypeError, ValueError, IndexError):
+            continue
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        return (at - now).total_seconds()
+    return None
+
+
+def remaining_quota(headers: Mapping[str, str]) -> int | None:
+    for name in REMAINING_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            try:
+                return int(float(value))
+            except ValueError:
+                return None
+    return None
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def is_rate_limited(resp: requests.Response) -> bool:
+    """429, or a 403 that carries an exhausted quota (GitHub's primary rate limit)."""
+    if resp.status_code == 429:
+        return True
+    return resp.status_code == 403 and remaining_quota(resp.headers) == 0
+
+
+class HttpClient:
+    """GETs and POSTs with timeouts and the retry policy; one `requests.Session` per thread."""
+
+    def __init__(
+        self,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | tuple[float, float] = (5.0, 30.0),
+        policy: RetryPolicy = RetryPolicy(),
+        clock: Clock | None = None,
+        secrets: Iterable[str] = (),
+        verify: bool | str = True,
+    ):
+        self.headers = dict(headers or {})
+        self.auth = auth
+        self.timeout = timeout
+        self.policy = policy
+        self.clock = clock or SystemClock()
+        self.secrets = [s for s in secrets if s]
+        self.verify = verify
+        self.requests_made = 0
+        self._local = threading.local()
+        self._count_lock = threading.Lock()
+
+    @property
+    def session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update({"User-Agent": "hypercare", **self.headers})
+            if self.auth:
+                session.auth = self.auth
+            session.verify = self.verify
+            self._local.session = session
+        return session
+
+    def get(self, url: str, params: Mapping[str, Any] | list[tuple[str, Any]] | None = None) -> requests.Response:
+        return self.request("GET", url, params=params)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send with retries; returns a 2xx/3xx response or raises HttpError (message scrubbed)."""
+        host = urlsplit(url).netloc
+        attempt = 0
+        while True:
+            attempt += 1
+            with self._count_lock:
+                self.requests_made += 1
+            try:
+                resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.RequestException as exc:
+                reason = self._scrub(_short_reason(exc))
+                if attempt >= self.policy.max_attempts:
+                    raise HttpError(f"could not reach {host} after {attempt} attempts: {reason}") from None
+                wait = self.policy.backoff(attempt)
+                log.warning("%s %s failed (%s); retry %d in %.1fs", method, host, reason, attempt, wait)
+                self.clock.sleep(wait)
+                continue
+            if is_rate_limited(resp) or resp.status_code in self.policy.retry_statuses:
+                wait = reset_wait(resp.headers, self.clock.now())
+                if wait is None or resp.status_code >= 500:
+                    wait = max(wait or 0.0, self.policy.backoff(attempt))
+                if attempt >= self.policy.max_attempts or wait > self.policy.max_wait:
+                    raise HttpError(
+                        f"{host} answered {resp.status_code} {_what(resp)} after {attempt} attempts; "
+                        f"try again later",
+                        status=resp.status_code,
+                        body=_body(resp),
+                    )
+                log.warning("%s %s answered %d; retry %d in %.1fs", method, host, resp.status_code, attempt, wait)
+                self.clock.sleep(wait)
+                continue
+            if resp.status_code >= 400:
+                raise HttpError(
+                    self._scrub(f"{host} answered {resp.status_code} {_what(resp)}"),
+                    status=resp.status_code,
+                    permanent=True,
+                    body=_body(resp),
+                )
+            self._pace(resp)
+            return resp
+
+    def json(self, resp: requests.Response) -> Any:
+        """The body as JSON; an HTML page from a proxy (or any non-JSON) is an HttpError."""
+        try:
+            return resp.json()
+        except (ValueError, json.JSONDecodeError):
+            kind = resp.headers.get("Content-Type", "no content type")
+            snippet = " ".join(resp.text[:80].split())
+            raise HttpError(
+                self._scrub(f"{urlsplit(resp.url).netloc} answered {kind} instead of JSON: {snippet!r}"),
+                status=resp.status_code,
+            ) from None
+
+    def _pace(self, resp: requests.Response) -> None:
+        """Slow down before the limit: when the quota is nearly spent, wait for its reset."""
+        remaining = remaining_quota(resp.headers)
+        if remaining is None or remaining > self.policy.slow_down_below:
+            return
+        wait = reset_wait(resp.headers, self.clock.now())
+        if wait:
+            wait = min(wait, self.policy.max_wait)
+            log.info("rate-limit quota at %d; waiting %.1fs for its reset", remaining, wait)
+            self.clock.sleep(wait)
+
+    def _scrub(self, text: str) -> str:
+        return redact(text, self.secrets)
+
+
+def _short_reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS error"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    return type(exc).__name__
+
+
+def _body(resp: requests.Response) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        return resp.text[:500]
+
+
+def _what(resp: requests.Response) -> str:
+    return resp.reason or ""

@@ -1,0 +1,67 @@
+"""The running app's context: config, store and clock, shared by the scheduler and the pages.
+
+`hypercare serve` / `hypercare demo` set it before starting Streamlit in the same process, so
+pages reach the one open database instead of opening a second connection. A page started any
+other way (`streamlit run dashboard/app.py`) gets a read-only context from $HYPERCARE_CONFIG.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from hypercare.clock import Clock, SystemClock
+from hypercare.config import Config, load_config
+from hypercare.store import Store
+from hypercare.store.read import scalar
+from hypercare.window import Window
+
+
+@dataclass(frozen=True)
+class AppContext:
+    config: Config
+    store: Store
+    clock: Clock
+    demo: bool = False
+
+    @property
+    def actor(self) -> str:
+        """Who page actions are recorded as when no one signed in."""
+        return "demo user" if self.demo else "dashboard"
+
+    def go_live_at(self) -> datetime | None:
+        """The configured go-live instant, else the one detected from Sentry (releases table)."""
+        if self.config.release.go_live_at is not None:
+            return self.config.release.go_live_at
+        return scalar(
+            self.store.cursor(),
+            "SELECT max(go_live_at) FROM releases WHERE name = ?",
+            [self.config.release.name],
+        )
+
+    def window(self) -> Window | None:
+        go_live = self.go_live_at()
+        if go_live is None:
+            return None
+        r = self.config.release
+        return Window(go_live, r.window_hours, r.baseline_hours, r.timezone)
+
+
+_lock = threading.Lock()
+_current: AppContext | None = None
+
+
+def set_context(ctx: AppContext | None) -> None:
+    global _current
+    with _lock:
+        _current = ctx
+
+
+def get_context() -> AppContext:
+    global _current
+    with _lock:
+        if _current is None:
+            config = load_config()
+            _current = AppContext(config, Store.open_for_reading(config.store.path), SystemClock())
+        return _current

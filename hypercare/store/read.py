@@ -1,0 +1,24 @@
+"""Reading helpers: run a parameterised query and get Arrow or pandas back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+
+def arrow(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+    """Large results come back ~10x faster as Arrow than as pandas."""
+    return cur.sql(sql, params=list(params) if params else None).to_arrow_table()
+
+
+def frame(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    return arrow(cur, sql, params).to_pandas()
+
+
+def scalar(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
+    row = cur.execute(sql, list(params) if params else []).fetchone()
+    return row[0] if row else None

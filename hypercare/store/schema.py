@@ -1,0 +1,86 @@
+"""Versioned schema migrations for the data contract (DESIGN.md, Data contract).
+
+Tables carry no PRIMARY KEY constraints: keys are kept by the write paths (MERGE INTO and
+DELETE + INSERT in one transaction), which is faster on DuckDB and runs unchanged on DuckLake.
+Each migration is applied once, in order, in one transaction; `schema_version` records it.
+A new migration is appended to MIGRATIONS with the next number; never edit a released one.
+"""
+
+from __future__ import annotations
+
+MIGRATION_1 = """
+CREATE TABLE releases (
+    release_id VARCHAR, name VARCHAR, version VARCHAR, environment VARCHAR,
+    go_live_at TIMESTAMPTZ, window_hours DOUBLE, baseline_hours DOUBLE
+);
+CREATE TABLE sentry_issues (
+    issue_id VARCHAR, project VARCHAR, short_id VARCHAR, title VARCHAR, culprit VARCHAR,
+    level VARCHAR, status VARCHAR, substatus VARCHAR, first_seen TIMESTAMPTZ,
+    last_seen TIMESTAMPTZ, event_count BIGINT, user_count BIGINT, first_release VARCHAR,
+    permalink VARCHAR, collected_at TIMESTAMPTZ
+);
+CREATE TABLE error_counts (
+    project VARCHAR, bucket_start TIMESTAMPTZ, bucket_seconds INTEGER, events BIGINT
+);
+CREATE TABLE session_health (
+    project VARCHAR, bucket_start TIMESTAMPTZ, sessions BIGINT, crashed BIGINT,
+    errored BIGINT, abnormal BIGINT
+);
+CREATE TABLE health_checks (
+    check_name VARCHAR, checked_at TIMESTAMPTZ, url VARCHAR, ok BOOLEAN, status_code INTEGER,
+    latency_ms INTEGER, error VARCHAR, cert_expires_at TIMESTAMPTZ
+);
+-- Exact rollup of health_checks: results per (check, UTC hour, ok, whole-millisecond latency).
+-- Availability and percentiles over hours read this instead of millions of raw rows.
+CREATE TABLE health_rollup (
+    check_name VARCHAR, hour_start TIMESTAMPTZ, ok BOOLEAN, latency_ms INTEGER, n BIGINT
+);
+CREATE TABLE check_transitions (
+    check_name VARCHAR, changed_at TIMESTAMPTZ, from_state VARCHAR, to_state VARCHAR,
+    reason VARCHAR
+);
+CREATE TABLE tickets (
+    source VARCHAR, ticket_id VARCHAR, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
+    status VARCHAR, priority VARCHAR, category VARCHAR, labels VARCHAR[], title VARCHAR,
+    url VARCHAR, status_raw VARCHAR, priority_raw VARCHAR
+);
+CREATE TABLE incidents (
+    incident_id VARCHAR, title VARCHAR, severity VARCHAR, status VARCHAR, level INTEGER,
+    owner VARCHAR, opened_at TIMESTAMPTZ, acknowledged_at TIMESTAMPTZ,
+    mitigated_at TIMESTAMPTZ, resolved_at TIMESTAMPTZ, source_kind VARCHAR,
+    source_ref VARCHAR, policy JSON
+);
+CREATE TABLE incident_events (
+    event_id VARCHAR, incident_id VARCHAR, occurred_at TIMESTAMPTZ, kind VARCHAR,
+    from_value VARCHAR, to_value VARCHAR, actor VARCHAR, note VARCHAR
+);
+CREATE TABLE notifications (
+    notification_id VARCHAR, incident_id VARCHAR, kind VARCHAR, channel VARCHAR,
+    created_at TIMESTAMPTZ, sent_at TIMESTAMPTZ, attempts INTEGER, last_error VARCHAR
+);
+CREATE TABLE decisions (
+    decision_id VARCHAR, decided_at TIMESTAMPTZ, kind VARCHAR, summary VARCHAR,
+    reason VARCHAR, actor VARCHAR, evidence JSON
+);
+CREATE TABLE planned_periods (
+    period_id VARCHAR, starts_at TIMESTAMPTZ, ends_at TIMESTAMPTZ, scope VARCHAR,
+    reason VARCHAR, marked_by VARCHAR, marked_at TIMESTAMPTZ,
+    check_names VARCHAR[]  -- the checks it covers; NULL: every check
+);
+CREATE TABLE status_history (evaluated_at TIMESTAMPTZ, status VARCHAR, reasons JSON);
+CREATE TABLE collector_runs (
+    run_id VARCHAR, collector VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ,
+    ok BOOLEAN, rows_written BIGINT, error VARCHAR
+);
+CREATE TABLE checkpoints (
+    collector VARCHAR, scope VARCHAR, cursor VARCHAR, updated_at TIMESTAMPTZ
+);
+"""
+
+# Numbers are reserved per area so work in parallel never collides: 2 store, 3 sentry,
+# 4 health checks, 5 tickets, 6 incidents; later migrations continue from 7.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "data contract tables", MIGRATION_1),
+]
+
+LATEST = max(v for v, _, _ in MIGRATIONS)
