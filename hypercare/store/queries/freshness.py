@@ -1,0 +1,66 @@
+"""Freshness of each source: its last successful collection and whether it is stale.
+
+Stale (DESIGN.md): no successful run for 3 x the source's interval. A source that never ran is
+"never"; both make the source's figures "unknown", never green.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+
+from hypercare.store.read import arrow
+
+STALE_AFTER_INTERVALS = 3
+
+
+@dataclass(frozen=True)
+class Freshness:
+    collector: str
+    interval_seconds: float
+    last_ok_at: datetime | None
+    last_run_at: datetime | None
+    last_error: str | None  # of the latest run, when it failed
+    state: str  # "fresh" | "stale" | "never"
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "fresh"
+
+
+def source_freshness(
+    cur: duckdb.DuckDBPyConnection, now: datetime, sources: Sequence[tuple[str, float]]
+) -> list[Freshness]:
+    """One Freshness per (collector name, interval in seconds), in the order given."""
+    if not sources:
+        return []
+    names = [name for name, _ in sources]
+    rows = arrow(
+        cur,
+        """
+        SELECT collector,
+               max(finished_at) FILTER (WHERE ok) AS last_ok_at,
+               max(finished_at) AS last_run_at,
+               arg_max(CASE WHEN ok THEN NULL ELSE error END, finished_at) AS last_error
+        FROM collector_runs
+        WHERE list_contains(?, collector) AND finished_at <= ?
+        GROUP BY collector
+        """,
+        [names, now],
+    ).to_pylist()
+    by_name = {r["collector"]: r for r in rows}
+    result = []
+    for name, interval in sources:
+        r = by_name.get(name, {})
+        last_ok = r.get("last_ok_at")
+        if last_ok is None:
+            state = "never"
+        elif now - last_ok > timedelta(seconds=STALE_AFTER_INTERVALS * interval):
+            state = "stale"
+        else:
+            state = "fresh"
+        result.append(Freshness(name, interval, last_ok, r.get("last_run_at"), r.get("last_error"), state))
+    return result
