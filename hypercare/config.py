@@ -329,19 +329,17 @@ def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
 
 
 def _field_path(loc: tuple, data: Any) -> str:
-    """Turn pydantic's location into a TOML-ish path: checks[0].url (dropping union tags)."""
+    """Turn pydantic's location into a TOML-ish path: tickets[0].repo (dropping union tags)."""
     parts: list[str] = []
     node = data
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
             node = node[item] if isinstance(node, list) and item < len(node) else None
-        elif isinstance(node, dict) or node is None:
-            if node is not None and item not in node and parts:
-                continue  # a discriminator tag such as 'github', not a key of the file
-            parts.append(("." if parts else "") + str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-        else:
             continue
+        if isinstance(node, dict) and item not in node and item == node.get("kind"):
+            continue  # the union's tag (e.g. 'github'), not a key of the file
+        parts.append(("." if parts else "") + str(item))
+        node = node.get(item) if isinstance(node, dict) else None
     return "".join(parts)
 
