@@ -38,5 +38,5 @@ def seed(fake: FakeSentry, issues_per_project: int = 5) -> None:
             fake.add_issue(slug, f"{slug} error {n}", first, first + timedelta(hours=2, minutes=n),
                            count=10 * (n + 1), user_count=n + 1, first_release="shop@2.0.0")
         fake.add_error_counts(slug, GO_LIVE - timedelta(hours=168), [3 + p] * (168 + 72))
-        fake.add_sessions(slug, GO_LIVE, [{"healthy": 90, "errored": 6, "crashed": 3, "abnormal": 1}] * 30)
+        fake.add_sessions(slug, GO_LIVE, [{"healthy": 90, "errored": 6, "crashed": 3, "abnormal": 1}] * 25)  # up to 10:00 on the 24th
     fake.sessions_release = "shop@2.0.0"

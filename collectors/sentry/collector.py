@@ -27,6 +27,7 @@ from hypercare.errors import CollectorError
 from hypercare.http import RetryPolicy
 from hypercare.store import Store
 from hypercare.store.read import scalar
+from hypercare.store.releases import record_release
 from hypercare.store.writes import merge_rows, read_checkpoint, replace_range, save_checkpoint
 from hypercare.window import Window
 
@@ -57,6 +58,7 @@ class SentryCollector:
     def __init__(self, config: Config, clock: Clock, policy: RetryPolicy = RetryPolicy()):
         if config.sentry is None:
             raise ValueError("SentryCollector needs a [sentry] section")
+        self.full_config = config
         self.config = config.sentry
         self.release = config.release
         self.interval_seconds = self.config.interval_seconds
@@ -113,11 +115,7 @@ class SentryCollector:
                 f"set release.go_live_at, or record the deploy (sentry-cli releases deploys {version} new -e {r.environment})"
             )
         log.info("go-live of %s detected from the %s: %s", version, source, iso(go_live))
-        row = {"release_id": f"sentry:{self.config.org}:{version}:{r.environment}", "name": r.name,
-               "version": version, "environment": r.environment, "go_live_at": go_live,
-               "window_hours": r.window_hours, "baseline_hours": r.baseline_hours}
-        with store.transaction() as cur:
-            merge_rows(cur, "releases", pa.Table.from_pylist([row]), ["release_id"])
+        record_release(store, self.full_config, go_live)
         return go_live
 
     def _projects(self, store: Store, now: datetime, refresh: bool) -> dict[str, str]:
@@ -251,7 +249,12 @@ class _State:
     def __init__(self, store: Store, scope: str):
         self.scope = scope
         raw = read_checkpoint(store.cursor(), SentryCollector.name, scope)
-        self.data: dict[str, Any] = json.loads(raw) if raw else {}
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            data = None
+        # Anything else (e.g. a bare timestamp written by an older version) starts afresh with a full sync.
+        self.data: dict[str, Any] = data if isinstance(data, dict) else {}
 
     def get(self, key: str) -> Any:
         return self.data.get(key)

@@ -108,6 +108,8 @@ class FakeSentry:
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
         self.stats_transform: Callable[[dict], dict] | None = None
+        self.on_request: Callable[[str], None] | None = None  # called with each path before answering
+        self.short_pages = 0  # answer this many fewer issues than `limit` (Sentry may filter after paging)
         self.envelopes = 0
         self.raw_envelopes: list[bytes] = []
         self._lock = threading.RLock()
@@ -310,8 +312,9 @@ class FakeSentry:
                 return 400, {"detail": "Invalid cursor parameter."}, {}
             pos = next((n for n, i in enumerate(matched) if value(i) <= cv), len(matched))
             pos += offset if pos < len(matched) and value(matched[pos]) == cv else 0
-        page = matched[pos:pos + limit]
-        more = pos + limit < len(matched)
+        size = max(1, limit - self.short_pages)
+        page = matched[pos:pos + size]
+        more = pos + size < len(matched)
         if page:
             last = value(page[-1])
             same = sum(1 for i in page if value(i) == last)
@@ -525,6 +528,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _fault(self, path: str) -> bool:
+        if self.fake.on_request:
+            self.fake.on_request(path)
         fault = self.fake.take_fault(path)
         if fault is None:
             return False
