@@ -112,6 +112,7 @@ class FakeSentry:
         self.short_pages = 0  # answer this many fewer issues than `limit` (Sentry may filter after paging)
         self.envelopes = 0
         self.raw_envelopes: list[bytes] = []
+        self.encodings: list[str] = []
         self._lock = threading.RLock()
         self._next_issue = 1000
         self._server: ThreadingHTTPServer | None = None
@@ -444,6 +445,7 @@ class FakeSentry:
             body = zlib.decompress(body)
         with self._lock:
             self.envelopes += 1
+            self.encodings.append(encoding)
             self.raw_envelopes.append(body)
         header, items = _parse_envelope(body)
         for item_header, payload in items:
