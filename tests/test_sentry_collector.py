@@ -305,3 +305,9 @@ def test_long_baseline_uses_a_coarser_interval(fake, store, clock, tmp_path):
     assert run_collector(store, c, clock).ok
     assert set(table(store, "error_counts", "project").bucket_seconds) == {7200}
     assert {q["interval"][0] for _, p, q in fake.requests if p.endswith("/stats_v2/")} == {"2h"}
+
+
+def test_an_html_error_page_is_explained(fake, store, clock, tmp_path):
+    fake.faults.append(Fault("/projects/", 404, "<!DOCTYPE html><html><h1>Not Found</h1></html>", content_type="text/html"))
+    record = run_collector(store, collector(fake, tmp_path, clock), clock)
+    assert not record.ok and "an HTML page instead of Sentry's JSON" in record.error
