@@ -311,3 +311,29 @@ def test_an_html_error_page_is_explained(fake, store, clock, tmp_path):
     fake.faults.append(Fault("/projects/", 404, "<!DOCTYPE html><html><h1>Not Found</h1></html>", content_type="text/html"))
     record = run_collector(store, collector(fake, tmp_path, clock), clock)
     assert not record.ok and "an HTML page instead of Sentry's JSON" in record.error
+
+
+def test_a_checkpoint_it_cannot_read_starts_a_full_sync(fake, store, clock, tmp_path):
+    from hypercare.store.writes import save_checkpoint
+
+    with store.transaction() as cur:  # e.g. a bare timestamp, as the demo writes
+        save_checkpoint(cur, "sentry", "issues", "2026-11-24T10:57:00+00:00", clock.now())
+    record = run_collector(store, collector(fake, tmp_path, clock), clock)
+    assert record.ok and len(issues(store)) == 10 and state(store, "issues")["last_full_at"]
+
+
+def test_counts_of_a_changed_project_are_polled_even_after_a_failed_run(fake, store, clock, tmp_path):
+    c = collector(fake, tmp_path, clock)
+    run_collector(store, c, clock)
+    clock.advance(minutes=5)
+    hot = next(i for i in fake.issues.values() if fake.projects[i.project_id] == "api")
+    fake.update_issue(hot.id, last_seen=clock.now(), count=hot.count + 7)
+    fake.add_error_counts("api", clock.now(), [7])
+    fake.faults.append(Fault("/stats_v2/", 503, "", times=4))
+    assert not run_collector(store, c, clock).ok  # the issue is stored, its counts are not
+    assert state(store, "error_counts")["dirty"] == ["api"]
+    clock.advance(minutes=5)
+    assert run_collector(store, c, clock).ok
+    counts = table(store, "error_counts", "bucket_start")
+    assert counts[(counts.project == "api") & (counts.bucket_start == clock.now().replace(minute=0))].events.item() == 11
+    assert state(store, "error_counts")["dirty"] == []
