@@ -102,7 +102,8 @@ def run(issues: int, projects: int, days: int) -> list[tuple[str, str]]:
         lines.append((f"{label}: rows written, rows/s", f"{rows:,}, {rows / seconds:,.0f}"))
         lines.append((f"{label}: peak RSS (MB, process)", f"{peak:,.0f} (before: {before:,.0f})"))
     ratio = results[1][1] / first_requests
-    lines.append(("incremental requests / first run", f"{ratio:.1%} (goal <= 5 %: {'met' if ratio <= 0.05 else 'MISSED'})"))
+    verdict = "met" if ratio <= 0.05 else "MISSED"
+    lines.append(("incremental requests / first run", f"{ratio:.1%} (goal at full size <= 5 %: {verdict})"))
     return lines
 
 
