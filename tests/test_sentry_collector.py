@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from collectors.base import run_collector
 from collectors.sentry import SentryCollector
+from hypercare import runtime
 from hypercare.runtime import AppContext
 from hypercare.store.read import frame
 from hypercare.store.writes import read_checkpoint
 from tests.fakes.sentry import TOO_MANY, Fault, FakeSentry
 from tests.sentry_helpers import GO_LIVE, POLICY, TOKEN, make_config, seed
+
+PAGE = str(Path(__file__).parents[1] / "dashboard" / "pages" / "errors.py")
 
 
 @pytest.fixture
@@ -264,6 +269,10 @@ def test_the_token_appears_nowhere(fake, store, clock, tmp_path, caplog):
     dump = "".join(frame(cur, f'SELECT * FROM "{t}"').to_csv() for t in tables)
     assert "lacks event:read" in dump  # the error was recorded, scrubbed
     assert TOKEN not in dump and TOKEN not in caplog.text
+    runtime.set_context(AppContext(make_config(fake.url, tmp_path), store, clock))
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    shown = [e.value for e in (*at.error, *at.info, *at.metric)] + [d.value.to_csv() for d in at.dataframe]
+    assert "The last Sentry collection failed" in " ".join(shown) and TOKEN not in " ".join(shown)
 
 
 def test_missing_token_is_a_clear_permanent_error(fake, store, clock, tmp_path, monkeypatch):
