@@ -8,8 +8,9 @@ Each batch is written in one transaction with its checkpoint (JSON in `checkpoin
   whose issues changed since (their counts are due);
 - "sessions": the instant release health was polled up to.
 A run between full syncs asks only for issues seen since the last pass (with an overlap) and
-re-polls counts only from the last poll. Asking by last-seen time never sees an issue being
-resolved or archived, so the whole period is re-read every `full_sync_minutes`.
+re-polls error counts only for projects with a new or changed issue, from their last poll.
+Asking by last-seen time never sees an issue being resolved or archived, so the whole period
+is re-read every `full_sync_minutes`.
 """
 
 from __future__ import annotations
