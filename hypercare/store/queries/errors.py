@@ -104,7 +104,7 @@ def errors_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetim
     baseline) and `baseline_samples` (how many baseline hours had data)."""
     end = min(now, window.end)
     first = _floor_hour(window.go_live_at)
-    totals = hourly_errors(cur, Period(window.baseline_start - HOUR, end)) if end > first else None
+    totals = hourly_errors(cur, Period(window.baseline_start, end)) if end > first else None
     if totals is None or totals.empty:
         return pd.DataFrame(columns=PER_HOUR_COLUMNS)
     lookup = {ts.to_pydatetime(): v for ts, v in totals.items()}
