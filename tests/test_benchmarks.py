@@ -13,8 +13,8 @@ BENCHES = sorted((ROOT / "bench").glob("*.py"))
 
 
 @pytest.mark.parametrize("script", BENCHES, ids=[b.stem for b in BENCHES])
-def test_benchmark_smoke(script, tmp_path):
-    result = subprocess.run([sys.executable, str(script), "--smoke", "--workdir", str(tmp_path)],
+def test_benchmark_smoke(script):
+    result = subprocess.run([sys.executable, str(script), "--smoke"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "|" in result.stdout  # it printed its table
