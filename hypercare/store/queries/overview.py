@@ -13,7 +13,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from hypercare.store.read import frame, scalar
+from hypercare.store.read import frame, hour_of, scalar
 from hypercare.window import Period, Window
 
 
@@ -84,27 +84,30 @@ def new_issues(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) ->
     )
 
 
-def timeline(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
-    """Hourly series over baseline + window: columns hour (UTC), series, value.
+TIMELINE_SERIES = {
+    # series: SQL giving (hour, value) for [?, ?); hours with no data are absent, not zero
+    "errors": f"SELECT {hour_of('bucket_start')}, sum(events) FROM error_counts "
+              "WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1",
+    "failed checks": "SELECT hour_start, sum(n) FROM health_rollup "
+                     "WHERE hour_start >= ? AND hour_start < ? AND NOT ok GROUP BY 1",
+    "tickets": f"SELECT {hour_of('created_at')}, count(*) FROM tickets "
+               "WHERE created_at >= ? AND created_at < ? GROUP BY 1",
+}
 
-    Series: 'errors' (Sentry events), 'failed checks' (failed health-check results),
-    'tickets' (tickets created). Hours with no data are absent, not zero.
-    """
+
+def timeline_series(cur: duckdb.DuckDBPyConnection, series: str, span: Period) -> pd.DataFrame:
+    """One hourly series of the timeline: columns hour (UTC), series, value."""
     return frame(
         cur,
-        """
-        SELECT date_trunc('hour', bucket_start) AS hour, 'errors' AS series, sum(events)::DOUBLE AS value
-        FROM error_counts WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1
-        UNION ALL
-        SELECT hour_start, 'failed checks', sum(n) FILTER (WHERE NOT ok)::DOUBLE
-        FROM health_rollup WHERE hour_start >= ? AND hour_start < ? GROUP BY 1
-        UNION ALL
-        SELECT date_trunc('hour', created_at), 'tickets', count(*)::DOUBLE
-        FROM tickets WHERE created_at >= ? AND created_at < ? GROUP BY 1
-        ORDER BY series, hour
-        """,
-        [span.start, span.end] * 3,
+        f"SELECT h AS hour, ? AS series, v::DOUBLE AS value FROM ({TIMELINE_SERIES[series]}) t(h, v) ORDER BY hour",
+        [series, span.start, span.end],
     )
+
+
+def timeline(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
+    """Hourly series over baseline + window: errors (Sentry events), failed checks (failed
+    health-check results), tickets (created); columns hour (UTC), series, value."""
+    return pd.concat([timeline_series(cur, name, span) for name in TIMELINE_SERIES], ignore_index=True)
 
 
 def decisions(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
