@@ -31,7 +31,8 @@ CREATE TABLE health_checks (
     latency_ms INTEGER, error VARCHAR, cert_expires_at TIMESTAMPTZ
 );
 -- Exact rollup of health_checks: results per (check, UTC hour, ok, whole-millisecond latency).
--- Availability and percentiles over hours read this instead of millions of raw rows.
+-- Availability and percentiles over hours read this instead of millions of raw rows. Polls
+-- append their counts, so a key may have several rows: always sum(n).
 CREATE TABLE health_rollup (
     check_name VARCHAR, hour_start TIMESTAMPTZ, ok BOOLEAN, latency_ms INTEGER, n BIGINT
 );

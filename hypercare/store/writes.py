@@ -165,35 +165,19 @@ class _new_rows:
 
 
 def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
-    """Store health-check results (new ones only) and add them to the hourly rollup.
+    """Store health-check results (new ones only) and count them into the hourly rollup.
 
-    Only rows that were really new are counted into `health_rollup`, so the rollup stays exact
-    however often a batch is re-sent. Columns: those of `health_checks`.
+    The new rows' counts are appended to `health_rollup` as they are: a (check, hour, ok,
+    latency_ms) may then have several rows, which readers always sum. Appending keeps a poll
+    cheap however big the tables grow; only rows that were really new are counted, so the
+    rollup stays exact however often a batch is re-sent. Columns: those of `health_checks`.
     """
-    rows = _arrow(rows)
-    with _new_rows(cur, "health_checks", rows, ["check_name", "checked_at"], "checked_at") as (new, count):
-        if not count:
-            return 0
-        lo, hi = (v.as_py() for v in pc.min_max(rows.column("checked_at")).values())
-        lo_hour = lo.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
-        names = pc.unique(rows.column("check_name")).to_pylist()
-        where = "hour_start >= ? AND hour_start <= ? AND list_contains(?, check_name)"
-        params = [lo_hour, hi, names]
-        updated = f"_rollup_{new}"
-        cur.execute(
-            f"""
-            CREATE TEMP TABLE {updated} AS
-            SELECT check_name, hour_start, ok, latency_ms, sum(n)::BIGINT AS n FROM (
-                SELECT check_name, hour_start, ok, latency_ms, n FROM health_rollup WHERE {where}
-                UNION ALL
-                SELECT check_name, {hour_of('checked_at')}, ok, latency_ms, count(*) FROM {new} GROUP BY ALL
-            ) GROUP BY ALL
-            """,
-            params,
-        )
-        cur.execute(f"DELETE FROM health_rollup WHERE {where}", params)
-        cur.execute(f"INSERT INTO health_rollup SELECT * FROM {updated} ORDER BY hour_start")
-        cur.execute(f"DROP TABLE {updated}")
+    with _new_rows(cur, "health_checks", _arrow(rows), ["check_name", "checked_at"], "checked_at") as (new, count):
+        if count:
+            cur.execute(
+                f"INSERT INTO health_rollup SELECT check_name, {hour_of('checked_at')}, ok, latency_ms, count(*) "
+                f"FROM {new} GROUP BY ALL"
+            )
         return count
 
 
@@ -201,7 +185,7 @@ def rebuild_health_rollup(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
 ) -> None:
     """Recompute `health_rollup` for whole hours in [start, end) (all checks, or those named)
-    from the raw results. Bulk loads call it once for their whole range."""
+    from the raw results, one row per key. Bulk loads call it once for their whole range."""
     only = " AND list_contains(?, check_name)" if check_names is not None else ""
     params: list[Any] = [start, end] + ([list(check_names)] if check_names is not None else [])
     cur.execute(f"DELETE FROM health_rollup WHERE hour_start >= ? AND hour_start < ?{only}", params)
