@@ -6,9 +6,12 @@ from hypercare.clock import Clock
 from hypercare.config import Config
 
 from collectors.base import Collector
+from collectors.sentry import SentryCollector
 
 
 def build_collectors(config: Config, clock: Clock) -> list[Collector]:
     """One collector per configured source, in a stable order."""
     found: list[Collector] = []
+    if config.sentry:
+        found.append(SentryCollector(config, clock))
     return found

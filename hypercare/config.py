@@ -11,6 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -102,19 +103,35 @@ class StoreConfig(Strict):
 
 class SentryConfig(Strict):
     base_url: str = "https://sentry.io"
-    org: str
+    org: str = Field(min_length=1)
     projects: list[str] = Field(min_length=1)
     token_env: EnvName = "SENTRY_AUTH_TOKEN"
     interval_seconds: float = Field(300, gt=0)
     full_sync_minutes: float = Field(60, gt=0)
+    overlap_minutes: float = Field(10, ge=0)
+    page_size: int = Field(100, gt=0, le=100)
     max_pages: int = Field(500, gt=0)
+    timeout_seconds: float = Field(30, gt=0)
 
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (e.g. https://sentry.io or https://de.sentry.io)")
-        return v.rstrip("/")
+        v = v.rstrip("/")
+        if v.endswith("/api/0"):
+            raise ValueError("give the server's address without /api/0 (e.g. https://sentry.io)")
+        return v
+
+    @field_validator("projects")
+    @classmethod
+    def _slugs(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if not p or p != p.strip() or "/" in p]
+        if bad:
+            raise ValueError(f"give project slugs as in the Sentry URL (e.g. 'booking-api'); not {bad}")
+        if len(set(v)) != len(v):
+            raise ValueError("each project once")
+        return v
 
 
 class HealthConfig(Strict):
@@ -235,8 +252,22 @@ class EscalationConfig(Strict):
     auto_open: list[AutoOpenRule] = []
 
 
+def _check_dsn(dsn: str | None) -> str | None:
+    if dsn is None:
+        return None
+    parts = urlsplit(dsn)
+    if parts.scheme not in ("http", "https") or not parts.username or not parts.path.strip("/"):
+        raise ValueError(
+            "not a Sentry DSN; copy it from Sentry's project settings (Client Keys), "
+            "e.g. https://<public key>@o123.ingest.sentry.io/4567"
+        )
+    return dsn
+
+
 class SelfMonitoringConfig(Strict):
-    sentry_dsn: str | None = None
+    """Hypercare's own errors, reported with sentry-sdk. The DSN falls back to $SENTRY_DSN."""
+
+    sentry_dsn: Annotated[str | None, AfterValidator(_check_dsn)] = None
     environment: str | None = None
 
 

@@ -80,8 +80,16 @@ CREATE TABLE checkpoints (
 
 # Numbers are reserved per area so work in parallel never collides: 2 store, 3 sentry,
 # 4 health checks, 5 tickets, 6 incidents; later migrations continue from 7.
+# Sentry's hourly event counts of each issue over the 24 h before it was collected (its
+# `stats["24h"]`), for the trend of an issue over the last hours. NULL: not known.
+MIGRATION_3 = """
+ALTER TABLE sentry_issues ADD COLUMN stats_start TIMESTAMPTZ;
+ALTER TABLE sentry_issues ADD COLUMN hourly_events BIGINT[];
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "data contract tables", MIGRATION_1),
+    (3, "sentry issue hourly stats", MIGRATION_3),
 ]
 
 LATEST = max(v for v, _, _ in MIGRATIONS)
