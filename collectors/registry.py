@@ -6,9 +6,12 @@ from hypercare.clock import Clock
 from hypercare.config import Config
 
 from collectors.base import Collector
+from collectors.health import HealthCollector
 
 
 def build_collectors(config: Config, clock: Clock) -> list[Collector]:
     """One collector per configured source, in a stable order."""
     found: list[Collector] = []
+    if config.checks:
+        found.append(HealthCollector(config))
     return found
