@@ -308,6 +308,17 @@ class Config(Strict):
     escalation: EscalationConfig = EscalationConfig()
     self_monitoring: SelfMonitoringConfig = SelfMonitoringConfig()
 
+    def sources(self) -> list[tuple[str, float]]:
+        """(collector name, interval in seconds) of each configured source, as collector_runs
+        names them: 'sentry', 'checks' (one collector for all checks), 'tickets:<name>'."""
+        found: list[tuple[str, float]] = []
+        if self.sentry:
+            found.append(("sentry", self.sentry.interval_seconds))
+        if self.checks:
+            found.append(("checks", min(c.interval_seconds for c in self.checks)))
+        found += [(f"tickets:{t.source}", t.interval_seconds) for t in self.tickets]
+        return found
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
         if self.release.go_live_at is None and (self.sentry is None or not self.release.version):
@@ -378,19 +389,17 @@ def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
 
 
 def _field_path(loc: tuple, data: Any) -> str:
-    """Turn pydantic's location into a TOML-ish path: checks[0].url (dropping union tags)."""
+    """Turn pydantic's location into a TOML-ish path: tickets[0].repo (dropping union tags)."""
     parts: list[str] = []
     node = data
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
             node = node[item] if isinstance(node, list) and item < len(node) else None
-        elif isinstance(node, dict) or node is None:
-            if node is not None and item not in node and parts:
-                continue  # a discriminator tag such as 'github', not a key of the file
-            parts.append(("." if parts else "") + str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-        else:
             continue
+        if isinstance(node, dict) and item not in node and item == node.get("kind"):
+            continue  # the union's tag (e.g. 'github'), not a key of the file
+        parts.append(("." if parts else "") + str(item))
+        node = node.get(item) if isinstance(node, dict) else None
     return "".join(parts)
 
