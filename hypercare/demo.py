@@ -26,7 +26,7 @@ import pyarrow as pa
 from hypercare.config import Config, load_config
 from hypercare.store import Store
 from hypercare.store.releases import record_release
-from hypercare.store.writes import append_rows
+from hypercare.store.writes import append_rows, rebuild_health_rollup
 from hypercare.window import Window
 
 DEMO_SEED = 20261122
@@ -111,13 +111,7 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED) -> Store:
     with store.transaction() as cur:
         for table, rows in tables.items():
             append_rows(cur, table, rows, order.get(table))
-        cur.execute(
-            """
-            INSERT INTO health_rollup
-            SELECT check_name, date_trunc('hour', checked_at), ok, latency_ms, count(*)
-            FROM health_checks GROUP BY ALL ORDER BY 2
-            """
-        )
+        rebuild_health_rollup(cur, window.baseline_start, DEMO_NOW + timedelta(hours=1))
     record_release(store, config)
     return store
 

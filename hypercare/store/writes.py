@@ -164,21 +164,28 @@ def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
             cur, f"SELECT date_trunc('hour', min(checked_at)), date_trunc('hour', max(checked_at)) + INTERVAL 1 HOUR FROM {batch}"
         )
         names = [r[0] for r in cur.execute(f"SELECT DISTINCT check_name FROM {batch}").fetchall()]
+    rebuild_health_rollup(cur, lo, hi, names)
+    return written
+
+
+def rebuild_health_rollup(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
+) -> None:
+    """Recompute `health_rollup` for whole hours in [start, end) (all checks, or those named)
+    from the raw results. Bulk loads call it once for their whole range."""
+    only = " AND list_contains(?, check_name)" if check_names is not None else ""
+    params: list[Any] = [start, end] + ([list(check_names)] if check_names is not None else [])
+    cur.execute(f"DELETE FROM health_rollup WHERE hour_start >= ? AND hour_start < ?{only}", params)
     cur.execute(
-        "DELETE FROM health_rollup WHERE hour_start >= ? AND hour_start < ? AND list_contains(?, check_name)",
-        [lo, hi, names],
-    )
-    cur.execute(
-        """
+        f"""
         INSERT INTO health_rollup
         SELECT check_name, date_trunc('hour', checked_at) AS hour_start, ok, latency_ms, count(*) AS n
         FROM health_checks
-        WHERE checked_at >= ? AND checked_at < ? AND list_contains(?, check_name)
+        WHERE checked_at >= ? AND checked_at < ?{only}
         GROUP BY ALL ORDER BY hour_start
         """,
-        [lo, hi, names],
+        params,
     )
-    return written
 
 
 def save_checkpoint(

@@ -122,9 +122,12 @@ def _hour_note(window: Window, hour: Period) -> str:
     return f"{start:%a %H:%M}–{end:%H:%M} local; baseline: the same hour a {'week' if window.baseline_hours >= 168 else 'day'} before"
 
 
+KPI_FUNCTIONS = (errors_per_hour, new_issues)
+
+
 def kpis(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> list[Kpi]:
     """Every KPI tile of the Overview, in display order."""
-    return [errors_per_hour(cur, window, now), new_issues(cur, window, now)]
+    return [kpi(cur, window, now) for kpi in KPI_FUNCTIONS]
 
 
 HIGHER_IS_BETTER = frozenset({"availability"})
