@@ -16,6 +16,7 @@ st.set_page_config(page_title="Hypercare", page_icon=":material/monitor_heart:",
 PAGES = {
     "Monitor": [
         st.Page(HERE / "pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page(HERE / "pages/health.py", title="Health", icon=":material/monitor_heart:"),
     ],
 }
 

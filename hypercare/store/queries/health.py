@@ -207,3 +207,32 @@ def current_states(cur: duckdb.DuckDBPyConnection, now: datetime, check_names: S
         """,
         [list(check_names), now, now, now, list(check_names)],
     )
+
+
+def check_summary(
+    cur: duckdb.DuckDBPyConnection,
+    now: datetime,
+    window_start: datetime,
+    window_end: datetime,
+    baseline_start: datetime,
+    check_names: Sequence[str],
+) -> pd.DataFrame:
+    """The Health page's table: `current_states` plus availability (percent) over the elapsed
+    window, the last 24 h, the last hour and the baseline, and latency percentiles over the
+    elapsed window. Availability is None where a check has no counted result ("no baseline"
+    for the baseline column)."""
+    table = current_states(cur, now, check_names)
+    end = max(min(now, window_end), window_start)
+    spans = {
+        "availability_window": (window_start, end),
+        "availability_24h": (now - timedelta(hours=24), now),
+        "availability_1h": (now - HOUR, now),
+        "availability_baseline": (baseline_start, window_start),
+    }
+    for column, (start, stop) in spans.items():
+        found = availability_by_check(cur, start, stop, check_names).set_index("check_name")["availability"]
+        table[column] = table["check_name"].map(found)
+    latency = percentiles(cur, window_start, end, check_names).set_index("check_name")
+    for column in latency.columns:
+        table[column] = table["check_name"].map(latency[column])
+    return table
