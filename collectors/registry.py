@@ -7,6 +7,7 @@ from hypercare.config import Config
 
 from collectors.base import Collector
 from collectors.sentry import SentryCollector
+from collectors.health import HealthCollector
 
 
 def build_collectors(config: Config, clock: Clock) -> list[Collector]:
@@ -14,4 +15,6 @@ def build_collectors(config: Config, clock: Clock) -> list[Collector]:
     found: list[Collector] = []
     if config.sentry:
         found.append(SentryCollector(config, clock))
+    if config.checks:
+        found.append(HealthCollector(config))
     return found

@@ -7,6 +7,7 @@ Relative paths resolve against the config file's folder.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from pathlib import Path
@@ -25,6 +26,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from hypercare.conditions import ConditionError
+from hypercare.conditions import parse as parse_condition
 
 DEFAULT_CONFIG_NAME = "hypercare.toml"
 CONFIG_ENV = "HYPERCARE_CONFIG"
@@ -135,20 +139,25 @@ class SentryConfig(Strict):
 
 
 class HealthConfig(Strict):
-    concurrency: int = Field(32, gt=0, le=512)
-    availability_target: float = Field(99.9, gt=0, le=100)
+    concurrency: int = Field(32, gt=0, le=512)  # checks in flight at once
+    availability_target: float = Field(99.9, gt=0, le=100)  # percent
+
+
+ENV_PREFIX = "env:"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 class CheckConfig(Strict):
-    name: str
+    name: str = Field(min_length=1)
     url: str
     method: str = "GET"
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = {}  # a value "env:NAME" is read from the environment at run time
     interval_seconds: float = Field(60, gt=0)
     timeout_seconds: float = Field(10, gt=0)
     conditions: list[str] = ["status == 200"]
     failure_threshold: int = Field(3, gt=0)
     success_threshold: int = Field(2, gt=0)
+    ca_file: RelPath | None = None  # PEM bundle to trust instead of the system CAs (internal CA)
 
     @field_validator("url")
     @classmethod
@@ -157,11 +166,49 @@ class CheckConfig(Strict):
             raise ValueError("must be an http:// or https:// URL")
         return v
 
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        if v.upper() not in HTTP_METHODS:
+            raise ValueError(f"unknown HTTP method {v!r}; use one of {', '.join(HTTP_METHODS)}")
+        return v.upper()
+
+    @field_validator("headers")
+    @classmethod
+    def _header_env(cls, v: dict[str, str]) -> dict[str, str]:
+        for header, value in v.items():
+            if value.startswith(ENV_PREFIX):
+                _check_env_name(value.removeprefix(ENV_PREFIX))
+        return v
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        problems = []
+        for text in v:
+            try:
+                parse_condition(text)
+            except ConditionError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError(f"check {info.data.get('name', '?')!r}: " + "; ".join(problems))
+        return v
+
+    @model_validator(mode="after")
+    def _cert_needs_tls(self) -> CheckConfig:
+        if not self.url.startswith("https://") and any("cert_expires_in_days" in c for c in self.conditions):
+            raise ValueError(f"check {self.name!r}: cert_expires_in_days needs an https:// url")
+        return self
+
+    def header_env_names(self) -> list[str]:
+        """Environment variables this check's headers read."""
+        return [v.removeprefix(ENV_PREFIX) for v in self.headers.values() if v.startswith(ENV_PREFIX)]
+
 
 class PlannedPeriodConfig(Strict):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    checks: list[str] | None = None
+    checks: list[str] | None = None  # None: every check, and the rules too (scope "all")
     reason: str
 
     @model_validator(mode="after")
@@ -169,6 +216,16 @@ class PlannedPeriodConfig(Strict):
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
+
+    @property
+    def scope(self) -> str:
+        return "all" if self.checks is None else "checks"
+
+    @property
+    def period_id(self) -> str:
+        """Stable for an unchanged entry, so writing it on every run changes nothing."""
+        key = "|".join([self.starts_at.isoformat(), self.ends_at.isoformat(), ",".join(self.checks or ["*"]), self.reason])
+        return "config-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 class TicketSourceBase(Strict):
@@ -305,6 +362,9 @@ class Config(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"checks: names must be unique; {', '.join(dupes)} used more than once")
+        unknown = sorted({n for p in self.planned_periods for n in p.checks or [] if n not in names})
+        if unknown:
+            raise ValueError(f"planned_periods: no check named {', '.join(unknown)}; use names from [[checks]]")
         sources = [t.source for t in self.tickets]
         dupes = sorted({n for n in sources if sources.count(n) > 1})
         if dupes:
