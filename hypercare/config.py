@@ -303,6 +303,17 @@ class Config(Strict):
     escalation: EscalationConfig = EscalationConfig()
     self_monitoring: SelfMonitoringConfig = SelfMonitoringConfig()
 
+    def sources(self) -> list[tuple[str, float]]:
+        """(collector name, interval in seconds) of each configured source, as collector_runs
+        names them: 'sentry', 'checks' (one collector for all checks), 'tickets:<name>'."""
+        found: list[tuple[str, float]] = []
+        if self.sentry:
+            found.append(("sentry", self.sentry.interval_seconds))
+        if self.checks:
+            found.append(("checks", min(c.interval_seconds for c in self.checks)))
+        found += [(f"tickets:{t.source}", t.interval_seconds) for t in self.tickets]
+        return found
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
         if self.release.go_live_at is None and (self.sentry is None or not self.release.version):

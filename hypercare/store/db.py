@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from hypercare.store.read import scalar
 from hypercare.store.schema import LATEST, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -129,12 +130,10 @@ class Store:
 
     def schema_version(self) -> int:
         cur = self.cursor()
-        exists = cur.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchone()[0]
+        exists = scalar(cur, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
         if not exists:
             return 0
-        return cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        return scalar(cur, "SELECT coalesce(max(version), 0) FROM schema_version")
 
     @property
     def snapshot_path(self) -> Path:
@@ -150,7 +149,7 @@ class Store:
             alias = "hypercare_snapshot"
             cur.execute(f"ATTACH '{_sql_path(tmp)}' AS {alias}")
             try:
-                db = cur.execute("SELECT current_database()").fetchone()[0]
+                db = scalar(cur, "SELECT current_database()")
                 cur.execute(f'COPY FROM DATABASE "{db}" TO {alias}')
             finally:
                 cur.execute(f"DETACH {alias}")

@@ -20,5 +20,11 @@ def frame(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None
 
 
 def scalar(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
-    row = cur.execute(sql, list(params) if params else []).fetchone()
-    return row[0] if row else None
+    # fetchall, not fetchone: DuckDB 2 refuses new work on a cursor with an unfinished result
+    rows = cur.execute(sql, list(params) if params else []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def first_row(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> tuple | None:
+    rows = cur.execute(sql, list(params) if params else []).fetchall()
+    return rows[0] if rows else None

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from hypercare.store.db import StoreError
+from hypercare.store.read import first_row, scalar
 
 Rows = pa.Table | pd.DataFrame
 _names = itertools.count()
@@ -81,7 +82,7 @@ def merge_rows(cur: duckdb.DuckDBPyConnection, table: str, rows: Rows, key: Sequ
             f"MERGE INTO {_ident(table)} t USING {source} b ON {on} "
             f"{matched}WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})"
         )
-        return cur.execute(f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM {batch})").fetchone()[0]
+        return scalar(cur, f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM {batch})")
 
 
 def replace_range(
@@ -106,9 +107,7 @@ def replace_range(
         params.append(value)
     with _Registered(cur, rows) as batch:
         if rows.num_rows:
-            outside = cur.execute(
-                f"SELECT count(*) FROM {batch} WHERE NOT ({' AND '.join(conditions)})", params
-            ).fetchone()[0]
+            outside = scalar(cur, f"SELECT count(*) FROM {batch} WHERE NOT ({' AND '.join(conditions)})", params)
             if outside:
                 raise StoreError(f"{outside} rows for {table} fall outside the range being replaced")
         cur.execute(f"DELETE FROM {_ident(table)} WHERE {' AND '.join(conditions)}", params)
@@ -137,8 +136,8 @@ def insert_new(
     tc = _ident(time_column)
     match = " AND ".join(f"t.{_ident(k)} = b.{_ident(k)}" for k in key)
     with _Registered(cur, rows) as batch:
-        lo, hi = cur.execute(f"SELECT min({tc}), max({tc}) FROM {batch}").fetchone()
-        before = cur.execute(f"SELECT count(*) FROM {_ident(table)} WHERE {tc} BETWEEN ? AND ?", [lo, hi]).fetchone()[0]
+        lo, hi = first_row(cur, f"SELECT min({tc}), max({tc}) FROM {batch}")
+        before = scalar(cur, f"SELECT count(*) FROM {_ident(table)} WHERE {tc} BETWEEN ? AND ?", [lo, hi])
         cur.execute(
             f"INSERT INTO {_ident(table)} ({col_list}) "
             f"SELECT DISTINCT ON ({', '.join('b.' + _ident(k) for k in key)}) {', '.join('b.' + _ident(c) for c in rows.column_names)} "
@@ -146,7 +145,7 @@ def insert_new(
             f"WHERE t.{tc} BETWEEN ? AND ? AND {match}) ORDER BY b.{tc}",
             [lo, hi],
         )
-        after = cur.execute(f"SELECT count(*) FROM {_ident(table)} WHERE {tc} BETWEEN ? AND ?", [lo, hi]).fetchone()[0]
+        after = scalar(cur, f"SELECT count(*) FROM {_ident(table)} WHERE {tc} BETWEEN ? AND ?", [lo, hi])
     return after - before
 
 
@@ -161,9 +160,9 @@ def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
     if rows.num_rows == 0:
         return written
     with _Registered(cur, rows) as batch:
-        lo, hi = cur.execute(
-            f"SELECT date_trunc('hour', min(checked_at)), date_trunc('hour', max(checked_at)) + INTERVAL 1 HOUR FROM {batch}"
-        ).fetchone()
+        lo, hi = first_row(
+            cur, f"SELECT date_trunc('hour', min(checked_at)), date_trunc('hour', max(checked_at)) + INTERVAL 1 HOUR FROM {batch}"
+        )
         names = [r[0] for r in cur.execute(f"SELECT DISTINCT check_name FROM {batch}").fetchall()]
     cur.execute(
         "DELETE FROM health_rollup WHERE hour_start >= ? AND hour_start < ? AND list_contains(?, check_name)",
@@ -191,8 +190,18 @@ def save_checkpoint(
 
 
 def read_checkpoint(cur: duckdb.DuckDBPyConnection, collector: str, scope: str) -> str | None:
-    row = cur.execute(
-        "SELECT cursor FROM checkpoints WHERE collector = ? AND scope = ?", [collector, scope]
-    ).fetchone()
-    return row[0] if row else None
+    return scalar(cur, "SELECT cursor FROM checkpoints WHERE collector = ? AND scope = ?", [collector, scope])
 
+
+
+def append_rows(cur: duckdb.DuckDBPyConnection, table: str, rows: Rows, order_by: str | None = None) -> int:
+    """Bulk insert with no key check (demo, backfill into empty ranges); optionally time-ordered
+    so DuckDB's zone maps can skip row groups later."""
+    rows = _arrow(rows)
+    if rows.num_rows == 0:
+        return 0
+    col_list = ", ".join(_ident(c) for c in rows.column_names)
+    order = f" ORDER BY {_ident(order_by)}" if order_by else ""
+    with _Registered(cur, rows) as batch:
+        cur.execute(f"INSERT INTO {_ident(table)} ({col_list}) SELECT {col_list} FROM {batch}{order}")
+    return rows.num_rows

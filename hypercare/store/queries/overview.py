@@ -1,0 +1,130 @@
+"""The Overview's figures: KPI tiles against the same hours of the baseline, and the timeline.
+
+Every KPI is a `Kpi`: the measured value (None = unknown: the data can't say), the baseline
+(None = no baseline), and a note saying which period and data it used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from hypercare.store.read import frame, scalar
+from hypercare.window import Period, Window
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    value: float | None
+    baseline: float | None
+    unit: str
+    note: str
+
+    @property
+    def ratio(self) -> float | None:
+        """value / baseline, when both are known and the baseline isn't 0."""
+        if self.value is None or not self.baseline:
+            return None
+        return self.value / self.baseline
+
+
+def error_events(cur: duckdb.DuckDBPyConnection, period: Period) -> int | None:
+    """Sentry error events in buckets starting in [start, end); None when no bucket was collected."""
+    return scalar(
+        cur,
+        "SELECT CASE WHEN count(*) = 0 THEN NULL ELSE sum(events) END FROM error_counts "
+        "WHERE bucket_start >= ? AND bucket_start < ?",
+        [period.start, period.end],
+    )
+
+
+def new_issue_count(cur: duckdb.DuckDBPyConnection, period: Period) -> int:
+    """Sentry issues first seen in [start, end)."""
+    return scalar(
+        cur,
+        "SELECT count(*) FROM sentry_issues WHERE first_seen >= ? AND first_seen < ?",
+        [period.start, period.end],
+    )
+
+
+def baseline_mean(window: Window, period: Period, measure: Callable[[Period], float | None]) -> float | None:
+    """Mean of `measure` over the same hours of the baseline; None when there is no sample or
+    no sample has data."""
+    values = [v for v in (measure(s) for s in window.baseline_samples(period)) if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def errors_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
+    hour = window.last_hour(now)
+    return Kpi(
+        "errors_per_hour",
+        "Sentry errors / h",
+        error_events(cur, hour),
+        baseline_mean(window, hour, lambda p: error_events(cur, p)),
+        "events",
+        _hour_note(window, hour),
+    )
+
+
+def new_issues(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
+    since = window.elapsed(now)
+    return Kpi(
+        "new_issues",
+        "New Sentry issues",
+        new_issue_count(cur, since),
+        baseline_mean(window, since, lambda p: new_issue_count(cur, p)),
+        "issues",
+        f"first seen since go-live ({since.hours:.0f} h); baseline: issues first seen in the same hours before go-live",
+    )
+
+
+def timeline(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
+    """Hourly series over baseline + window: columns hour (UTC), series, value.
+
+    Series: 'errors' (Sentry events), 'failed checks' (failed health-check results),
+    'tickets' (tickets created). Hours with no data are absent, not zero.
+    """
+    return frame(
+        cur,
+        """
+        SELECT date_trunc('hour', bucket_start) AS hour, 'errors' AS series, sum(events)::DOUBLE AS value
+        FROM error_counts WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1
+        UNION ALL
+        SELECT hour_start, 'failed checks', sum(n) FILTER (WHERE NOT ok)::DOUBLE
+        FROM health_rollup WHERE hour_start >= ? AND hour_start < ? GROUP BY 1
+        UNION ALL
+        SELECT date_trunc('hour', created_at), 'tickets', count(*)::DOUBLE
+        FROM tickets WHERE created_at >= ? AND created_at < ? GROUP BY 1
+        ORDER BY series, hour
+        """,
+        [span.start, span.end] * 3,
+    )
+
+
+def decisions(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
+    """Decisions logged in the span, oldest first: decided_at, kind, summary, reason, actor."""
+    return frame(
+        cur,
+        "SELECT decided_at, kind, summary, reason, actor FROM decisions "
+        "WHERE decided_at >= ? AND decided_at < ? ORDER BY decided_at",
+        [span.start, span.end],
+    )
+
+
+def _hour_note(window: Window, hour: Period) -> str:
+    start, end = window.local(hour.start), window.local(hour.end)
+    return f"{start:%a %H:%M}–{end:%H:%M} local; baseline: the same hour a {'week' if window.baseline_hours >= 168 else 'day'} before"
+
+
+def kpis(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> list[Kpi]:
+    """Every KPI tile of the Overview, in display order."""
+    return [errors_per_hour(cur, window, now), new_issues(cur, window, now)]
+
+
+HIGHER_IS_BETTER = frozenset({"availability"})
