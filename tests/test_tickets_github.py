@@ -97,13 +97,23 @@ def test_labels_filter_is_sent(github, tmp_path, clock, monkeypatch, store):
 
 def test_exhausted_quota_403_waits_for_the_reset_then_continues(github, collector, store, clock):
     github.put(*sample_issues())
-    github.quota = 2  # the third page meets a 403 with x-ratelimit-remaining: 0
+    github.quota, github.reset_every = 1, timedelta(minutes=10)
+    github.reset_at = clock.now() + github.reset_every
+    github.used = 1  # spent: the first request meets a 403 with x-ratelimit-remaining: 0
     start = clock.now()
     record = run_collector(store, collector, clock)
     assert record.ok, record.error
     assert len(stored(store)) == 25
-    assert clock.now() - start >= timedelta(minutes=59)  # slept (on the fake clock) until x-ratelimit-reset
-    assert sum(clock.slept) >= 59 * 60
+    assert github.requests[0] and clock.slept[0] == pytest.approx(600, abs=1)  # until x-ratelimit-reset
+    assert clock.now() - start >= timedelta(minutes=30)  # one page per quota window
+
+
+def test_a_reset_too_far_away_fails_the_run_cleanly(github, collector, store, clock):
+    github.put(*sample_issues())
+    github.quota = github.used = 1  # spent for the next hour: longer than the policy waits
+    record = run_collector(store, collector, clock)
+    assert not record.ok and "403" in record.error and "try again later" in record.error
+    assert len(stored(store)) == 0 and len(github.requests) == 1
 
 
 def test_429_retry_after_is_honoured(github, collector, store, clock):
@@ -149,13 +159,9 @@ def test_unknown_repository_and_missing_token_are_clear(github, tmp_path, clock,
 
 def test_a_failing_page_keeps_committed_pages_and_the_next_run_resumes(github, collector, store, clock):
     github.put(*sample_issues())
-    github.script += [Reply(200, [], {})]  # page 1 is fine below; make page 2 fail for good
-    github.script.clear()
     original = github.answer
-    calls = {"n": 0}
 
-    def flaky(request):
-        calls["n"] += 1
+    def flaky(request):  # page 2 fails on every attempt
         return Reply(502, {"message": "Server Error"}) if request.query.get("page") == "2" else original(request)
 
     github.answer = flaky
@@ -163,8 +169,8 @@ def test_a_failing_page_keeps_committed_pages_and_the_next_run_resumes(github, c
     assert not record.ok and "502" in record.error
     assert len(stored(store)) == 10  # page 1 committed with its checkpoint
     cursor = scalar(store.cursor(), "SELECT cursor FROM checkpoints WHERE collector = ?", [collector.name])
-    assert cursor == "2026-11-22T07:00:00+00:00"  # newest updated_at of page 1
+    assert cursor == "2026-11-22T01:00:00+00:00"  # newest updated_at of page 1 (issue 10)
     github.answer = original
     assert run_collector(store, collector, clock).ok
     assert len(stored(store)) == 25
-    assert github.requests[-1].query["since"] == "2026-11-22T06:58:00Z"
+    assert github.requests[-1].query["since"] == "2026-11-22T00:58:00Z"

@@ -42,7 +42,7 @@ def issue(number: int, created: datetime, updated: datetime | None = None, *, ti
 
 class FakeGitHub(FakeApi):
     def __init__(self, clock: Clock, repo: str = "acme/booking", token: str = "ghp_test_token_1234",
-                 quota: int = 5000, max_per_page: int = 100):
+                 quota: int = 5000, max_per_page: int = 100, reset_every: timedelta = timedelta(hours=1)):
         super().__init__()
         self.clock = clock
         self.repo = repo
@@ -50,7 +50,8 @@ class FakeGitHub(FakeApi):
         self.quota = quota
         self.max_per_page = max_per_page
         self.used = 0
-        self.reset_at = clock.now() + timedelta(hours=1)
+        self.reset_every = reset_every
+        self.reset_at = clock.now() + reset_every
         self._items: list[dict[str, Any]] = []
         self._keys: list[str] = []
         self.served_items = 0
@@ -65,7 +66,7 @@ class FakeGitHub(FakeApi):
     def _limits(self) -> dict[str, str]:
         now = self.clock.now()
         if now >= self.reset_at:
-            self.used, self.reset_at = 0, now + timedelta(hours=1)
+            self.used, self.reset_at = 0, now + self.reset_every
         return {
             "x-ratelimit-limit": str(self.quota),
             "x-ratelimit-remaining": str(max(self.quota - self.used, 0)),
