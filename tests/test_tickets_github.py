@@ -58,7 +58,8 @@ def test_collects_issues_over_link_pages_and_drops_pull_requests(github, collect
     assert all(r.headers["x-github-api-version"] == "2022-11-28" for r in github.requests)
     by_id = rows.set_index("ticket_id")
     assert tuple(by_id.loc["3", ["priority", "category", "status"]]) == ("P1", "technical", "open")
-    assert tuple(by_id.loc["50", ["priority", "status", "status_raw"]]) == ("P2", "solved", "closed")
+    assert tuple(by_id.loc["50", ["priority", "status", "status_raw"]]) == ("P2", "solved", "completed")
+    assert tuple(by_id.loc["51", ["status", "status_raw"]]) == ("closed", "not_planned")
     assert by_id.loc["51", "status"] == "closed" and by_id.loc["1", "category"] == "usage"
     assert by_id.loc["1", "url"] == "https://github.com/acme/booking/issues/1"
     assert list(by_id.loc["3", "labels"]) == ["bug", "urgent"]

@@ -24,15 +24,16 @@ PAGE_SIZE = 100
 def github_ticket(issue: dict[str, Any]) -> RawTicket:
     """An issue as a RawTicket; GitHub has no priority field, so labels carry it."""
     state = issue["state"]
-    reason = issue.get("state_reason")
+    # A closed issue's reason says more than "closed": completed (solved) or not_planned / duplicate.
+    reason = issue.get("state_reason") if state == "closed" else None
     return RawTicket(
         ticket_id=str(issue["number"]),
         created_at=_time(issue["created_at"]),
         updated_at=_time(issue["updated_at"]),
         title=issue.get("title"),
         url=issue.get("html_url"),
-        status_raw=state,
-        status="open" if state == "open" else "solved" if reason == "completed" else "closed",
+        status_raw=reason or state,
+        status="open" if state == "open" else "closed",
         labels=tuple(label["name"] if isinstance(label, dict) else str(label) for label in issue.get("labels") or ()),
     )
 

@@ -71,7 +71,7 @@ class RawTicket:
     priority_raw: str | None = None
     category_raw: str | None = None
     labels: Sequence[str] = field(default_factory=tuple)
-    status: str | None = None  # already normalised by the source (e.g. from Jira's status category)
+    status: str | None = None  # the source's own answer when the mappings don't know status_raw
 
 
 def _lookup(builtin: Mapping[str, list[str]], configured: Mapping[str, list[str]]) -> dict[str, str]:
@@ -108,7 +108,7 @@ class Normaliser:
 
     def row(self, t: RawTicket) -> dict[str, Any]:
         unmapped = []
-        status = t.status or self.status(t.status_raw)
+        status = self.status(t.status_raw) or t.status
         if status is None and t.status_raw:
             unmapped.append("status")
         if t.priority_raw is None:
