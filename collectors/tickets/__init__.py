@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypercare.clock import Clock
 from hypercare.config import Config, TicketSourceBase
 
-from collectors.tickets import csv, github, jira
+from collectors.tickets import csv, github, jira, zendesk
 from collectors.tickets.source import TicketCollector
 
-KINDS = {"csv": csv.CsvCollector, "github": github.GitHubCollector, "jira": jira.JiraCollector}
+KINDS = {"csv": csv.CsvCollector, "github": github.GitHubCollector, "jira": jira.JiraCollector, "zendesk": zendesk.ZendeskCollector}
 
 
 def ticket_collectors(config: Config, clock: Clock) -> list[TicketCollector]:
