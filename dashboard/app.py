@@ -16,6 +16,7 @@ st.set_page_config(page_title="Hypercare", page_icon=":material/monitor_heart:",
 PAGES = {
     "Monitor": [
         st.Page(HERE / "pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page(HERE / "pages/tickets.py", title="Tickets", icon=":material/support_agent:"),
     ],
 }
 
