@@ -144,7 +144,7 @@ def test_mix_labels_urgent_and_unmapped_match_python(store):
     urgent = q.urgent_tickets(store.cursor(), period, limit=5)
     want = sorted((r for r in inside if r["priority"] in ("P1", "P2")), key=lambda r: r["created_at"], reverse=True)[:5]
     assert list(urgent.ticket_id) == [r["ticket_id"] for r in want]
-    assert list(urgent.columns) == ["created_at", "priority", "status", "source", "ticket_id", "title", "url"]
+    assert list(urgent.columns) == ["created_at", "priority", "status", "title", "source", "ticket_id", "url"]
     unmapped = q.unmapped_values(store.cursor(), period)
     assert unmapped.to_dict("records") == [
         {"source": "jira", "field": "priority", "value": "Sev 9", "tickets": 1},

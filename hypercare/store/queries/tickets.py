@@ -152,7 +152,7 @@ def urgent_tickets(cur: duckdb.DuckDBPyConnection, period: Period, limit: int = 
     """The newest P1 and P2 tickets created in the period, newest first."""
     return frame(
         cur,
-        "SELECT created_at, priority, status, source, ticket_id, title, url FROM tickets "
+        "SELECT created_at, priority, status, title, source, ticket_id, url FROM tickets "
         "WHERE created_at >= ? AND created_at < ? AND priority IN ('P1', 'P2') "
         "ORDER BY created_at DESC, source, ticket_id LIMIT ?",
         [period.start, period.end, limit],
