@@ -8,6 +8,7 @@ from hypercare.config import Config
 from collectors.base import Collector
 from collectors.sentry import SentryCollector
 from collectors.health import HealthCollector
+from collectors.tickets import ticket_collectors
 
 
 def build_collectors(config: Config, clock: Clock) -> list[Collector]:
@@ -17,4 +18,5 @@ def build_collectors(config: Config, clock: Clock) -> list[Collector]:
         found.append(SentryCollector(config, clock))
     if config.checks:
         found.append(HealthCollector(config))
+    found += ticket_collectors(config, clock)
     return found

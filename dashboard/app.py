@@ -18,6 +18,7 @@ PAGES = {
         st.Page(HERE / "pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page(HERE / "pages/errors.py", title="Errors", icon=":material/bug_report:"),
         st.Page(HERE / "pages/health.py", title="Health", icon=":material/monitor_heart:"),
+        st.Page(HERE / "pages/tickets.py", title="Tickets", icon=":material/support_agent:"),
     ],
 }
 

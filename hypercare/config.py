@@ -8,7 +8,9 @@ Relative paths resolve against the config file's folder.
 from __future__ import annotations
 
 import hashlib
+import codecs
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -228,11 +230,31 @@ class PlannedPeriodConfig(Strict):
         return "config-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+TicketStatus = Literal["open", "pending", "solved", "closed"]
+TicketPriority = Literal["P1", "P2", "P3", "P4"]
+TicketCategory = Literal["technical", "usage"]
+TicketField = Literal["ticket_id", "created_at", "updated_at", "status", "priority", "category", "labels", "title", "url"]
+
+
+def _https_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with https:// (the address of the service's API)")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_https_url)]
+
+
 class TicketSourceBase(Strict):
+    """What every [[tickets]] entry shares. The mappings extend the built-in ones
+    (collectors/tickets/normalise.py) and win where both name a value; matching ignores case."""
+
     name: str | None = None
     interval_seconds: float = Field(300, gt=0)
-    categories: dict[str, list[str]] = {}
-    priorities: dict[Literal["P1", "P2", "P3", "P4"], list[str]] = {}
+    overlap_seconds: float = Field(120, ge=0)  # re-read this much before the checkpoint; the upsert absorbs it
+    categories: dict[TicketCategory, list[str]] = {}
+    priorities: dict[TicketPriority, list[str]] = {}
+    statuses: dict[TicketStatus, list[str]] = {}
 
     @property
     def source(self) -> str:
@@ -241,15 +263,24 @@ class TicketSourceBase(Strict):
 
 class JiraSource(TicketSourceBase):
     kind: Literal["jira"]
-    base_url: str
+    base_url: HttpUrl
     jql: str
     email_env: EnvName = "JIRA_EMAIL"
     token_env: EnvName = "JIRA_API_TOKEN"
 
+    @field_validator("jql")
+    @classmethod
+    def _no_order_by(cls, v: str) -> str:
+        if re.search(r"\border\s+by\b", v, re.IGNORECASE):
+            raise ValueError("remove the ORDER BY clause: Hypercare adds its own (ORDER BY updated ASC)")
+        if not v.strip():
+            raise ValueError("give a JQL filter such as 'project = HELP'")
+        return v
+
 
 class ZendeskSource(TicketSourceBase):
     kind: Literal["zendesk"]
-    base_url: str | None = None
+    base_url: HttpUrl | None = None
     subdomain: str | None = None
     email_env: EnvName = "ZENDESK_EMAIL"
     token_env: EnvName = "ZENDESK_API_TOKEN"
@@ -260,22 +291,43 @@ class ZendeskSource(TicketSourceBase):
             raise ValueError("set base_url (https://acme.zendesk.com) or subdomain (acme)")
         return self
 
+    @property
+    def url(self) -> str:
+        return self.base_url or f"https://{self.subdomain}.zendesk.com"
+
 
 class GitHubSource(TicketSourceBase):
     kind: Literal["github"]
     repo: str
     labels: list[str] = []
     token_env: EnvName = "GITHUB_TOKEN"
-    base_url: str = "https://api.github.com"
+    base_url: HttpUrl = "https://api.github.com"
+
+    @field_validator("repo")
+    @classmethod
+    def _owner_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", v):
+            raise ValueError(f"{v!r} is not owner/name, e.g. acme/booking")
+        return v
 
 
 class CsvSource(TicketSourceBase):
     kind: Literal["csv"]
     path: RelPath
-    columns: dict[str, str] = {}
-    timezone: TimeZoneName = "UTC"
-    delimiter: str = ","
+    columns: dict[TicketField, str] = {}  # field -> header in the file; unnamed fields use their own name
+    timezone: TimeZoneName | None = None  # for times without an offset; default: [release] timezone
+    time_format: str | None = None  # strptime format when times are not ISO 8601, e.g. "%d/%m/%Y %H:%M"
+    delimiter: str = Field(",", min_length=1, max_length=1)
     encoding: str = "utf-8"
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r}; use e.g. utf-8, cp1252 or latin-1")
+        return v
 
 
 TicketSource = Annotated[JiraSource | ZendeskSource | GitHubSource | CsvSource, Field(discriminator="kind")]

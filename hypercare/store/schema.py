@@ -78,6 +78,13 @@ CREATE TABLE checkpoints (
 );
 """
 
+# Tickets keep the raw type/category value beside status_raw and priority_raw, and name the
+# fields whose raw value no mapping knew ("status", "priority", "category") so they can be fixed.
+MIGRATION_5 = """
+ALTER TABLE tickets ADD COLUMN category_raw VARCHAR;
+ALTER TABLE tickets ADD COLUMN unmapped VARCHAR[];
+"""
+
 # Numbers are reserved per area so work in parallel never collides: 2 store, 3 sentry,
 # 4 health checks, 5 tickets, 6 incidents; later migrations continue from 7.
 # Sentry's hourly event counts of each issue over the 24 h before it was collected (its
@@ -90,6 +97,7 @@ ALTER TABLE sentry_issues ADD COLUMN hourly_events BIGINT[];
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "data contract tables", MIGRATION_1),
     (3, "sentry issue hourly stats", MIGRATION_3),
+    (5, "tickets: category_raw and unmapped flags", MIGRATION_5),
 ]
 
 LATEST = max(v for v, _, _ in MIGRATIONS)
