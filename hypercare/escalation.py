@@ -70,7 +70,9 @@ class EscalationPolicy:
 
     def level_name(self, number: int) -> str:
         level = self.level(number)
-        return f"L{number} {level.name}" if level else f"level {number}"
+        if level is None:
+            return f"level {number}"
+        return level.name if level.name.startswith(f"L{number}") else f"L{number} {level.name}"
 
     def to_json(self) -> str:
         return json.dumps(
