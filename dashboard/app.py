@@ -17,6 +17,7 @@ PAGES = {
     "Monitor": [
         st.Page(HERE / "pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     ],
+    "Respond": [st.Page(HERE / "pages/incidents.py", title="Incidents & escalation", icon=":material/emergency:")],
 }
 
 navigation = st.navigation(PAGES)

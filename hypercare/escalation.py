@@ -173,20 +173,20 @@ def evaluate(states: Iterable[IncidentState], window: Window | None, now: dateti
         ):
             if due_at is not None and now >= due_at and sla not in s.breached:
                 reason = (
-                    f"{s.severity} not {what} within {_span(minutes)} ({d.targets} target); "
+                    f"{s.severity} not {what} within {describe_minutes(minutes)} ({d.targets} target); "
                     f"was due {due_at:%Y-%m-%d %H:%M} UTC"
                 )
                 due.append(Action(s.incident_id, "sla_breach", due_at, reason, sla=sla))
         if d.escalate_at is not None and now >= d.escalate_at:
             level = s.policy.level(s.level)
             reason = (
-                f"not acknowledged within {_span(level.escalate_after_minutes)} at "
+                f"not acknowledged within {describe_minutes(level.escalate_after_minutes)} at "
                 f"{s.policy.level_name(s.level)}; escalated to {s.policy.level_name(s.level + 1)}"
             )
             due.append(Action(s.incident_id, "escalate", d.escalate_at, reason, to_level=s.level + 1))
         # A breach or an escalation already pages someone; a reminder on top would be noise.
         if not due and d.remind_at is not None and now >= d.remind_at:
-            age = _span((now - s.clock_started_at).total_seconds() / 60)
+            age = describe_minutes((now - s.clock_started_at).total_seconds() / 60)
             reason = f"still not acknowledged {age} after opening, at {s.policy.level_name(s.level)}"
             due.append(Action(s.incident_id, "reminder", d.remind_at, reason))
         actions.extend(due)
@@ -212,7 +212,7 @@ def _after(start: datetime, minutes: float | None) -> datetime | None:
     return None if minutes is None else start + timedelta(minutes=minutes)
 
 
-def _span(minutes: float) -> str:
+def describe_minutes(minutes: float) -> str:
     if minutes < 120:
         return f"{minutes:.0f} min"
     return f"{minutes / 60:.1f} h".replace(".0 h", " h")

@@ -179,6 +179,26 @@ def add_note(store: Store, incident_id: str, note: str, *, actor: str, now: date
     return _change(store, incident_id, "note", actor, now, note, lambda inc: ({}, None, None))
 
 
+ACTIONS = ("acknowledge", "assign owner", "escalate", "change severity", "mitigate", "resolve", "reopen", "add note")
+
+
+def perform(store: Store, incident_id: str, action: str, *, actor: str, now: datetime, owner: str | None = None,
+            severity: str | None = None, note: str | None = None) -> Incident:
+    """One of ACTIONS by name (what the page's form sends)."""
+    common = {"actor": actor, "now": now}
+    simple = {"acknowledge": acknowledge, "escalate": escalate, "mitigate": mitigate, "resolve": resolve, "reopen": reopen}
+    match action:
+        case _ if action in simple:
+            return simple[action](store, incident_id, note=note, **common)
+        case "assign owner":
+            return assign_owner(store, incident_id, owner or "", note=note, **common)
+        case "change severity":
+            return change_severity(store, incident_id, severity or "", note=note, **common)
+        case "add note":
+            return add_note(store, incident_id, note or "", **common)
+    raise IncidentError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
+
+
 def _change(store: Store, incident_id: str, kind: str, actor: str, now: datetime, note: str | None,
             plan: Plan, key: str | None = None) -> Incident | None:
     """Apply `plan` as a compare-and-set plus its event; a plan returning None changes nothing."""
