@@ -201,7 +201,8 @@ def next_due(states: Iterable[IncidentState], window: Window | None, now: dateti
         if s.status == "resolved":
             continue
         d = deadlines(s, hypercare)
-        times += [d.ack_due_at, d.resolve_due_at, d.escalate_at, d.remind_at]
+        times += [d.escalate_at, d.remind_at]
+        times += [due for sla, due in (("ack", d.ack_due_at), ("resolve", d.resolve_due_at)) if sla not in s.breached]
     if window is not None:
         times += [window.go_live_at, window.end]  # the targets in force change there
     future = [t for t in times if t is not None and t > now]
