@@ -94,6 +94,7 @@ def open_incident(
     if severity not in SEVERITIES:
         raise IncidentError(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
     policy = EscalationPolicy.from_config(config.escalation)
+    _writable(store)
     with _open_lock, store.transaction() as cur:
         if source_kind and (found := q.unresolved_for_source(cur, source_kind, source_ref)):
             raise IncidentError(f"{found} is already open for {source_kind} {source_ref}; add to it instead")
@@ -204,6 +205,7 @@ def _change(store: Store, incident_id: str, kind: str, actor: str, now: datetime
     """Apply `plan` as a compare-and-set plus its event; a plan returning None changes nothing."""
     actor = _required(actor, "who is acting")
     note = (note or "").strip() or None
+    _writable(store)
     try:
         with store.transaction() as cur:
             inc = get_incident(cur, incident_id)
@@ -261,6 +263,14 @@ def _message(inc: Incident, kind: str, actor: str, note: str | None) -> str:
     if kind != "resolve" and level is not None:
         text += f" (now with {inc.policy.level_name(inc.level)}{': ' + ', '.join(level.contacts) if level.contacts else ''})"
     return text
+
+
+def _writable(store: Store) -> None:
+    if store.read_only:
+        raise IncidentError(
+            f"this dashboard reads a read-only copy of {store.path.name}; take incident actions in the "
+            "dashboard that `hypercare serve` runs, which owns the database"
+        )
 
 
 def _expect(inc: Incident, verb: str, states: tuple[str, ...]) -> None:

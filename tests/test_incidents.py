@@ -12,6 +12,7 @@ import pytest
 from hypercare import incidents as inc
 from hypercare.clock import FixedClock
 from hypercare.config import ConfigError, parse_config
+from hypercare.store import Store
 from hypercare.store.read import arrow, frame
 from hypercare.window import Window
 
@@ -277,3 +278,16 @@ def test_config_validates_rules_with_the_evaluating_parser():
         make_config(auto_open=[{"source": "checks", "when": "down_minutes >= 5", "severity": "SEV4"}])
     with pytest.raises(ConfigError, match="hypercare_ack_minutes .* is longer"):
         make_config(severities={"SEV3": {"ack_minutes": 10, "resolve_minutes": 60, "hypercare_ack_minutes": 20}})
+
+
+def test_a_read_only_store_refuses_actions_with_a_sentence(store, tmp_path):
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", actor="ana", now=G)
+    store.close()
+    reader = Store(tmp_path / "hypercare.duckdb", read_only=True)
+    try:
+        with pytest.raises(inc.IncidentError, match="read-only copy .* `hypercare serve`"):
+            inc.acknowledge(reader, i.incident_id, actor="bo", now=G)
+        with pytest.raises(inc.IncidentError, match="read-only"):
+            inc.open_incident(reader, CONFIG, title="y", severity="SEV2", actor="bo", now=G)
+    finally:
+        reader.close()
