@@ -20,6 +20,7 @@ PAGES = {
         st.Page(HERE / "pages/health.py", title="Health", icon=":material/monitor_heart:"),
         st.Page(HERE / "pages/tickets.py", title="Tickets", icon=":material/support_agent:"),
     ],
+    "Respond": [st.Page(HERE / "pages/incidents.py", title="Incidents & escalation", icon=":material/emergency:")],
 }
 
 navigation = st.navigation(PAGES)

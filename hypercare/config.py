@@ -31,6 +31,7 @@ from pydantic import (
 
 from hypercare.conditions import ConditionError
 from hypercare.conditions import parse as parse_condition
+from hypercare.escalation import Condition
 
 DEFAULT_CONFIG_NAME = "hypercare.toml"
 CONFIG_ENV = "HYPERCARE_CONFIG"
@@ -333,14 +334,34 @@ class CsvSource(TicketSourceBase):
 TicketSource = Annotated[JiraSource | ZendeskSource | GitHubSource | CsvSource, Field(discriminator="kind")]
 
 
+Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+
+
 class SeverityTargets(Strict):
+    """Minutes to acknowledge and to resolve; the hypercare_* ones apply inside the window only."""
+
     ack_minutes: float = Field(gt=0)
     resolve_minutes: float = Field(gt=0)
     hypercare_ack_minutes: float | None = Field(None, gt=0)
     hypercare_resolve_minutes: float | None = Field(None, gt=0)
 
+    @model_validator(mode="after")
+    def _hypercare_is_faster(self) -> SeverityTargets:
+        for name in ("ack_minutes", "resolve_minutes"):
+            fast, normal = getattr(self, "hypercare_" + name), getattr(self, name)
+            if fast is not None and fast > normal:
+                raise ValueError(
+                    f"hypercare_{name} ({fast:g}) is longer than {name} ({normal:g}); escalation is "
+                    f"accelerated during hypercare, so make it at most {normal:g} or leave it out"
+                )
+        if self.ack_minutes > self.resolve_minutes:
+            raise ValueError("ack_minutes is longer than resolve_minutes; acknowledging comes first")
+        return self
+
 
 class EscalationLevel(Strict):
+    """One rung of the ladder; an incident not acknowledged for escalate_after_minutes goes up."""
+
     name: str
     contacts: list[str] = []
     escalate_after_minutes: float = Field(gt=0)
@@ -351,14 +372,37 @@ class AutoOpenRule(Strict):
     source: Literal["sentry", "checks", "tickets"]
     when: str
     within_minutes: float = Field(30, gt=0)
-    severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"] = "SEV3"
+    severity: Severity = "SEV3"
+
+    @field_validator("when")
+    @classmethod
+    def _valid_condition(cls, when: str, info: ValidationInfo) -> str:
+        if "source" in info.data:
+            Condition.parse(when, info.data["source"])  # the same parser evaluates it at run time
+        return when
+
+    @property
+    def condition(self) -> Condition:
+        return Condition.parse(self.when, self.source)
 
 
 class EscalationConfig(Strict):
     reminder_minutes: float = Field(15, gt=0)
-    severities: dict[Literal["SEV1", "SEV2", "SEV3", "SEV4"], SeverityTargets] = {}
+    severities: dict[Severity, SeverityTargets] = {}
     levels: list[EscalationLevel] = []
     auto_open: list[AutoOpenRule] = []
+
+    @model_validator(mode="after")
+    def _complete(self) -> EscalationConfig:
+        for i, rule in enumerate(self.auto_open):
+            if rule.severity not in self.severities:
+                raise ValueError(
+                    f"auto_open[{i}] opens {rule.severity} incidents but [escalation.severities."
+                    f"{rule.severity}] is missing; add its ack_minutes and resolve_minutes"
+                )
+        if self.auto_open and not self.levels:
+            raise ValueError("auto_open rules need someone to page: add at least one [[escalation.levels]]")
+        return self
 
 
 def _check_dsn(dsn: str | None) -> str | None:
