@@ -7,10 +7,14 @@ Relative paths resolve against the config file's folder.
 
 from __future__ import annotations
 
+import hashlib
+import codecs
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -25,7 +29,12 @@ from pydantic import (
     model_validator,
 )
 
+<<<<<<< HEAD
 from hypercare.escalation import Condition
+=======
+from hypercare.conditions import ConditionError
+from hypercare.conditions import parse as parse_condition
+>>>>>>> main
 
 DEFAULT_CONFIG_NAME = "hypercare.toml"
 CONFIG_ENV = "HYPERCARE_CONFIG"
@@ -104,36 +113,57 @@ class StoreConfig(Strict):
 
 class SentryConfig(Strict):
     base_url: str = "https://sentry.io"
-    org: str
+    org: str = Field(min_length=1)
     projects: list[str] = Field(min_length=1)
     token_env: EnvName = "SENTRY_AUTH_TOKEN"
     interval_seconds: float = Field(300, gt=0)
     full_sync_minutes: float = Field(60, gt=0)
+    overlap_minutes: float = Field(10, ge=0)
+    page_size: int = Field(100, gt=0, le=100)
     max_pages: int = Field(500, gt=0)
+    timeout_seconds: float = Field(30, gt=0)
 
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (e.g. https://sentry.io or https://de.sentry.io)")
-        return v.rstrip("/")
+        v = v.rstrip("/")
+        if v.endswith("/api/0"):
+            raise ValueError("give the server's address without /api/0 (e.g. https://sentry.io)")
+        return v
+
+    @field_validator("projects")
+    @classmethod
+    def _slugs(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if not p or p != p.strip() or "/" in p]
+        if bad:
+            raise ValueError(f"give project slugs as in the Sentry URL (e.g. 'booking-api'); not {bad}")
+        if len(set(v)) != len(v):
+            raise ValueError("each project once")
+        return v
 
 
 class HealthConfig(Strict):
-    concurrency: int = Field(32, gt=0, le=512)
-    availability_target: float = Field(99.9, gt=0, le=100)
+    concurrency: int = Field(32, gt=0, le=512)  # checks in flight at once
+    availability_target: float = Field(99.9, gt=0, le=100)  # percent
+
+
+ENV_PREFIX = "env:"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 class CheckConfig(Strict):
-    name: str
+    name: str = Field(min_length=1)
     url: str
     method: str = "GET"
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = {}  # a value "env:NAME" is read from the environment at run time
     interval_seconds: float = Field(60, gt=0)
     timeout_seconds: float = Field(10, gt=0)
     conditions: list[str] = ["status == 200"]
     failure_threshold: int = Field(3, gt=0)
     success_threshold: int = Field(2, gt=0)
+    ca_file: RelPath | None = None  # PEM bundle to trust instead of the system CAs (internal CA)
 
     @field_validator("url")
     @classmethod
@@ -142,11 +172,49 @@ class CheckConfig(Strict):
             raise ValueError("must be an http:// or https:// URL")
         return v
 
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        if v.upper() not in HTTP_METHODS:
+            raise ValueError(f"unknown HTTP method {v!r}; use one of {', '.join(HTTP_METHODS)}")
+        return v.upper()
+
+    @field_validator("headers")
+    @classmethod
+    def _header_env(cls, v: dict[str, str]) -> dict[str, str]:
+        for header, value in v.items():
+            if value.startswith(ENV_PREFIX):
+                _check_env_name(value.removeprefix(ENV_PREFIX))
+        return v
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        problems = []
+        for text in v:
+            try:
+                parse_condition(text)
+            except ConditionError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError(f"check {info.data.get('name', '?')!r}: " + "; ".join(problems))
+        return v
+
+    @model_validator(mode="after")
+    def _cert_needs_tls(self) -> CheckConfig:
+        if not self.url.startswith("https://") and any("cert_expires_in_days" in c for c in self.conditions):
+            raise ValueError(f"check {self.name!r}: cert_expires_in_days needs an https:// url")
+        return self
+
+    def header_env_names(self) -> list[str]:
+        """Environment variables this check's headers read."""
+        return [v.removeprefix(ENV_PREFIX) for v in self.headers.values() if v.startswith(ENV_PREFIX)]
+
 
 class PlannedPeriodConfig(Strict):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    checks: list[str] | None = None
+    checks: list[str] | None = None  # None: every check, and the rules too (scope "all")
     reason: str
 
     @model_validator(mode="after")
@@ -155,12 +223,42 @@ class PlannedPeriodConfig(Strict):
             raise ValueError("ends_at must be after starts_at")
         return self
 
+    @property
+    def scope(self) -> str:
+        return "all" if self.checks is None else "checks"
+
+    @property
+    def period_id(self) -> str:
+        """Stable for an unchanged entry, so writing it on every run changes nothing."""
+        key = "|".join([self.starts_at.isoformat(), self.ends_at.isoformat(), ",".join(self.checks or ["*"]), self.reason])
+        return "config-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+TicketStatus = Literal["open", "pending", "solved", "closed"]
+TicketPriority = Literal["P1", "P2", "P3", "P4"]
+TicketCategory = Literal["technical", "usage"]
+TicketField = Literal["ticket_id", "created_at", "updated_at", "status", "priority", "category", "labels", "title", "url"]
+
+
+def _https_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with https:// (the address of the service's API)")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_https_url)]
+
 
 class TicketSourceBase(Strict):
+    """What every [[tickets]] entry shares. The mappings extend the built-in ones
+    (collectors/tickets/normalise.py) and win where both name a value; matching ignores case."""
+
     name: str | None = None
     interval_seconds: float = Field(300, gt=0)
-    categories: dict[str, list[str]] = {}
-    priorities: dict[Literal["P1", "P2", "P3", "P4"], list[str]] = {}
+    overlap_seconds: float = Field(120, ge=0)  # re-read this much before the checkpoint; the upsert absorbs it
+    categories: dict[TicketCategory, list[str]] = {}
+    priorities: dict[TicketPriority, list[str]] = {}
+    statuses: dict[TicketStatus, list[str]] = {}
 
     @property
     def source(self) -> str:
@@ -169,15 +267,24 @@ class TicketSourceBase(Strict):
 
 class JiraSource(TicketSourceBase):
     kind: Literal["jira"]
-    base_url: str
+    base_url: HttpUrl
     jql: str
     email_env: EnvName = "JIRA_EMAIL"
     token_env: EnvName = "JIRA_API_TOKEN"
 
+    @field_validator("jql")
+    @classmethod
+    def _no_order_by(cls, v: str) -> str:
+        if re.search(r"\border\s+by\b", v, re.IGNORECASE):
+            raise ValueError("remove the ORDER BY clause: Hypercare adds its own (ORDER BY updated ASC)")
+        if not v.strip():
+            raise ValueError("give a JQL filter such as 'project = HELP'")
+        return v
+
 
 class ZendeskSource(TicketSourceBase):
     kind: Literal["zendesk"]
-    base_url: str | None = None
+    base_url: HttpUrl | None = None
     subdomain: str | None = None
     email_env: EnvName = "ZENDESK_EMAIL"
     token_env: EnvName = "ZENDESK_API_TOKEN"
@@ -188,22 +295,43 @@ class ZendeskSource(TicketSourceBase):
             raise ValueError("set base_url (https://acme.zendesk.com) or subdomain (acme)")
         return self
 
+    @property
+    def url(self) -> str:
+        return self.base_url or f"https://{self.subdomain}.zendesk.com"
+
 
 class GitHubSource(TicketSourceBase):
     kind: Literal["github"]
     repo: str
     labels: list[str] = []
     token_env: EnvName = "GITHUB_TOKEN"
-    base_url: str = "https://api.github.com"
+    base_url: HttpUrl = "https://api.github.com"
+
+    @field_validator("repo")
+    @classmethod
+    def _owner_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", v):
+            raise ValueError(f"{v!r} is not owner/name, e.g. acme/booking")
+        return v
 
 
 class CsvSource(TicketSourceBase):
     kind: Literal["csv"]
     path: RelPath
-    columns: dict[str, str] = {}
-    timezone: TimeZoneName = "UTC"
-    delimiter: str = ","
+    columns: dict[TicketField, str] = {}  # field -> header in the file; unnamed fields use their own name
+    timezone: TimeZoneName | None = None  # for times without an offset; default: [release] timezone
+    time_format: str | None = None  # strptime format when times are not ISO 8601, e.g. "%d/%m/%Y %H:%M"
+    delimiter: str = Field(",", min_length=1, max_length=1)
     encoding: str = "utf-8"
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r}; use e.g. utf-8, cp1252 or latin-1")
+        return v
 
 
 TicketSource = Annotated[JiraSource | ZendeskSource | GitHubSource | CsvSource, Field(discriminator="kind")]
@@ -280,8 +408,22 @@ class EscalationConfig(Strict):
         return self
 
 
+def _check_dsn(dsn: str | None) -> str | None:
+    if dsn is None:
+        return None
+    parts = urlsplit(dsn)
+    if parts.scheme not in ("http", "https") or not parts.username or not parts.path.strip("/"):
+        raise ValueError(
+            "not a Sentry DSN; copy it from Sentry's project settings (Client Keys), "
+            "e.g. https://<public key>@o123.ingest.sentry.io/4567"
+        )
+    return dsn
+
+
 class SelfMonitoringConfig(Strict):
-    sentry_dsn: str | None = None
+    """Hypercare's own errors, reported with sentry-sdk. The DSN falls back to $SENTRY_DSN."""
+
+    sentry_dsn: Annotated[str | None, AfterValidator(_check_dsn)] = None
     environment: str | None = None
 
 
@@ -296,6 +438,17 @@ class Config(Strict):
     escalation: EscalationConfig = EscalationConfig()
     self_monitoring: SelfMonitoringConfig = SelfMonitoringConfig()
 
+    def sources(self) -> list[tuple[str, float]]:
+        """(collector name, interval in seconds) of each configured source, as collector_runs
+        names them: 'sentry', 'checks' (one collector for all checks), 'tickets:<name>'."""
+        found: list[tuple[str, float]] = []
+        if self.sentry:
+            found.append(("sentry", self.sentry.interval_seconds))
+        if self.checks:
+            found.append(("checks", min(c.interval_seconds for c in self.checks)))
+        found += [(f"tickets:{t.source}", t.interval_seconds) for t in self.tickets]
+        return found
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
         if self.release.go_live_at is None and (self.sentry is None or not self.release.version):
@@ -308,6 +461,9 @@ class Config(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"checks: names must be unique; {', '.join(dupes)} used more than once")
+        unknown = sorted({n for p in self.planned_periods for n in p.checks or [] if n not in names})
+        if unknown:
+            raise ValueError(f"planned_periods: no check named {', '.join(unknown)}; use names from [[checks]]")
         sources = [t.source for t in self.tickets]
         dupes = sorted({n for n in sources if sources.count(n) > 1})
         if dupes:
@@ -363,19 +519,17 @@ def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
 
 
 def _field_path(loc: tuple, data: Any) -> str:
-    """Turn pydantic's location into a TOML-ish path: checks[0].url (dropping union tags)."""
+    """Turn pydantic's location into a TOML-ish path: tickets[0].repo (dropping union tags)."""
     parts: list[str] = []
     node = data
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
             node = node[item] if isinstance(node, list) and item < len(node) else None
-        elif isinstance(node, dict) or node is None:
-            if node is not None and item not in node and parts:
-                continue  # a discriminator tag such as 'github', not a key of the file
-            parts.append(("." if parts else "") + str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-        else:
             continue
+        if isinstance(node, dict) and item not in node and item == node.get("kind"):
+            continue  # the union's tag (e.g. 'github'), not a key of the file
+        parts.append(("." if parts else "") + str(item))
+        node = node.get(item) if isinstance(node, dict) else None
     return "".join(parts)
 

@@ -95,8 +95,9 @@ class Window:
         return Period(self.go_live_at, end)
 
     def last_hour(self, now: datetime) -> Period:
-        """The hour that ends at `now`, or at the window's end once it is over."""
-        end = min(now, self.end)
+        """The last complete UTC clock hour before `now` (or before the window's end once it is
+        over): whole hours line up with the sources' buckets, so a rate is never a partial count."""
+        end = min(now, self.end).astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
         return Period(end - timedelta(hours=1), end)
 
     def local(self, instant: datetime) -> datetime:

@@ -1,3 +1,42 @@
+"""Overview: where we are in the window, KPI tiles against the baseline, timeline, freshness."""
+
 import streamlit as st
 
-st.title("Overview")
+from dashboard import data, widgets
+from dashboard.figures.overview import timeline_figure
+from hypercare.store.queries import freshness, overview
+
+context = data.ctx()
+window = context.window()
+release = context.config.release
+
+st.title(f"{release.name} — hypercare overview", anchor=False)
+if window is None:
+    st.warning("The go-live instant is not known yet: set release.go_live_at in the config, or set "
+               "release.version and [sentry] so it is read from the release's deploy.")
+    st.stop()
+
+
+@st.fragment(run_every="60s")
+def live() -> None:
+    now = data.now()
+    go_live = window.local(window.go_live_at)
+    st.caption(f"Version {release.version or '—'} · {release.environment} · went live "
+               f"{go_live:%a %d %b %Y %H:%M} ({release.timezone})")
+    st.progress(window.progress(now), text=f"{window.label(now)} · phase: {window.phase(now)}")
+
+    kpis = data.cached(overview.kpis)(window, now)
+    for column, kpi in zip(st.columns(len(kpis)), kpis):
+        with column:
+            widgets.kpi_tile(kpi, higher_is_worse=kpi.key not in overview.HIGHER_IS_BETTER)
+
+    series = data.cached(overview.timeline)(window.span)
+    decisions = data.cached(overview.decisions)(window.span)
+    st.plotly_chart(timeline_figure(series, decisions, window), width="stretch")
+
+    st.subheader("Data freshness", anchor=False)
+    rows = data.cached(freshness.source_freshness)(now, tuple(context.config.sources()))
+    widgets.freshness_table(rows, window)
+
+
+live()

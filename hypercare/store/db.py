@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from hypercare.store.read import scalar
 from hypercare.store.schema import LATEST, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,10 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         if match or "Could not set lock" in str(exc):
             pid = int(match.group(1)) if match else None
             raise StoreLockedError(path, pid, _holder(pid) if pid else None) from None
+        raise StoreError(f"cannot open {path}: {exc}") from None
+    except duckdb.ConnectionException as exc:
+        if "different configuration" in str(exc):  # this very process holds it read-write
+            raise StoreLockedError(path, os.getpid(), "this process") from None
         raise StoreError(f"cannot open {path}: {exc}") from None
     con.execute("SET TimeZone = 'UTC'")
     return con
@@ -129,12 +134,10 @@ class Store:
 
     def schema_version(self) -> int:
         cur = self.cursor()
-        exists = cur.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchone()[0]
+        exists = scalar(cur, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
         if not exists:
             return 0
-        return cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        return scalar(cur, "SELECT coalesce(max(version), 0) FROM schema_version")
 
     @property
     def snapshot_path(self) -> Path:
@@ -150,7 +153,7 @@ class Store:
             alias = "hypercare_snapshot"
             cur.execute(f"ATTACH '{_sql_path(tmp)}' AS {alias}")
             try:
-                db = cur.execute("SELECT current_database()").fetchone()[0]
+                db = scalar(cur, "SELECT current_database()")
                 cur.execute(f'COPY FROM DATABASE "{db}" TO {alias}')
             finally:
                 cur.execute(f"DETACH {alias}")

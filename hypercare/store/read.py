@@ -20,5 +20,12 @@ def frame(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None
 
 
 def scalar(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
-    row = cur.execute(sql, list(params) if params else []).fetchone()
-    return row[0] if row else None
+    # fetchall, not fetchone: DuckDB 2 refuses new work on a cursor with an unfinished result
+    rows = cur.execute(sql, list(params) if params else []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def hour_of(column: str) -> str:
+    """SQL for the UTC hour a TIMESTAMPTZ column's value falls in. Integer maths: ~10x faster
+    than date_trunc, which goes through the calendar of the session's time zone."""
+    return f"to_timestamp((epoch_us({column}) // 3600000000) * 3600)"

@@ -1,0 +1,61 @@
+"""Small rendering helpers shared by pages: KPI tiles and the freshness table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from hypercare.store.queries.freshness import Freshness
+from hypercare.store.queries.overview import Kpi
+from hypercare.window import Window
+
+STATE_LABELS = {"fresh": "fresh", "stale": "STALE", "never": "never collected"}
+
+
+def format_number(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "unknown"
+    if unit == "%":
+        return f"{value:.2f} %"
+    if unit == "ms":
+        return f"{value:,.0f} ms"
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
+
+
+def kpi_tile(kpi: Kpi, higher_is_worse: bool = True) -> None:
+    """A metric with its baseline as the delta; 'no baseline' and 'unknown' said in words."""
+    if kpi.value is None:
+        st.metric(kpi.label, "unknown", help=f"No data for this period. {kpi.note}")
+        return
+    if kpi.baseline is None:
+        st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta="no baseline", delta_color="off",
+                  help=kpi.note)
+        return
+    delta = kpi.value - kpi.baseline
+    text = f"{delta:+,.1f} vs baseline {format_number(kpi.baseline, kpi.unit)}"
+    if kpi.ratio is not None:
+        text += f" ({kpi.ratio:.1f}×)"
+    st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta=text,
+              delta_color="inverse" if higher_is_worse else "normal", help=kpi.note)
+
+
+def freshness_table(rows: Sequence[Freshness], window: Window | None) -> None:
+    """One line per source: state, last successful collection (local time), last error."""
+    if not rows:
+        st.info("No sources configured: add [sentry], [[checks]] or [[tickets]] to the config.")
+        return
+    tz = window.timezone if window else "UTC"
+    table = pd.DataFrame({
+        "source": [r.collector for r in rows],
+        "state": [STATE_LABELS[r.state] for r in rows],
+        "last successful collection": [pd.Timestamp(r.last_ok_at).tz_convert(tz) if r.last_ok_at else None for r in rows],
+        "every": [f"{r.interval_seconds:g} s" for r in rows],
+        "last error": [r.last_error or "" for r in rows],
+    })
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"last successful collection": st.column_config.DatetimeColumn(format="ddd D MMM HH:mm")})
+    stale = [r.collector for r in rows if r.state != "fresh"]
+    if stale:
+        st.warning(f"Figures from {', '.join(stale)} are unknown until collection works again.")

@@ -1,0 +1,176 @@
+"""The `hypercare` command: the composition root that wires collectors, store and dashboard.
+
+It is the one module that imports both `collectors` and `dashboard`; nothing imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from hypercare.clock import FixedClock, SystemClock
+from hypercare.config import Config, ConfigError, config_path, load_config
+from hypercare.runtime import AppContext, set_context
+from hypercare.store import Store, StoreError
+from hypercare.store.releases import record_release
+
+from collectors.registry import build_collectors
+from collectors.scheduler import Scheduler, run_once
+
+log = logging.getLogger("hypercare")
+APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(config_file: str | None) -> Config:
+    try:
+        return load_config(config_file)
+    except ConfigError as exc:
+        where = exc.path or config_path(config_file)
+        _fail(f"{where} can't be used:\n  " + "\n  ".join(exc.problems) + f"\nRun `hypercare check-config --config {where}` after fixing it.")
+
+
+def _open_store(config: Config) -> Store:
+    try:
+        return Store(config.store.path)
+    except StoreError as exc:
+        _fail(str(exc))
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+def main(verbose: bool) -> None:
+    """Hypercare: watch a go-live through its hypercare window."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+config_option = click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                             help="Config file (default: $HYPERCARE_CONFIG, else ./hypercare.toml).")
+
+
+@main.command("check-config")
+@config_option
+def check_config(config_file: str | None) -> None:
+    """Validate a config file and list every problem with its field and the fix."""
+    path = config_path(config_file)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        click.echo(f"{path}: {len(exc.problems)} problem(s)")
+        for problem in exc.problems:
+            click.echo(f"  - {problem}")
+        sys.exit(1)
+    click.echo(f"{path}: OK — release {config.release.name!r}, store {config.store.path}")
+    for name, interval in config.sources():
+        click.echo(f"  source {name}: every {interval:g} s")
+    for env in _secret_envs(config):
+        if not os.environ.get(env):
+            click.echo(f"  note: environment variable {env} is not set; the source that needs it will fail until it is")
+
+
+def _secret_envs(config: Config) -> list[str]:
+    names = [config.sentry.token_env] if config.sentry else []
+    for source in config.tickets:
+        names += [getattr(source, key) for key in ("token_env", "email_env") if getattr(source, key, None)]
+    names += [level.webhook_env for level in config.escalation.levels if level.webhook_env]
+    return sorted(set(names))
+
+
+@main.command()
+@config_option
+@click.option("--once", is_flag=True, required=True, help="Run each collector one time (for cron).")
+@click.option("--only", type=click.Choice(["sentry", "checks", "tickets"]), help="Only this kind of source.")
+def collect(config_file: str | None, once: bool, only: str | None) -> None:
+    """Run the configured collectors one time and exit (non-zero if a source failed)."""
+    config = _load(config_file)
+    clock = SystemClock()
+    collectors = [c for c in build_collectors(config, clock) if only is None or c.kind == only]
+    if not collectors:
+        wanted = f"{only} " if only else ""
+        click.echo(f"No {wanted}collectors to run: {config_path(config_file)} configures none that this version can collect.")
+        return
+    store = _open_store(config)
+    record_release(store, config)
+    context = AppContext(config, store, clock)
+    records = run_once(store, collectors, clock, _tick_hooks(context))
+    store.publish_snapshot()
+    for r in records:
+        status = "ok" if r.ok else f"FAILED: {r.error}"
+        click.echo(f"{r.collector}: {r.rows_written} rows, {(r.finished_at - r.started_at).total_seconds():.1f} s, {status}")
+    if not all(r.ok for r in records):
+        sys.exit(1)
+
+
+def _tick_hooks(context: AppContext) -> list:
+    """What runs after new data: the escalation engine (one line per hook)."""
+    return []
+
+
+@main.command()
+@config_option
+@click.option("--port", default=8501, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+def serve(config_file: str | None, port: int, address: str) -> None:
+    """Serve the dashboard and run the collectors on their intervals, in this one process."""
+    config = _load(config_file)
+    clock = SystemClock()
+    store = _open_store(config)
+    record_release(store, config)
+    context = AppContext(config, store, clock)
+    hooks = [(config.store.snapshot_minutes * 60, lambda now: store.publish_snapshot())]
+    hooks += [(30.0, hook) for hook in _tick_hooks(context)]
+    scheduler = Scheduler(store, build_collectors(config, clock), clock, hooks)
+    scheduler.start()
+    _serve(context, port, address)
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--data-dir", default="data", show_default=True, type=click.Path(file_okay=False),
+              help="Where to write demo.duckdb.")
+@click.option("--no-serve", is_flag=True, help="Only write the demo database.")
+def demo(port: int, address: str, data_dir: str, no_serve: bool) -> None:
+    """Write the built-in demo go-live and serve the dashboard on it (clock pinned at T+38 h)."""
+    from hypercare.demo import DEMO_NOW, build_demo, demo_config
+
+    config = demo_config(Path(data_dir))
+    try:
+        store = build_demo(config.store.path, config)
+    except StoreError as exc:
+        _fail(str(exc))
+    click.echo(f"Demo go-live written to {config.store.path}")
+    store.publish_snapshot()
+    if no_serve:
+        return
+    _serve(AppContext(config, store, FixedClock(DEMO_NOW), demo=True), port, address)
+
+
+def _serve(context: AppContext, port: int, address: str) -> None:
+    from streamlit.web import bootstrap
+
+    set_context(context)
+    flags = {
+        "server.port": port,
+        "server.address": address,
+        "server.headless": True,
+        "browser.gatherUsageStats": False,
+        "server.fileWatcherType": "none",
+    }
+    click.echo(f"Hypercare dashboard: http://{address}:{port}/  (Ctrl+C to stop)")
+    bootstrap.load_config_options(flag_options=flags)
+    bootstrap.run(str(APP_PATH), False, [], flags)
+
+
+if __name__ == "__main__":
+    main()
