@@ -29,12 +29,9 @@ from pydantic import (
     model_validator,
 )
 
-<<<<<<< HEAD
-from hypercare.escalation import Condition
-=======
 from hypercare.conditions import ConditionError
 from hypercare.conditions import parse as parse_condition
->>>>>>> main
+from hypercare.escalation import Condition
 
 DEFAULT_CONFIG_NAME = "hypercare.toml"
 CONFIG_ENV = "HYPERCARE_CONFIG"
