@@ -233,16 +233,15 @@ def response_times(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetim
 
 # --- signals for auto-open (DESIGN.md data contract tables, read as the rules need them) ---
 
-def sentry_signals(cur: duckdb.DuckDBPyConnection, new_since: datetime, active_since: datetime, now: datetime) -> list[dict]:
-    """Issues first seen at or after `new_since` (new in this release), seen in [active_since, now]
-    and not resolved or ignored."""
+def sentry_signals(cur: duckdb.DuckDBPyConnection, since: datetime, now: datetime) -> list[dict]:
+    """Issues first seen in [since, now] that are neither resolved nor ignored."""
     return arrow(
         cur,
-        """SELECT issue_id, short_id, title, user_count, event_count, last_seen FROM sentry_issues
-           WHERE first_seen >= ? AND last_seen >= ? AND first_seen <= ?
+        """SELECT issue_id, short_id, title, user_count, event_count, first_seen FROM sentry_issues
+           WHERE first_seen >= ? AND first_seen <= ?
              AND coalesce(status, 'unresolved') NOT IN ('resolved', 'ignored')
            ORDER BY first_seen, issue_id""",
-        [new_since, active_since, now],
+        [since, now],
     ).to_pylist()
 
 
