@@ -92,7 +92,8 @@ def median_ms(fn, repeat):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny size, a few seconds")
-    n = SIZES["smoke" if parser.parse_args().smoke else "full"]
+    smoke = parser.parse_args().smoke
+    n = SIZES["smoke" if smoke else "full"]
     cfg = config()
     window = Window(G, 72, 168, "Europe/Brussels")
     rows = []
@@ -120,9 +121,13 @@ def main() -> None:
         rows.append((f"deliver {done.sent} notifications to a 127.0.0.1 webhook", deliver_ms,
                      f"{deliver_ms / max(done.sent, 1):.2f} ms/notification"))
         store.close()
-    print(f"{'measure':<62} {'median ms':>10}  per")
-    for name, ms, per in rows:
-        print(f"{name:<62} {ms:>10.1f}  {per}")
+    table = [("what", "median ms", "per")] + [(name, f"{ms:.1f}", per) for name, ms, per in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(3)]
+    print("Incidents benchmark" + (" (smoke)" if smoke else ""))
+    for k, r in enumerate(table):
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
+        if k == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
 
 if __name__ == "__main__":
