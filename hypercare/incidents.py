@@ -350,10 +350,11 @@ def signals(cur: duckdb.DuckDBPyConnection, rule: AutoOpenRule, window: Window |
     if rule.source == "sentry":
         if window is None:
             return []  # "new" means first seen since go-live
+        # A new issue that reached the threshold within `within_minutes` of first being seen.
         return [
             Signal("sentry", r["issue_id"], f"Sentry {r['short_id'] or r['issue_id']}: {r['title']}",
-                   {"new_issue_users": r["user_count"], "new_issue_events": r["event_count"]}, r["last_seen"])
-            for r in q.sentry_signals(cur, window.go_live_at, since, now)
+                   {"new_issue_users": r["user_count"], "new_issue_events": r["event_count"]}, r["first_seen"])
+            for r in q.sentry_signals(cur, max(since, window.go_live_at), now)
         ]
     if rule.source == "checks":
         return [

@@ -185,31 +185,31 @@ def sentry_issue(issue_id, users, first_seen, last_seen, status="unresolved"):
             "status": status, "first_seen": first_seen, "last_seen": last_seen, "user_count": users, "event_count": users * 3}
 
 
-def test_sentry_rule_opens_once_per_issue_and_again_only_on_new_evidence(store):
+def test_sentry_rule_opens_once_for_a_new_issue_that_spreads_fast(store):
     config = make_config(auto_open=[{"source": "sentry", "when": "new_issue_users >= 50", "within_minutes": 30, "severity": "SEV2"}])
     now = G + timedelta(hours=4)
     put(store, "sentry_issues", [
-        sentry_issue("1", 80, G + timedelta(hours=3), now - timedelta(minutes=2)),
-        sentry_issue("2", 49, G + timedelta(hours=3), now),  # below the threshold
+        sentry_issue("1", 80, now - timedelta(minutes=20), now - timedelta(minutes=2)),
+        sentry_issue("2", 49, now - timedelta(minutes=10), now),  # below the threshold
         sentry_issue("3", 500, G - timedelta(days=2), now),  # older than the release: not new
-        sentry_issue("4", 90, G + timedelta(hours=1), now - timedelta(minutes=45)),  # quiet for 45 min
-        sentry_issue("5", 70, G + timedelta(hours=2), now, status="ignored"),
+        sentry_issue("4", 90, now - timedelta(minutes=45), now),  # took longer than 30 min to spread
+        sentry_issue("5", 70, now - timedelta(minutes=5), now, status="ignored"),
     ], ["issue_id"])
     opened = inc.tick(store, config, WINDOW, now, deliver=False).opened
     assert [(o.source_kind, o.source_ref, o.severity, o.title) for o in opened] == [("sentry", "1", "SEV2", "Sentry WEB-1: TypeError in cart")]
     assert "new_issue_users >= 50 (measured 80)" in events(store)["note"][0]
     # More users, later ticks: still one incident.
-    put(store, "sentry_issues", [sentry_issue("1", 300, G + timedelta(hours=3), now + timedelta(minutes=5))], ["issue_id"])
+    put(store, "sentry_issues", [sentry_issue("1", 300, now - timedelta(minutes=20), now + timedelta(minutes=5))], ["issue_id"])
     assert inc.tick(store, config, WINDOW, now + timedelta(minutes=6), deliver=False).opened == []
-    inc.resolve(store, opened[0].incident_id, actor="bo", now=now + timedelta(minutes=10))
-    # Resolved, and the issue has not been seen since: nothing new.
-    assert inc.tick(store, config, WINDOW, now + timedelta(minutes=11), deliver=False).opened == []
-    # Seen again after the resolution: a new incident.
-    put(store, "sentry_issues", [sentry_issue("1", 310, G + timedelta(hours=3), now + timedelta(minutes=20))], ["issue_id"])
-    again = inc.tick(store, config, WINDOW, now + timedelta(minutes=21), deliver=False).opened
-    assert [o.incident_id for o in again] == ["INC-2"]
+    # Resolved: the same issue does not open a second incident, even while still new.
+    inc.resolve(store, opened[0].incident_id, actor="bo", now=now + timedelta(minutes=7))
+    assert inc.tick(store, config, WINDOW, now + timedelta(minutes=8), deliver=False).opened == []
+    # Another new issue does.
+    put(store, "sentry_issues", [sentry_issue("6", 51, now, now + timedelta(minutes=8))], ["issue_id"])
+    assert [o.source_ref for o in inc.tick(store, config, WINDOW, now + timedelta(minutes=9), deliver=False).opened] == ["6"]
     # No go-live known: "new" cannot be told, so the rule waits.
-    assert inc.auto_open(store, config, None, now + timedelta(minutes=22)) == []
+    put(store, "sentry_issues", [sentry_issue("7", 99, now, now + timedelta(minutes=8))], ["issue_id"])
+    assert inc.auto_open(store, config, None, now + timedelta(minutes=10)) == []
 
 
 def checks(name, start, results, interval=60):
@@ -237,6 +237,13 @@ def test_checks_rule_needs_a_run_of_failures_outside_planned_periods(store):
     assert [(o.source_ref, o.severity, o.title) for o in opened] == [("api", "SEV3", "Health check api is down: status 503, expected 200")]
     assert inc.tick(store, config, WINDOW, at - timedelta(seconds=1), deliver=False).opened == []
     assert inc.tick(store, config, WINDOW, at + timedelta(minutes=1), deliver=False).opened == []
+    # Resolved while the same run of failures goes on: covered. A new run after the resolution: a new incident.
+    inc.resolve(store, opened[0].incident_id, actor="bo", now=at + timedelta(minutes=2))
+    put(store, "health_checks", checks("api", start + timedelta(minutes=11), [False]), ["check_name", "checked_at"])
+    assert inc.tick(store, config, WINDOW, at + timedelta(minutes=3), deliver=False).opened == []
+    put(store, "health_checks", checks("api", start + timedelta(minutes=12), [True] + [False] * 6), ["check_name", "checked_at"])
+    again = inc.tick(store, config, WINDOW, start + timedelta(minutes=18), deliver=False).opened
+    assert [(o.incident_id, o.source_ref) for o in again] == [("INC-2", "api")]
 
 
 def ticket(n, created_at, priority="P3", source="desk"):

@@ -129,3 +129,17 @@ def test_demo_incidents_tell_the_story_and_are_deterministic(tmp_path):
         == [e["event_id"] for e in log]
     store.close()
     other.close()
+
+
+def test_the_demo_database_ticks_quietly_at_its_pinned_clock(tmp_path):
+    from hypercare.demo import DEMO_NOW, build_demo, demo_config, demo_window
+
+    config = demo_config(tmp_path)
+    store = build_demo(config.store.path, config)
+    try:
+        window = demo_window(config)
+        assert inc.seed_demo_incidents(store, config, window) == ["INC-2", "INC-1"]
+        result = inc.tick(store, config, window, DEMO_NOW, deliver=False)
+        assert (result.opened, result.actions) == ([], [])  # the seeded story is complete at T+38 h
+    finally:
+        store.close()

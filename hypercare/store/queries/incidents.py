@@ -7,6 +7,7 @@ counts down to exactly the instants the engine acts on. Instants are UTC; interv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 import duckdb
@@ -52,11 +53,17 @@ def incident_states(cur: duckdb.DuckDBPyConnection, incident_ids: list[str] | No
     ).to_pylist()
     return [
         IncidentState(
-            r["incident_id"], r["severity"], r["status"], r["level"], EscalationPolicy.from_json(r["policy"]),
+            r["incident_id"], r["severity"], r["status"], r["level"], _policy(r["policy"]),
             r["clock_at"], r["level_at"], r["notified_at"], frozenset(r["breached"]),
         )
         for r in rows
     ]
+
+
+@lru_cache(maxsize=64)
+def _policy(text: str) -> EscalationPolicy:
+    """Incidents opened under the same config share one policy text: parse it once."""
+    return EscalationPolicy.from_json(text)
 
 
 def open_incidents(cur: duckdb.DuckDBPyConnection, now: datetime, hypercare: bool) -> pd.DataFrame:
@@ -67,11 +74,14 @@ def open_incidents(cur: duckdb.DuckDBPyConnection, now: datetime, hypercare: boo
     Order: most SLAs breached, then least time left, then severity.
     """
     states = incident_states(cur)
-    info = frame(
-        cur,
-        """SELECT incident_id, title, owner, opened_at, source_kind, source_ref
-           FROM incidents WHERE status <> 'resolved'""",
-    ).set_index("incident_id")
+    info = {
+        r["incident_id"]: r
+        for r in arrow(
+            cur,
+            """SELECT incident_id, title, owner, opened_at, source_kind, source_ref
+               FROM incidents WHERE status <> 'resolved'""",
+        ).to_pylist()
+    }
     rows = []
     for s in states:
         d = deadlines(s, hypercare)
@@ -80,7 +90,7 @@ def open_incidents(cur: duckdb.DuckDBPyConnection, now: datetime, hypercare: boo
         missed = set(s.breached)
         missed |= {sla for sla, left in (("ack", ack_left), ("resolve", resolve_left)) if left is not None and left <= 0}
         lefts = [x for x in (ack_left, resolve_left) if x is not None]
-        i = info.loc[s.incident_id]
+        i = info[s.incident_id]
         rows.append({
             "incident_id": s.incident_id,
             "title": i["title"],
@@ -223,16 +233,15 @@ def response_times(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetim
 
 # --- signals for auto-open (DESIGN.md data contract tables, read as the rules need them) ---
 
-def sentry_signals(cur: duckdb.DuckDBPyConnection, new_since: datetime, active_since: datetime, now: datetime) -> list[dict]:
-    """Issues first seen at or after `new_since` (new in this release), seen in [active_since, now]
-    and not resolved or ignored."""
+def sentry_signals(cur: duckdb.DuckDBPyConnection, since: datetime, now: datetime) -> list[dict]:
+    """Issues first seen in [since, now] that are neither resolved nor ignored."""
     return arrow(
         cur,
-        """SELECT issue_id, short_id, title, user_count, event_count, last_seen FROM sentry_issues
-           WHERE first_seen >= ? AND last_seen >= ? AND first_seen <= ?
+        """SELECT issue_id, short_id, title, user_count, event_count, first_seen FROM sentry_issues
+           WHERE first_seen >= ? AND first_seen <= ?
              AND coalesce(status, 'unresolved') NOT IN ('resolved', 'ignored')
            ORDER BY first_seen, issue_id""",
-        [new_since, active_since, now],
+        [since, now],
     ).to_pylist()
 
 
