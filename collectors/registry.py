@@ -7,6 +7,8 @@ from hypercare.config import Config
 
 from collectors.base import Collector
 from collectors.sentry import SentryCollector
+from collectors.health import HealthCollector
+from collectors.tickets import ticket_collectors
 
 
 def build_collectors(config: Config, clock: Clock) -> list[Collector]:
@@ -14,4 +16,7 @@ def build_collectors(config: Config, clock: Clock) -> list[Collector]:
     found: list[Collector] = []
     if config.sentry:
         found.append(SentryCollector(config, clock))
+    if config.checks:
+        found.append(HealthCollector(config))
+    found += ticket_collectors(config, clock)
     return found

@@ -7,7 +7,10 @@ Relative paths resolve against the config file's folder.
 
 from __future__ import annotations
 
+import hashlib
+import codecs
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,6 +28,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from hypercare.conditions import ConditionError
+from hypercare.conditions import parse as parse_condition
+from hypercare.escalation import Condition
 
 DEFAULT_CONFIG_NAME = "hypercare.toml"
 CONFIG_ENV = "HYPERCARE_CONFIG"
@@ -135,20 +142,25 @@ class SentryConfig(Strict):
 
 
 class HealthConfig(Strict):
-    concurrency: int = Field(32, gt=0, le=512)
-    availability_target: float = Field(99.9, gt=0, le=100)
+    concurrency: int = Field(32, gt=0, le=512)  # checks in flight at once
+    availability_target: float = Field(99.9, gt=0, le=100)  # percent
+
+
+ENV_PREFIX = "env:"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 class CheckConfig(Strict):
-    name: str
+    name: str = Field(min_length=1)
     url: str
     method: str = "GET"
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = {}  # a value "env:NAME" is read from the environment at run time
     interval_seconds: float = Field(60, gt=0)
     timeout_seconds: float = Field(10, gt=0)
     conditions: list[str] = ["status == 200"]
     failure_threshold: int = Field(3, gt=0)
     success_threshold: int = Field(2, gt=0)
+    ca_file: RelPath | None = None  # PEM bundle to trust instead of the system CAs (internal CA)
 
     @field_validator("url")
     @classmethod
@@ -157,11 +169,49 @@ class CheckConfig(Strict):
             raise ValueError("must be an http:// or https:// URL")
         return v
 
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        if v.upper() not in HTTP_METHODS:
+            raise ValueError(f"unknown HTTP method {v!r}; use one of {', '.join(HTTP_METHODS)}")
+        return v.upper()
+
+    @field_validator("headers")
+    @classmethod
+    def _header_env(cls, v: dict[str, str]) -> dict[str, str]:
+        for header, value in v.items():
+            if value.startswith(ENV_PREFIX):
+                _check_env_name(value.removeprefix(ENV_PREFIX))
+        return v
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        problems = []
+        for text in v:
+            try:
+                parse_condition(text)
+            except ConditionError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError(f"check {info.data.get('name', '?')!r}: " + "; ".join(problems))
+        return v
+
+    @model_validator(mode="after")
+    def _cert_needs_tls(self) -> CheckConfig:
+        if not self.url.startswith("https://") and any("cert_expires_in_days" in c for c in self.conditions):
+            raise ValueError(f"check {self.name!r}: cert_expires_in_days needs an https:// url")
+        return self
+
+    def header_env_names(self) -> list[str]:
+        """Environment variables this check's headers read."""
+        return [v.removeprefix(ENV_PREFIX) for v in self.headers.values() if v.startswith(ENV_PREFIX)]
+
 
 class PlannedPeriodConfig(Strict):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    checks: list[str] | None = None
+    checks: list[str] | None = None  # None: every check, and the rules too (scope "all")
     reason: str
 
     @model_validator(mode="after")
@@ -170,12 +220,42 @@ class PlannedPeriodConfig(Strict):
             raise ValueError("ends_at must be after starts_at")
         return self
 
+    @property
+    def scope(self) -> str:
+        return "all" if self.checks is None else "checks"
+
+    @property
+    def period_id(self) -> str:
+        """Stable for an unchanged entry, so writing it on every run changes nothing."""
+        key = "|".join([self.starts_at.isoformat(), self.ends_at.isoformat(), ",".join(self.checks or ["*"]), self.reason])
+        return "config-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+TicketStatus = Literal["open", "pending", "solved", "closed"]
+TicketPriority = Literal["P1", "P2", "P3", "P4"]
+TicketCategory = Literal["technical", "usage"]
+TicketField = Literal["ticket_id", "created_at", "updated_at", "status", "priority", "category", "labels", "title", "url"]
+
+
+def _https_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with https:// (the address of the service's API)")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_https_url)]
+
 
 class TicketSourceBase(Strict):
+    """What every [[tickets]] entry shares. The mappings extend the built-in ones
+    (collectors/tickets/normalise.py) and win where both name a value; matching ignores case."""
+
     name: str | None = None
     interval_seconds: float = Field(300, gt=0)
-    categories: dict[str, list[str]] = {}
-    priorities: dict[Literal["P1", "P2", "P3", "P4"], list[str]] = {}
+    overlap_seconds: float = Field(120, ge=0)  # re-read this much before the checkpoint; the upsert absorbs it
+    categories: dict[TicketCategory, list[str]] = {}
+    priorities: dict[TicketPriority, list[str]] = {}
+    statuses: dict[TicketStatus, list[str]] = {}
 
     @property
     def source(self) -> str:
@@ -184,15 +264,24 @@ class TicketSourceBase(Strict):
 
 class JiraSource(TicketSourceBase):
     kind: Literal["jira"]
-    base_url: str
+    base_url: HttpUrl
     jql: str
     email_env: EnvName = "JIRA_EMAIL"
     token_env: EnvName = "JIRA_API_TOKEN"
 
+    @field_validator("jql")
+    @classmethod
+    def _no_order_by(cls, v: str) -> str:
+        if re.search(r"\border\s+by\b", v, re.IGNORECASE):
+            raise ValueError("remove the ORDER BY clause: Hypercare adds its own (ORDER BY updated ASC)")
+        if not v.strip():
+            raise ValueError("give a JQL filter such as 'project = HELP'")
+        return v
+
 
 class ZendeskSource(TicketSourceBase):
     kind: Literal["zendesk"]
-    base_url: str | None = None
+    base_url: HttpUrl | None = None
     subdomain: str | None = None
     email_env: EnvName = "ZENDESK_EMAIL"
     token_env: EnvName = "ZENDESK_API_TOKEN"
@@ -203,35 +292,76 @@ class ZendeskSource(TicketSourceBase):
             raise ValueError("set base_url (https://acme.zendesk.com) or subdomain (acme)")
         return self
 
+    @property
+    def url(self) -> str:
+        return self.base_url or f"https://{self.subdomain}.zendesk.com"
+
 
 class GitHubSource(TicketSourceBase):
     kind: Literal["github"]
     repo: str
     labels: list[str] = []
     token_env: EnvName = "GITHUB_TOKEN"
-    base_url: str = "https://api.github.com"
+    base_url: HttpUrl = "https://api.github.com"
+
+    @field_validator("repo")
+    @classmethod
+    def _owner_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", v):
+            raise ValueError(f"{v!r} is not owner/name, e.g. acme/booking")
+        return v
 
 
 class CsvSource(TicketSourceBase):
     kind: Literal["csv"]
     path: RelPath
-    columns: dict[str, str] = {}
-    timezone: TimeZoneName = "UTC"
-    delimiter: str = ","
+    columns: dict[TicketField, str] = {}  # field -> header in the file; unnamed fields use their own name
+    timezone: TimeZoneName | None = None  # for times without an offset; default: [release] timezone
+    time_format: str | None = None  # strptime format when times are not ISO 8601, e.g. "%d/%m/%Y %H:%M"
+    delimiter: str = Field(",", min_length=1, max_length=1)
     encoding: str = "utf-8"
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r}; use e.g. utf-8, cp1252 or latin-1")
+        return v
 
 
 TicketSource = Annotated[JiraSource | ZendeskSource | GitHubSource | CsvSource, Field(discriminator="kind")]
 
 
+Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+
+
 class SeverityTargets(Strict):
+    """Minutes to acknowledge and to resolve; the hypercare_* ones apply inside the window only."""
+
     ack_minutes: float = Field(gt=0)
     resolve_minutes: float = Field(gt=0)
     hypercare_ack_minutes: float | None = Field(None, gt=0)
     hypercare_resolve_minutes: float | None = Field(None, gt=0)
 
+    @model_validator(mode="after")
+    def _hypercare_is_faster(self) -> SeverityTargets:
+        for name in ("ack_minutes", "resolve_minutes"):
+            fast, normal = getattr(self, "hypercare_" + name), getattr(self, name)
+            if fast is not None and fast > normal:
+                raise ValueError(
+                    f"hypercare_{name} ({fast:g}) is longer than {name} ({normal:g}); escalation is "
+                    f"accelerated during hypercare, so make it at most {normal:g} or leave it out"
+                )
+        if self.ack_minutes > self.resolve_minutes:
+            raise ValueError("ack_minutes is longer than resolve_minutes; acknowledging comes first")
+        return self
+
 
 class EscalationLevel(Strict):
+    """One rung of the ladder; an incident not acknowledged for escalate_after_minutes goes up."""
+
     name: str
     contacts: list[str] = []
     escalate_after_minutes: float = Field(gt=0)
@@ -242,14 +372,37 @@ class AutoOpenRule(Strict):
     source: Literal["sentry", "checks", "tickets"]
     when: str
     within_minutes: float = Field(30, gt=0)
-    severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"] = "SEV3"
+    severity: Severity = "SEV3"
+
+    @field_validator("when")
+    @classmethod
+    def _valid_condition(cls, when: str, info: ValidationInfo) -> str:
+        if "source" in info.data:
+            Condition.parse(when, info.data["source"])  # the same parser evaluates it at run time
+        return when
+
+    @property
+    def condition(self) -> Condition:
+        return Condition.parse(self.when, self.source)
 
 
 class EscalationConfig(Strict):
     reminder_minutes: float = Field(15, gt=0)
-    severities: dict[Literal["SEV1", "SEV2", "SEV3", "SEV4"], SeverityTargets] = {}
+    severities: dict[Severity, SeverityTargets] = {}
     levels: list[EscalationLevel] = []
     auto_open: list[AutoOpenRule] = []
+
+    @model_validator(mode="after")
+    def _complete(self) -> EscalationConfig:
+        for i, rule in enumerate(self.auto_open):
+            if rule.severity not in self.severities:
+                raise ValueError(
+                    f"auto_open[{i}] opens {rule.severity} incidents but [escalation.severities."
+                    f"{rule.severity}] is missing; add its ack_minutes and resolve_minutes"
+                )
+        if self.auto_open and not self.levels:
+            raise ValueError("auto_open rules need someone to page: add at least one [[escalation.levels]]")
+        return self
 
 
 def _check_dsn(dsn: str | None) -> str | None:
@@ -305,6 +458,9 @@ class Config(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"checks: names must be unique; {', '.join(dupes)} used more than once")
+        unknown = sorted({n for p in self.planned_periods for n in p.checks or [] if n not in names})
+        if unknown:
+            raise ValueError(f"planned_periods: no check named {', '.join(unknown)}; use names from [[checks]]")
         sources = [t.source for t in self.tickets]
         dupes = sorted({n for n in sources if sources.count(n) > 1})
         if dupes:
