@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -298,3 +299,26 @@ def test_a_read_only_store_refuses_actions_with_a_sentence(store, tmp_path):
             inc.open_incident(reader, CONFIG, title="y", severity="SEV2", actor="bo", now=G)
     finally:
         reader.close()
+
+
+def test_concurrent_acknowledgements_record_exactly_one(store):
+    for n in range(5):
+        i = inc.open_incident(store, CONFIG, title=f"race {n}", severity="SEV2", actor="ana", now=G)
+        barrier, outcomes = threading.Barrier(2), []
+
+        def ack(who):
+            barrier.wait()
+            try:
+                inc.acknowledge(store, i.incident_id, actor=who, now=G + timedelta(minutes=1))
+                outcomes.append("ok")
+            except inc.IncidentError:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=ack, args=(who,)) for who in ("bo", "cy")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["ok", "refused"]
+    acks = arrow(store.cursor(), "SELECT incident_id, count(*) AS n FROM incident_events WHERE kind = 'acknowledge' GROUP BY 1").to_pylist()
+    assert sorted(r["n"] for r in acks) == [1] * 5
