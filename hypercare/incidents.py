@@ -299,6 +299,8 @@ def _apply(store: Store, action: Action, now: datetime) -> Incident | None:
     def plan(inc: Incident):
         if inc.status == "resolved":
             return None
+        if (action.kind == "reminder" or action.sla == "ack") and inc.status != "open":
+            return None  # acknowledged since it was evaluated
         if action.kind == "escalate":
             if inc.status != "open" or inc.level != action.to_level - 1:
                 return None  # acknowledged or escalated since it was evaluated

@@ -13,7 +13,9 @@ import pytest
 from hypercare import incidents as inc
 from hypercare.clock import FixedClock
 from hypercare.config import ConfigError, parse_config
+from hypercare.escalation import evaluate
 from hypercare.store import Store
+from hypercare.store.queries.incidents import incident_states
 from hypercare.store.read import arrow, frame
 from hypercare.window import Window
 
@@ -322,3 +324,12 @@ def test_concurrent_acknowledgements_record_exactly_one(store):
         assert sorted(outcomes) == ["ok", "refused"]
     acks = arrow(store.cursor(), "SELECT incident_id, count(*) AS n FROM incident_events WHERE kind = 'acknowledge' GROUP BY 1").to_pylist()
     assert sorted(r["n"] for r in acks) == [1] * 5
+
+
+def test_an_action_evaluated_before_an_acknowledgement_is_dropped(store):
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", actor="ana", now=G + timedelta(hours=1))
+    due = evaluate(incident_states(store.cursor()), WINDOW, G + timedelta(hours=1, minutes=15))
+    assert {a.kind for a in due} == {"sla_breach", "escalate"}
+    inc.acknowledge(store, i.incident_id, actor="bo", now=G + timedelta(hours=1, minutes=15))
+    assert [inc._apply(store, a, G + timedelta(hours=1, minutes=15)) for a in due] == [None, None]
+    assert events(store)["kind"] == ["open", "acknowledge"]
