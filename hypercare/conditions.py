@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 NUMERIC_SUBJECTS = ("status", "latency_ms", "cert_expires_in_days")
@@ -104,6 +104,7 @@ class Condition:
         return getattr(seen, self.subject)
 
 
+@lru_cache(maxsize=4096)  # a Condition is immutable; each cycle re-prepares every check
 def parse(text: str) -> Condition:
     """Parse one condition, or raise ConditionError saying what is wrong and how to write it."""
     match = _PATTERN.match(text)

@@ -134,6 +134,7 @@ class HttpClient:
         secrets: Iterable[str] = (),
         verify: bool | str = True,
         peer_certs: bool = False,
+        trust_env: bool = True,
     ):
         self.headers = dict(headers or {})
         self.auth = auth
@@ -143,6 +144,7 @@ class HttpClient:
         self.secrets = [s for s in secrets if s]
         self.verify = verify
         self.peer_certs = peer_certs  # record each server certificate's expiry (peer_cert_expires_at)
+        self.trust_env = trust_env  # False: skip requests' per-request reading of proxy/CA env vars
         self.requests_made = 0
         self._sessions: list[requests.Session] = []
         self._local = threading.local()
@@ -157,6 +159,7 @@ class HttpClient:
             if self.auth:
                 session.auth = self.auth
             session.verify = self.verify
+            session.trust_env = self.trust_env
             if self.peer_certs:
                 session.mount("https://", PeerCertAdapter())
             self._local.session = session

@@ -138,7 +138,9 @@ def test_the_demo_database_ticks_quietly_at_its_pinned_clock(tmp_path):
     store = build_demo(config.store.path, config)
     try:
         window = demo_window(config)
-        assert inc.seed_demo_incidents(store, config, window) == ["INC-2", "INC-1"]
+        ids = [r[0] for r in store.cursor().execute("SELECT incident_id FROM incidents ORDER BY 1").fetchall()]
+        assert ids == ["INC-1", "INC-2"]  # build_demo seeded them
+        assert inc.seed_demo_incidents(store, config, window) == []  # and seeding again adds nothing
         result = inc.tick(store, config, window, DEMO_NOW, deliver=False)
         assert (result.opened, result.actions) == ([], [])  # the seeded story is complete at T+38 h
     finally:

@@ -164,9 +164,11 @@ class SentryCollector:
                 if row["issue_id"] not in seen:
                     seen.add(row["issue_id"])
                     rows.append(row)
-            touched.update(r["project"] for r in rows if r["project"])
             run = {**run, "cursor": page.next_cursor}
             with store.transaction() as cur:
+                if not run["full"]:  # the overlap re-reads issues already stored: keep them as they are
+                    rows = _changed(cur, rows)
+                    touched.update(r["project"] for r in rows if r["project"])
                 written += merge_rows(cur, "sentry_issues", issues_table(rows), ["issue_id"])
                 if page.next_cursor is None:
                     done = {"since": run["started_at"], "pass": None,
@@ -186,8 +188,8 @@ class SentryCollector:
         """Accepted error events per bucket and project, from stats_v2 (one project per query:
         grouping by project returns totals without a time series).
 
-        Between full syncs only projects with an issue seen since the last pass are re-polled:
-        every accepted error event moves its issue's last-seen time.
+        Between full syncs only projects with a new or changed issue are re-polled: every
+        accepted error event moves its issue's last-seen time or its count.
         """
         state = _State(store, "error_counts")
         written = 0
@@ -236,6 +238,18 @@ class SentryCollector:
     @property
     def _overlap(self) -> timedelta:
         return timedelta(minutes=self.config.overlap_minutes)
+
+
+CHANGES = ("last_seen", "event_count", "user_count", "status", "substatus", "title", "level")
+
+
+def _changed(cur, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows that are new or differ from what is stored in what Sentry changes about an issue."""
+    columns = ", ".join(CHANGES)
+    stored = {r[0]: r[1:] for r in cur.execute(
+        f"SELECT issue_id, {columns} FROM sentry_issues WHERE list_contains(?, issue_id)",
+        [[r["issue_id"] for r in rows]]).fetchall()}
+    return [r for r in rows if stored.get(r["issue_id"]) != tuple(r[c] for c in CHANGES)]
 
 
 def _due(last_full_at: str | None, now: datetime, every_minutes: float) -> bool:

@@ -11,6 +11,7 @@ accepts the real sentry-sdk's gzip/br-compressed envelopes and groups their even
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import json
 import random
@@ -115,6 +116,9 @@ class FakeSentry:
         self.encodings: list[str] = []
         self._lock = threading.RLock()
         self._next_issue = 1000
+        self._per_project: dict[int, int] = defaultdict(int)
+        self._version = 0  # bumped by every change to the issues
+        self._listing: tuple | None = None
         self._server: ThreadingHTTPServer | None = None
         for slug in projects:
             self.add_project(slug)
@@ -168,16 +172,19 @@ class FakeSentry:
         with self._lock:
             self._next_issue += 1
             pid = self.project_id(project)
-            n = sum(1 for i in self.issues.values() if i.project_id == pid) + 1
+            self._per_project[pid] += 1
+            n = self._per_project[pid]
             issue = Issue(self._next_issue, pid, f"{project.upper()}-{n:X}", title, kw.pop("culprit", "app.views in handler"),
                           first_seen, last_seen or first_seen, count, user_count, **kw)
             self.issues[issue.id] = issue
+            self._version += 1
             return issue
 
     def update_issue(self, issue_id: int, **changes: Any) -> None:
         with self._lock:
             for k, v in changes.items():
                 setattr(self.issues[issue_id], k, v)
+            self._version += 1
 
     def add_error_counts(self, project: str, start: datetime, counts: list[int]) -> None:
         """Accepted error events per hour from `start` (rounded down to the hour)."""
@@ -292,18 +299,22 @@ class FakeSentry:
                  "freq": lambda i: i.count, "user": lambda i: i.user_count}.get(sort)
         if score is None:
             return 400, {"detail": f"Invalid sort: {sort}"}, {}
-        matched = [
-            i for i in self.issues.values()
-            if (not projects or i.project_id in projects) and (not envs or i.environments & envs)
-            and (start is None or i.last_seen >= start) and (end is None or i.first_seen <= end)
-            and all(f(i) for f in filters)
-        ]
+        key = (query, tuple(sorted(projects)), tuple(sorted(envs)), start, end, sort, self._version)
+        if self._listing is None or self._listing[0] != key:  # a listing is re-sorted only after a change
+            matched = [
+                i for i in self.issues.values()
+                if (not projects or i.project_id in projects) and (not envs or i.environments & envs)
+                and (start is None or i.last_seen >= start) and (end is None or i.first_seen <= end)
+                and all(f(i) for f in filters)
+            ]
 
-        def value(i: Issue) -> int:
-            s = score(i)
-            return int(s.timestamp() * 1000) if isinstance(s, datetime) else int(s)
+            def value(i: Issue) -> int:
+                s = score(i)
+                return int(s.timestamp() * 1000) if isinstance(s, datetime) else int(s)
 
-        matched.sort(key=lambda i: (value(i), i.id), reverse=True)
+            matched.sort(key=lambda i: (value(i), i.id), reverse=True)
+            self._listing = (key, matched, [-value(i) for i in matched])
+        _, matched, negated = self._listing
         cursor = (q.get("cursor") or [None])[0]
         pos = 0
         if cursor:
@@ -311,18 +322,18 @@ class FakeSentry:
                 cv, offset, _ = (int(x) for x in cursor.split(":"))
             except ValueError:
                 return 400, {"detail": "Invalid cursor parameter."}, {}
-            pos = next((n for n, i in enumerate(matched) if value(i) <= cv), len(matched))
-            pos += offset if pos < len(matched) and value(matched[pos]) == cv else 0
+            pos = bisect.bisect_left(negated, -cv)  # the first issue scored at or below the cursor
+            pos += offset if pos < len(matched) and -negated[pos] == cv else 0
         size = max(1, limit - self.short_pages)
         page = matched[pos:pos + size]
         more = pos + size < len(matched)
         if page:
-            last = value(page[-1])
-            same = sum(1 for i in page if value(i) == last)
-            if pos > 0 and value(matched[pos]) == last and cursor and int(cursor.split(":")[0]) == last:
+            last = -negated[pos + len(page) - 1]
+            same = sum(1 for n in negated[pos:pos + len(page)] if -n == last)
+            if -negated[pos] == last and cursor and int(cursor.split(":")[0]) == last:
                 same += int(cursor.split(":")[1])
             next_c = f"{last}:{same}:0"
-            prev_c = f"{value(page[0])}:0:1"
+            prev_c = f"{-negated[pos]}:0:1"
         else:
             next_c = cursor or "0:0:0"
             prev_c = next_c.rsplit(":", 1)[0] + ":1"
@@ -487,6 +498,7 @@ class FakeSentry:
             issue.last_seen = max(issue.last_seen, at)
             issue.first_seen = min(issue.first_seen, at)
             issue.environments.add(env)
+            self._version += 1
             self.errors[project_id][_hour(at)] += 1
 
 
