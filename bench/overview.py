@@ -96,8 +96,8 @@ def main() -> None:
         rollup = cur.execute("SELECT count(*) FROM health_rollup").fetchall()[0][0]
         rows.append(("build health_rollup", f"{rollup:,} rollup rows", f"{seconds * 1000:.0f} ms"))
 
-        errors = error_table(error_projects, 60, window.baseline_start, NOW, rng)
-        seconds = timed(lambda: _tx(store, lambda c: replace_range(c, "error_counts", errors, "bucket_start", window.baseline_start, NOW)))
+        errors = error_table(error_projects, 60, window.baseline_start, window.end, rng)
+        seconds = timed(lambda: _tx(store, lambda c: replace_range(c, "error_counts", errors, "bucket_start", window.baseline_start, window.end)))
         rows.append(("replace_range error_counts (DELETE+INSERT)", f"{errors.num_rows:,} rows", f"{errors.num_rows / seconds / 1e6:.1f} M rows/s"))
 
         tickets = _parsed_json_tickets(health_rows // 10)
@@ -121,7 +121,8 @@ def main() -> None:
         sources = (("checks", 60.0), ("sentry", 300.0))
         queries = {
             **{f"kpi: {k.__name__}": (lambda f=k: f(cur, window, NOW)) for k in overview.KPI_FUNCTIONS},
-            "timeline (240 h, 3 series)": lambda: overview.timeline(cur, window.span),
+            **{f"timeline: {name} (240 h)": (lambda n=name: overview.timeline_series(cur, n, window.span))
+               for name in overview.TIMELINE_SERIES},
             "decisions": lambda: overview.decisions(cur, window.span),
             "freshness": lambda: freshness.source_freshness(cur, NOW, sources),
         }

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from hypercare.store.queries.freshness import Freshness
-from hypercare.store.queries.overview import Kpi
+from hypercare.store.queries.kpi import Kpi
 from hypercare.window import Window
 
 STATE_LABELS = {"fresh": "fresh", "stale": "STALE", "never": "never collected"}
@@ -34,11 +34,23 @@ def kpi_tile(kpi: Kpi, higher_is_worse: bool = True) -> None:
                   help=kpi.note)
         return
     delta = kpi.value - kpi.baseline
-    text = f"{delta:+,.1f} vs baseline {format_number(kpi.baseline, kpi.unit)}"
-    if kpi.ratio is not None:
-        text += f" ({kpi.ratio:.1f}×)"
+    if kpi.unit == "%":
+        text = f"{delta:+.2f} pts vs baseline {format_number(kpi.baseline, kpi.unit)}"
+    elif kpi.unit == "ms":
+        text = f"{delta:+,.0f} ms vs baseline {format_number(kpi.baseline, kpi.unit)}"
+    else:
+        text = f"{delta:+,.1f} vs baseline {format_number(kpi.baseline, kpi.unit)}"
+        if kpi.ratio is not None:
+            text += f" ({kpi.ratio:.1f}×)"
     st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta=text,
               delta_color="inverse" if higher_is_worse else "normal", help=kpi.note)
+
+
+def incident_tile(by_severity: dict[str, int]) -> None:
+    """Open incidents, with the count per severity underneath (there is no baseline for these)."""
+    total = sum(by_severity.values())
+    st.metric("Open incidents", f"{total}", help="Incidents not resolved yet, by severity")
+    st.caption(" · ".join(f"{sev} {n}" for sev, n in by_severity.items()))
 
 
 def freshness_table(rows: Sequence[Freshness], window: Window | None) -> None:

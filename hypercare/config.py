@@ -8,10 +8,13 @@ Relative paths resolve against the config file's folder.
 from __future__ import annotations
 
 import hashlib
+import codecs
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -28,6 +31,7 @@ from pydantic import (
 
 from hypercare.conditions import ConditionError
 from hypercare.conditions import parse as parse_condition
+from hypercare.escalation import Condition
 
 DEFAULT_CONFIG_NAME = "hypercare.toml"
 CONFIG_ENV = "HYPERCARE_CONFIG"
@@ -106,19 +110,35 @@ class StoreConfig(Strict):
 
 class SentryConfig(Strict):
     base_url: str = "https://sentry.io"
-    org: str
+    org: str = Field(min_length=1)
     projects: list[str] = Field(min_length=1)
     token_env: EnvName = "SENTRY_AUTH_TOKEN"
     interval_seconds: float = Field(300, gt=0)
     full_sync_minutes: float = Field(60, gt=0)
+    overlap_minutes: float = Field(10, ge=0)
+    page_size: int = Field(100, gt=0, le=100)
     max_pages: int = Field(500, gt=0)
+    timeout_seconds: float = Field(30, gt=0)
 
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (e.g. https://sentry.io or https://de.sentry.io)")
-        return v.rstrip("/")
+        v = v.rstrip("/")
+        if v.endswith("/api/0"):
+            raise ValueError("give the server's address without /api/0 (e.g. https://sentry.io)")
+        return v
+
+    @field_validator("projects")
+    @classmethod
+    def _slugs(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if not p or p != p.strip() or "/" in p]
+        if bad:
+            raise ValueError(f"give project slugs as in the Sentry URL (e.g. 'booking-api'); not {bad}")
+        if len(set(v)) != len(v):
+            raise ValueError("each project once")
+        return v
 
 
 class HealthConfig(Strict):
@@ -211,11 +231,31 @@ class PlannedPeriodConfig(Strict):
         return "config-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+TicketStatus = Literal["open", "pending", "solved", "closed"]
+TicketPriority = Literal["P1", "P2", "P3", "P4"]
+TicketCategory = Literal["technical", "usage"]
+TicketField = Literal["ticket_id", "created_at", "updated_at", "status", "priority", "category", "labels", "title", "url"]
+
+
+def _https_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with https:// (the address of the service's API)")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_https_url)]
+
+
 class TicketSourceBase(Strict):
+    """What every [[tickets]] entry shares. The mappings extend the built-in ones
+    (collectors/tickets/normalise.py) and win where both name a value; matching ignores case."""
+
     name: str | None = None
     interval_seconds: float = Field(300, gt=0)
-    categories: dict[str, list[str]] = {}
-    priorities: dict[Literal["P1", "P2", "P3", "P4"], list[str]] = {}
+    overlap_seconds: float = Field(120, ge=0)  # re-read this much before the checkpoint; the upsert absorbs it
+    categories: dict[TicketCategory, list[str]] = {}
+    priorities: dict[TicketPriority, list[str]] = {}
+    statuses: dict[TicketStatus, list[str]] = {}
 
     @property
     def source(self) -> str:
@@ -224,15 +264,24 @@ class TicketSourceBase(Strict):
 
 class JiraSource(TicketSourceBase):
     kind: Literal["jira"]
-    base_url: str
+    base_url: HttpUrl
     jql: str
     email_env: EnvName = "JIRA_EMAIL"
     token_env: EnvName = "JIRA_API_TOKEN"
 
+    @field_validator("jql")
+    @classmethod
+    def _no_order_by(cls, v: str) -> str:
+        if re.search(r"\border\s+by\b", v, re.IGNORECASE):
+            raise ValueError("remove the ORDER BY clause: Hypercare adds its own (ORDER BY updated ASC)")
+        if not v.strip():
+            raise ValueError("give a JQL filter such as 'project = HELP'")
+        return v
+
 
 class ZendeskSource(TicketSourceBase):
     kind: Literal["zendesk"]
-    base_url: str | None = None
+    base_url: HttpUrl | None = None
     subdomain: str | None = None
     email_env: EnvName = "ZENDESK_EMAIL"
     token_env: EnvName = "ZENDESK_API_TOKEN"
@@ -243,35 +292,76 @@ class ZendeskSource(TicketSourceBase):
             raise ValueError("set base_url (https://acme.zendesk.com) or subdomain (acme)")
         return self
 
+    @property
+    def url(self) -> str:
+        return self.base_url or f"https://{self.subdomain}.zendesk.com"
+
 
 class GitHubSource(TicketSourceBase):
     kind: Literal["github"]
     repo: str
     labels: list[str] = []
     token_env: EnvName = "GITHUB_TOKEN"
-    base_url: str = "https://api.github.com"
+    base_url: HttpUrl = "https://api.github.com"
+
+    @field_validator("repo")
+    @classmethod
+    def _owner_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", v):
+            raise ValueError(f"{v!r} is not owner/name, e.g. acme/booking")
+        return v
 
 
 class CsvSource(TicketSourceBase):
     kind: Literal["csv"]
     path: RelPath
-    columns: dict[str, str] = {}
-    timezone: TimeZoneName = "UTC"
-    delimiter: str = ","
+    columns: dict[TicketField, str] = {}  # field -> header in the file; unnamed fields use their own name
+    timezone: TimeZoneName | None = None  # for times without an offset; default: [release] timezone
+    time_format: str | None = None  # strptime format when times are not ISO 8601, e.g. "%d/%m/%Y %H:%M"
+    delimiter: str = Field(",", min_length=1, max_length=1)
     encoding: str = "utf-8"
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r}; use e.g. utf-8, cp1252 or latin-1")
+        return v
 
 
 TicketSource = Annotated[JiraSource | ZendeskSource | GitHubSource | CsvSource, Field(discriminator="kind")]
 
 
+Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+
+
 class SeverityTargets(Strict):
+    """Minutes to acknowledge and to resolve; the hypercare_* ones apply inside the window only."""
+
     ack_minutes: float = Field(gt=0)
     resolve_minutes: float = Field(gt=0)
     hypercare_ack_minutes: float | None = Field(None, gt=0)
     hypercare_resolve_minutes: float | None = Field(None, gt=0)
 
+    @model_validator(mode="after")
+    def _hypercare_is_faster(self) -> SeverityTargets:
+        for name in ("ack_minutes", "resolve_minutes"):
+            fast, normal = getattr(self, "hypercare_" + name), getattr(self, name)
+            if fast is not None and fast > normal:
+                raise ValueError(
+                    f"hypercare_{name} ({fast:g}) is longer than {name} ({normal:g}); escalation is "
+                    f"accelerated during hypercare, so make it at most {normal:g} or leave it out"
+                )
+        if self.ack_minutes > self.resolve_minutes:
+            raise ValueError("ack_minutes is longer than resolve_minutes; acknowledging comes first")
+        return self
+
 
 class EscalationLevel(Strict):
+    """One rung of the ladder; an incident not acknowledged for escalate_after_minutes goes up."""
+
     name: str
     contacts: list[str] = []
     escalate_after_minutes: float = Field(gt=0)
@@ -282,18 +372,55 @@ class AutoOpenRule(Strict):
     source: Literal["sentry", "checks", "tickets"]
     when: str
     within_minutes: float = Field(30, gt=0)
-    severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"] = "SEV3"
+    severity: Severity = "SEV3"
+
+    @field_validator("when")
+    @classmethod
+    def _valid_condition(cls, when: str, info: ValidationInfo) -> str:
+        if "source" in info.data:
+            Condition.parse(when, info.data["source"])  # the same parser evaluates it at run time
+        return when
+
+    @property
+    def condition(self) -> Condition:
+        return Condition.parse(self.when, self.source)
 
 
 class EscalationConfig(Strict):
     reminder_minutes: float = Field(15, gt=0)
-    severities: dict[Literal["SEV1", "SEV2", "SEV3", "SEV4"], SeverityTargets] = {}
+    severities: dict[Severity, SeverityTargets] = {}
     levels: list[EscalationLevel] = []
     auto_open: list[AutoOpenRule] = []
 
+    @model_validator(mode="after")
+    def _complete(self) -> EscalationConfig:
+        for i, rule in enumerate(self.auto_open):
+            if rule.severity not in self.severities:
+                raise ValueError(
+                    f"auto_open[{i}] opens {rule.severity} incidents but [escalation.severities."
+                    f"{rule.severity}] is missing; add its ack_minutes and resolve_minutes"
+                )
+        if self.auto_open and not self.levels:
+            raise ValueError("auto_open rules need someone to page: add at least one [[escalation.levels]]")
+        return self
+
+
+def _check_dsn(dsn: str | None) -> str | None:
+    if dsn is None:
+        return None
+    parts = urlsplit(dsn)
+    if parts.scheme not in ("http", "https") or not parts.username or not parts.path.strip("/"):
+        raise ValueError(
+            "not a Sentry DSN; copy it from Sentry's project settings (Client Keys), "
+            "e.g. https://<public key>@o123.ingest.sentry.io/4567"
+        )
+    return dsn
+
 
 class SelfMonitoringConfig(Strict):
-    sentry_dsn: str | None = None
+    """Hypercare's own errors, reported with sentry-sdk. The DSN falls back to $SENTRY_DSN."""
+
+    sentry_dsn: Annotated[str | None, AfterValidator(_check_dsn)] = None
     environment: str | None = None
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from hypercare.config import Config, load_config
+from hypercare.health_state import UNKNOWN, Outcome, advance
+from hypercare.incidents import seed_demo_incidents
 from hypercare.store import Store
 from hypercare.store.releases import record_release
 from hypercare.store.writes import append_rows, rebuild_health_rollup
@@ -96,11 +98,13 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED) -> Store:
     store = Store(path)
     window = demo_window(config)
     gen = _Gen(random.Random(seed), window)
+    health = _health_checks(gen, config)
     tables = {
         "error_counts": _error_counts(gen, config),
         "sentry_issues": _sentry_issues(gen, config),
         "session_health": _session_health(gen, config),
-        "health_checks": _health_checks(gen, config),
+        "health_checks": health,
+        "check_transitions": _check_transitions(config, health),
         "tickets": _tickets(gen),
         "decisions": _decisions(),
         "planned_periods": _planned_periods(config),
@@ -113,6 +117,7 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED) -> Store:
             append_rows(cur, table, rows, order.get(table))
         rebuild_health_rollup(cur, window.baseline_start, DEMO_NOW + timedelta(hours=1))
     record_release(store, config)
+    seed_demo_incidents(store, config, window, until=DEMO_NOW)
     return store
 
 
@@ -282,6 +287,21 @@ def _health_checks(gen: _Gen, config: Config) -> pa.Table:
     }).sort_by("checked_at")
 
 
+def _check_transitions(config: Config, health: pa.Table) -> pa.Table:
+    """The up/down flips the checks collector would have recorded, by its own hysteresis rules."""
+    flips = []
+    by_check = health.to_pandas().groupby("check_name")
+    for check in config.checks:
+        rows = by_check.get_group(check.name)
+        outcomes = [Outcome(r.checked_at.to_pydatetime(), bool(r.ok), r.error) for r in rows.itertuples()]
+        _, found = advance(check.name, UNKNOWN, [], outcomes, check.failure_threshold, check.success_threshold)
+        flips += [t.__dict__ for t in found]
+    return pa.Table.from_pylist(flips, schema=pa.schema([
+        ("check_name", pa.string()), ("changed_at", TS), ("from_state", pa.string()), ("to_state", pa.string()),
+        ("reason", pa.string()),
+    ]))
+
+
 _TICKET_TEXT = {
     "usage": [
         ("login", "Can't log in with my old password after the update"),
@@ -396,10 +416,10 @@ def _decisions() -> pa.Table:
 
 def _planned_periods(config: Config) -> pa.Table:
     rows = [{
-        "period_id": f"config-{i}", "starts_at": p.starts_at, "ends_at": p.ends_at,
-        "scope": "checks", "reason": p.reason, "marked_by": "config", "marked_at": GO_LIVE - timedelta(days=2),
-        "check_names": p.checks,
-    } for i, p in enumerate(config.planned_periods)]
+        "starts_at": p.starts_at, "ends_at": p.ends_at,
+        "reason": p.reason, "marked_by": "config", "marked_at": GO_LIVE - timedelta(days=2),
+        "check_names": p.checks, "period_id": p.period_id, "scope": p.scope,
+    } for p in config.planned_periods]
     return pa.Table.from_pylist(rows, schema=pa.schema([
         ("period_id", pa.string()), ("starts_at", TS), ("ends_at", TS), ("scope", pa.string()),
         ("reason", pa.string()), ("marked_by", pa.string()), ("marked_at", TS), ("check_names", pa.list_(pa.string())),

@@ -113,10 +113,11 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def is_rate_limited(resp: requests.Response) -> bool:
-    """429, or a 403 that carries an exhausted quota (GitHub's primary rate limit)."""
+    """429, or a 403 that carries an exhausted quota (GitHub's primary rate limit) or a
+    Retry-After (GitHub's secondary rate limit); any other 403 is a permission error."""
     if resp.status_code == 429:
         return True
-    return resp.status_code == 403 and remaining_quota(resp.headers) == 0
+    return resp.status_code == 403 and (remaining_quota(resp.headers) == 0 or "Retry-After" in resp.headers)
 
 
 class HttpClient:

@@ -126,7 +126,7 @@ def test_health_results_and_rollup_stay_exact_when_resent(store):
     cur = store.cursor()
     assert scalar(cur, "SELECT count(*) FROM health_checks") == 250
     expected = frame(cur, "SELECT date_trunc('hour', checked_at) h, ok, latency_ms, count(*) n FROM health_checks GROUP BY ALL ORDER BY ALL")
-    rollup = frame(cur, "SELECT hour_start h, ok, latency_ms, n FROM health_rollup ORDER BY ALL")
+    rollup = frame(cur, "SELECT hour_start h, ok, latency_ms, sum(n) n FROM health_rollup GROUP BY ALL ORDER BY ALL")
     assert rollup.to_dict("records") == expected.to_dict("records")
 
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.figures.overview import timeline_figure
-from hypercare.store.queries import freshness, overview
+from hypercare.store.queries import freshness, incidents, overview
 
 context = data.ctx()
 window = context.window()
@@ -26,9 +26,12 @@ def live() -> None:
     st.progress(window.progress(now), text=f"{window.label(now)} · phase: {window.phase(now)}")
 
     kpis = data.cached(overview.kpis)(window, now)
-    for column, kpi in zip(st.columns(len(kpis)), kpis):
+    columns = st.columns(len(kpis) + 1)
+    for column, kpi in zip(columns, kpis):
         with column:
             widgets.kpi_tile(kpi, higher_is_worse=kpi.key not in overview.HIGHER_IS_BETTER)
+    with columns[-1]:
+        widgets.incident_tile(data.cached(incidents.open_incidents_by_severity)(now))
 
     series = data.cached(overview.timeline)(window.span)
     decisions = data.cached(overview.decisions)(window.span)

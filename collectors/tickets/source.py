@@ -1,0 +1,109 @@
+"""What the ticket collectors share: naming, secrets, where to resume, and the batch write."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pyarrow as pa
+
+from hypercare.clock import Clock
+from hypercare.config import ReleaseConfig, TicketSourceBase
+from hypercare.errors import CollectorError
+from hypercare.http import HttpError
+from hypercare.store import Store
+from hypercare.store.writes import merge_rows, read_checkpoint, save_checkpoint
+
+from collectors.tickets.normalise import Normaliser
+
+KEY = ["source", "ticket_id"]
+
+
+class TicketCollector:
+    """One configured [[tickets]] entry. Subclasses implement `collect(store, now)`."""
+
+    kind = "tickets"
+
+    def __init__(self, source: TicketSourceBase, release: ReleaseConfig, clock: Clock):
+        self.source = source
+        self.release = release
+        self.clock = clock
+        self.name = f"tickets:{source.source}"
+        self.interval_seconds = source.interval_seconds
+        self.normaliser = Normaliser(source)
+        self.secrets: list[str] = []
+
+    def secret(self, env_name: str, what: str) -> str:
+        """The value of an environment variable named in the config; remembered for scrubbing."""
+        value = os.environ.get(env_name, "").strip()
+        if not value:
+            raise CollectorError(
+                f"{self.name}: the environment variable {env_name} is not set; export it with the {what}",
+                permanent=True,
+            )
+        self.secrets.append(value)
+        return value
+
+    def history_start(self, now: datetime) -> datetime:
+        """Where a first run starts: the start of the baseline (go-live unknown: counted from now)."""
+        span = timedelta(hours=self.release.baseline_hours)
+        if self.release.go_live_at is not None:
+            return self.release.go_live_at - span
+        return now - span - timedelta(hours=self.release.window_hours)
+
+    def checkpoint(self, store: Store, scope: str) -> str | None:
+        return read_checkpoint(store.cursor(), self.name, scope)
+
+    def updated_since(self, store: Store, now: datetime) -> datetime:
+        """The updated-at to ask from: the newest seen minus the overlap, else the history start."""
+        seen = self.checkpoint(store, "updated_at")
+        if seen is None:
+            return self.history_start(now)
+        return datetime.fromisoformat(seen) - timedelta(seconds=self.source.overlap_seconds)
+
+    def write(self, store: Store, rows: pa.Table, scope: str, cursor: str | None, now: datetime) -> int:
+        """Upsert one batch and move the checkpoint in the same transaction."""
+        with store.transaction() as cur:
+            written = merge_rows(cur, "tickets", rows, KEY)
+            if cursor is not None:
+                save_checkpoint(cur, self.name, scope, cursor, now)
+        return written
+
+    @contextmanager
+    def explained(self, hints: Mapping[int, str]) -> Iterator[None]:
+        """Turn a permanent HTTP error into a sentence that says what to fix."""
+        try:
+            yield
+        except HttpError as exc:
+            hint = hints.get(exc.status or 0)
+            if hint is None or not exc.permanent:
+                raise
+            detail = _detail(exc.body)
+            raise CollectorError(
+                f"{self.name}: {hint} ({exc.message}{': ' + detail if detail else ''})", permanent=True
+            ) from None
+
+
+def newest(current: str | None, candidates: list[datetime]) -> str | None:
+    """The later of a stored ISO checkpoint and the newest of `candidates`, as ISO (UTC)."""
+    best = max(candidates, default=None)
+    if current is not None and (best is None or datetime.fromisoformat(current) >= best):
+        return current
+    return best.isoformat() if best is not None else None
+
+
+def _detail(body: object) -> str:
+    """The human part of an API's error body (GitHub message, Jira errorMessages, Zendesk error)."""
+    if isinstance(body, dict):
+        for key in ("message", "errorMessages", "description", "error"):
+            value = body.get(key)
+            if isinstance(value, list):
+                value = " ".join(str(v) for v in value)
+            if isinstance(value, dict):
+                value = value.get("message") or value.get("title")
+            if value:
+                return str(value)[:200]
+        return ""
+    return str(body or "").strip()[:200]

@@ -1,0 +1,178 @@
+"""The Tickets page's numbers: tickets per hour against the same hours of the baseline, by
+priority or category; the technical / usage mix; top labels; the newest P1/P2; unmapped values.
+
+Tickets count by `created_at`, half-open periods [start, end) in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+from hypercare.store.queries.kpi import Kpi, baseline_mean
+from hypercare.store.read import arrow, frame, scalar
+from hypercare.window import Period, Window
+
+Split = Literal["priority", "category"]
+GROUPS: dict[str, tuple[str, ...]] = {
+    "priority": ("P1", "P2", "P3", "P4", "unset"),
+    "category": ("technical", "usage", "other"),
+}
+_GROUP_SQL = {"priority": "coalesce(t.priority, 'unset')", "category": "coalesce(t.category, 'other')"}
+
+
+def tickets_created(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> int:
+    """Tickets created in [start, end), every source together."""
+    return scalar(cur, "SELECT count(*) FROM tickets WHERE created_at >= ? AND created_at < ?", [start, end])
+
+
+def window_hours(window: Window, now: datetime) -> list[Period]:
+    """The window's hours (from go-live) that have begun by `now`; the current one ends at `now`."""
+    elapsed = window.elapsed(now)
+    hours, start = [], elapsed.start
+    while start < elapsed.end:
+        hours.append(Period(start, min(start + timedelta(hours=1), elapsed.end)))
+        start += timedelta(hours=1)
+    return hours
+
+
+def hourly_tickets(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, by: Split) -> pd.DataFrame:
+    """One row per begun window hour and group: hour (UTC start), group, tickets, baseline.
+
+    `baseline` is the mean count of that group over the same hours of the baseline
+    (Window.baseline_samples); NaN when the hour has no baseline sample. Groups with no ticket
+    count 0, so each hour lists every group of GROUPS[by].
+    """
+    hours = window_hours(window, now)
+    # Each window hour and each of its baseline copies becomes a period; one range join counts them all.
+    samples = {h.start: window.baseline_samples(h) for h in hours}
+    periods = [(h.start, "window", h.start, h.end) for h in hours]
+    periods += [(hour, "baseline", s.start, s.end) for hour, copies in samples.items() for s in copies]
+    counted = arrow(
+        cur,
+        f"""
+        SELECT p.hour, p.kind, {_GROUP_SQL[by]} AS grp, count(*) AS n
+        FROM (SELECT unnest(?::TIMESTAMPTZ[]) AS hour, unnest(?::VARCHAR[]) AS kind,
+                     unnest(?::TIMESTAMPTZ[]) AS p_start, unnest(?::TIMESTAMPTZ[]) AS p_end) p
+        JOIN tickets t ON t.created_at >= p.p_start AND t.created_at < p.p_end
+        GROUP BY ALL
+        """,
+        [list(column) for column in zip(*periods)] if periods else [[], [], [], []],
+    ).to_pylist()
+    counts = {(r["hour"], r["kind"], r["grp"]): r["n"] for r in counted}
+    rows = [
+        {
+            "hour": h.start,
+            "group": group,
+            "tickets": counts.get((h.start, "window", group), 0),
+            "baseline": (counts.get((h.start, "baseline", group), 0) / len(samples[h.start])
+                         if samples[h.start] else float("nan")),
+        }
+        for h in hours
+        for group in GROUPS[by]
+    ]
+    return pd.DataFrame(rows, columns=["hour", "group", "tickets", "baseline"])
+
+
+def since_go_live(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
+    """Tickets created since go-live, against the same hours of the baseline."""
+    since = window.elapsed(now)
+    return Kpi(
+        "tickets",
+        "Tickets since go-live",
+        tickets_created(cur, since.start, since.end),
+        baseline_mean(window, since, lambda p: tickets_created(cur, p.start, p.end)),
+        "tickets",
+        f"created since go-live ({since.hours:.0f} h); baseline: tickets created in the same hours before go-live",
+    )
+
+
+@dataclass(frozen=True)
+class TicketMix:
+    """Tickets of a period by category: what stakeholders ask ("12 calls, all usage questions")."""
+
+    technical: int
+    usage: int
+    other: int
+
+    @property
+    def total(self) -> int:
+        return self.technical + self.usage + self.other
+
+    def share(self, category: str) -> float | None:
+        """The category's share in [0, 1]; None when there are no tickets."""
+        return getattr(self, category) / self.total if self.total else None
+
+    @property
+    def summary(self) -> str:
+        n = self.total
+        if n == 0:
+            return "No tickets in this period."
+        tickets = _count(n, "ticket")
+        for category, words in (("usage", "usage questions"), ("technical", "technical problems")):
+            if getattr(self, category) == n:
+                return f"{tickets}, all {words}." if n > 1 else f"{tickets}: a {words[:-1]}."
+        parts = [f"{self.usage} usage ({self.share('usage'):.0%})", f"{self.technical} technical ({self.share('technical'):.0%})"]
+        if self.other:
+            parts.append(f"{self.other} other ({self.share('other'):.0%})")
+        return f"{tickets}: " + ", ".join(parts) + "."
+
+
+def ticket_mix(cur: duckdb.DuckDBPyConnection, period: Period) -> TicketMix:
+    """Tickets created in the period by category; NULL or unknown categories count as other."""
+    technical, usage, total = frame(
+        cur,
+        "SELECT count(*) FILTER (WHERE category = 'technical') AS technical, "
+        "count(*) FILTER (WHERE category = 'usage') AS usage, count(*) AS total "
+        "FROM tickets WHERE created_at >= ? AND created_at < ?",
+        [period.start, period.end],
+    ).iloc[0]
+    return TicketMix(int(technical), int(usage), int(total - technical - usage))
+
+
+def top_labels(cur: duckdb.DuckDBPyConnection, period: Period, limit: int = 10) -> pd.DataFrame:
+    """The most used labels on tickets created in the period: label, tickets (most first)."""
+    return frame(
+        cur,
+        """
+        SELECT label, count(*) AS tickets
+        FROM (SELECT DISTINCT source, ticket_id, unnest(labels) AS label FROM tickets
+              WHERE created_at >= ? AND created_at < ?)
+        GROUP BY label ORDER BY tickets DESC, label LIMIT ?
+        """,
+        [period.start, period.end, limit],
+    )
+
+
+def urgent_tickets(cur: duckdb.DuckDBPyConnection, period: Period, limit: int = 20) -> pd.DataFrame:
+    """The newest P1 and P2 tickets created in the period, newest first."""
+    return frame(
+        cur,
+        "SELECT created_at, priority, status, title, source, ticket_id, url FROM tickets "
+        "WHERE created_at >= ? AND created_at < ? AND priority IN ('P1', 'P2') "
+        "ORDER BY created_at DESC, source, ticket_id LIMIT ?",
+        [period.start, period.end, limit],
+    )
+
+
+def unmapped_values(cur: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
+    """Raw values no mapping knew, on tickets created in the period: source, field, value, tickets."""
+    return frame(
+        cur,
+        """
+        SELECT source, field,
+               CASE field WHEN 'status' THEN status_raw WHEN 'priority' THEN priority_raw ELSE category_raw END AS value,
+               count(*) AS tickets
+        FROM (SELECT *, unnest(unmapped) AS field FROM tickets WHERE created_at >= ? AND created_at < ?)
+        GROUP BY ALL ORDER BY tickets DESC, source, field, value
+        """,
+        [period.start, period.end],
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
