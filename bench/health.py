@@ -177,11 +177,12 @@ def main() -> None:
     finally:
         server.terminate()
         server.join(5)
-    width = max(len(label) for label, _ in table)
-    print(f"{'measure'.ljust(width)}  value")
-    for label, value in table:
-        print(f"{label.ljust(width)}  {value}")
-
+    print("Health benchmark" + (" (smoke)" if args.smoke else ""))
+    widths = [max(len(row[i]) for row in [("measure", "value"), *table]) for i in (0, 1)]
+    for i, row in enumerate([("measure", "value"), *table]):
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
 if __name__ == "__main__":
     main()
