@@ -34,15 +34,18 @@ def test_each_misbehaviour_is_a_failure_with_a_short_reason(endpoints):
     results = run([
         check("healthy", endpoints.url("/healthy"), "status == 200", 'json.status == "UP"', 'body contains "UP"',
               "latency_ms < 5000"),
+        check("gzip", endpoints.url("/gzip"), 'json.status == "UP"', 'body contains "xxxx"'),
         check("error", endpoints.url("/error")),
         check("wrong-body", endpoints.url("/wrong-body"), "status == 200", 'body contains "UP"'),
         check("json-down", endpoints.url("/json-down"), 'json.status == "UP"'),
         check("not-json", endpoints.url("/wrong-body"), 'json.status == "UP"'),
         check("slow", endpoints.url("/slow")),
+        check("trickle", endpoints.url("/trickle")),
         check("refused", f"http://127.0.0.1:{closed_port()}/health"),
         check("loop", endpoints.url("/loop")),
         check("dns", "http://no-such-host.invalid/health"),
     ])
+    assert results.pop("gzip").ok
     healthy = results.pop("healthy")
     assert healthy.ok and healthy.error is None and healthy.status_code == 200
     assert healthy.latency_ms is not None and healthy.cert_expires_at is None
@@ -54,6 +57,8 @@ def test_each_misbehaviour_is_a_failure_with_a_short_reason(endpoints):
     assert results["not-json"].error == 'json.status body is not JSON, expected == "UP"'
     assert results["slow"].error == "no answer within 0.5 s"
     assert results["slow"].latency_ms is None and results["slow"].status_code is None
+    assert results["trickle"].error == "no complete answer within 0.5 s (the body was still arriving)"
+    assert results["trickle"].status_code == 200
     assert results["refused"].error.startswith("connection refused by 127.0.0.1")
     assert results["loop"].error == "redirect loop: more than 10 redirects"
     assert results["dns"].error == "DNS lookup failed for no-such-host.invalid"
