@@ -179,15 +179,25 @@ _OLD_ISSUES = [
 def _sentry_issues(gen: _Gen, config: Config) -> pa.Table:
     rows = []
     org = config.sentry.org if config.sentry else "fitbook"
+    stats_start = DEMO_NOW.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
+
+    def last_24h(first: datetime, last: datetime, events: int) -> list[int]:
+        """Sentry's stats["24h"]: events per hour over the last 24 hours, spread over the hours
+        the issue was active."""
+        rate = events / max(1.0, (last - first).total_seconds() / 3600)
+        hours = [stats_start + timedelta(hours=h) for h in range(24)]
+        return [gen.poisson(rate) if first < h + timedelta(hours=1) and h <= last else 0 for h in hours]
 
     def add(issue_id, project, title, culprit, level, status, substatus, first, last, events, users, release):
+        last = min(last, DEMO_NOW)
         rows.append({
             "issue_id": issue_id, "project": project,
             "short_id": f"{project.upper()}-{int(issue_id) % 1000:X}", "title": title, "culprit": culprit,
             "level": level, "status": status, "substatus": substatus, "first_seen": first,
-            "last_seen": min(last, DEMO_NOW), "event_count": events, "user_count": users,
+            "last_seen": last, "event_count": events, "user_count": users,
             "first_release": release, "permalink": f"https://{org}.sentry.io/issues/{issue_id}/",
             "collected_at": DEMO_NOW - timedelta(minutes=3),
+            "stats_start": stats_start, "hourly_events": last_24h(first, last, events),
         })
 
     for i, (project, title, culprit) in enumerate(_OLD_ISSUES):  # long-known issues of the old platform
@@ -214,6 +224,7 @@ def _sentry_issues(gen: _Gen, config: Config) -> pa.Table:
         ("culprit", pa.string()), ("level", pa.string()), ("status", pa.string()), ("substatus", pa.string()),
         ("first_seen", TS), ("last_seen", TS), ("event_count", pa.int64()), ("user_count", pa.int64()),
         ("first_release", pa.string()), ("permalink", pa.string()), ("collected_at", TS),
+        ("stats_start", TS), ("hourly_events", pa.list_(pa.int64())),
     ]))
 
 

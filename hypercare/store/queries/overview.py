@@ -96,6 +96,15 @@ def decisions(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
     )
 
 
+def planned_periods(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
+    """Planned periods (cutovers, maintenance) overlapping the span: starts_at, ends_at, scope, reason."""
+    return frame(
+        cur,
+        "SELECT starts_at, ends_at, scope, reason FROM planned_periods WHERE starts_at < ? AND ends_at > ? ORDER BY starts_at",
+        [span.end, span.start],
+    )
+
+
 def _hour_note(window: Window, hour: Period) -> str:
     start, end = window.local(hour.start), window.local(hour.end)
     return f"{start:%a %H:%M}–{end:%H:%M} local; baseline: the same hour a {'week' if window.baseline_hours >= 168 else 'day'} before"
