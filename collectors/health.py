@@ -133,15 +133,17 @@ def check_once(client: HttpClient, check: HealthCheck, at: datetime) -> HealthRe
 
 
 def _read_body(resp: requests.Response, deadline: float) -> str:
-    """The body's first MiB as text; the read timeout covers each read, this the whole body."""
+    """The body's first MiB as text. The read timeout bounds each wait for bytes; the deadline
+    bounds the whole answer, so a server trickling a byte at a time cannot hold a worker."""
     chunks, size = [], 0
-    for chunk in resp.iter_content(64 * 1024):
+    while size < MAX_BODY_BYTES:
+        chunk = resp.raw.read1(64 * 1024, decode_content=True)  # read1: whatever has arrived
+        if not chunk:
+            break
         chunks.append(chunk)
         size += len(chunk)
         if time.perf_counter() > deadline:
             raise _BodyTimeout()
-        if size >= MAX_BODY_BYTES:
-            break
     raw = b"".join(chunks)[:MAX_BODY_BYTES]
     try:
         return raw.decode(resp.encoding or "utf-8", errors="replace")

@@ -34,15 +34,18 @@ def test_each_misbehaviour_is_a_failure_with_a_short_reason(endpoints):
     results = run([
         check("healthy", endpoints.url("/healthy"), "status == 200", 'json.status == "UP"', 'body contains "UP"',
               "latency_ms < 5000"),
+        check("gzip", endpoints.url("/gzip"), 'json.status == "UP"', 'body contains "xxxx"'),
         check("error", endpoints.url("/error")),
         check("wrong-body", endpoints.url("/wrong-body"), "status == 200", 'body contains "UP"'),
         check("json-down", endpoints.url("/json-down"), 'json.status == "UP"'),
         check("not-json", endpoints.url("/wrong-body"), 'json.status == "UP"'),
         check("slow", endpoints.url("/slow")),
+        check("trickle", endpoints.url("/trickle")),
         check("refused", f"http://127.0.0.1:{closed_port()}/health"),
         check("loop", endpoints.url("/loop")),
         check("dns", "http://no-such-host.invalid/health"),
     ])
+    assert results.pop("gzip").ok
     healthy = results.pop("healthy")
     assert healthy.ok and healthy.error is None and healthy.status_code == 200
     assert healthy.latency_ms is not None and healthy.cert_expires_at is None
@@ -54,6 +57,8 @@ def test_each_misbehaviour_is_a_failure_with_a_short_reason(endpoints):
     assert results["not-json"].error == 'json.status body is not JSON, expected == "UP"'
     assert results["slow"].error == "no answer within 0.5 s"
     assert results["slow"].latency_ms is None and results["slow"].status_code is None
+    assert results["trickle"].error == "no complete answer within 0.5 s (the body was still arriving)"
+    assert results["trickle"].status_code == 200
     assert results["refused"].error.startswith("connection refused by 127.0.0.1")
     assert results["loop"].error == "redirect loop: more than 10 redirects"
     assert results["dns"].error == "DNS lookup failed for no-such-host.invalid"
@@ -75,18 +80,18 @@ def test_a_missing_environment_variable_is_named():
 
 
 def test_hung_endpoint_does_not_delay_the_others(endpoints):
-    """Results arrive in completion order: every other check is in while /hung still holds its
-    request, and the hung one ends as a timeout, even with fewer workers than checks."""
+    """Results arrive in completion order. The others answer only once /hung holds its request,
+    so they all finish while it is pending; it comes last, as a timeout, though the pool has
+    fewer workers than checks."""
     checks = [check("hung", endpoints.url("/hung"))] + [
-        check(f"healthy-{i}", endpoints.url("/healthy")) for i in range(6)
+        check(f"healthy-{i}", endpoints.url("/after-hung")) for i in range(6)
     ] + [check("error", endpoints.url("/error"))]
-    order, hung_pending = [], []
-    for result in run_checks(checks, AT, concurrency=3):
-        order.append(result.check_name)
-        hung_pending.append(endpoints.hung_entered.is_set() and not endpoints.hung_left.is_set())
-    assert order[-1] == "hung"
-    assert sorted(order[:-1]) == sorted(c.name for c in checks[1:])
-    assert all(hung_pending[:-1]), "the others were recorded while the hung request was still open"
+    results = list(run_checks(checks, AT, concurrency=3))
+    assert [r.check_name for r in results][-1] == "hung"
+    assert sorted(r.check_name for r in results[:-1]) == sorted(c.name for c in checks[1:])
+    assert all(r.ok for r in results[:-1] if r.check_name != "error")
+    assert results[-1].error == "no answer within 0.5 s"
+    assert not endpoints.hung_left.is_set()  # the hung request was never answered
 
 
 def test_self_signed_certificate_expiring_in_3_days(tmp_path):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from hypercare.conditions import ConditionError, Observation, parse
@@ -134,3 +138,18 @@ def test_valid_check_config_keeps_its_defaults():
     config = parse_config(base_config(method="head", conditions=["status in [200, 204]"]), base_dir=None)
     (check,) = config.checks
     assert (check.method, check.interval_seconds, check.failure_threshold, check.success_threshold) == ("HEAD", 60, 3, 2)
+
+
+def test_check_config_command_names_the_check_and_the_condition(tmp_path):
+    config = tmp_path / "hypercare.toml"
+    config.write_text(
+        '[release]\nname = "r"\ngo_live_at = "2026-11-22T22:00:00+01:00"\n\n'
+        '[[checks]]\nname = "booking-api"\nurl = "https://api.example.com/health"\n'
+        'conditions = ["status == 200", "json.status = \\"UP\\""]\n'
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "hypercare.cli", "check-config", "--config", str(config)],
+                          cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "checks[0].conditions: check 'booking-api': cannot read 'json.status = \"UP\"'" in output

@@ -39,7 +39,9 @@ def test_health_page_renders_the_demo(demo):
                  "(SELECT 1 FROM planned_periods p WHERE h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)",
                  [go_live, DEMO_NOW])
     (headline,) = [m for m in at.metric if m.label.startswith("Availability since go-live")]
-    assert headline.value == f"{100 * rows['ok'].mean():.3f} %"
+    share = 100 * rows["ok"].mean()
+    assert headline.value == f"{share:.3f} %"
+    assert headline.delta == f"{share - config.health.availability_target:+.3f} points vs the 99.5 % target"
     table = at.dataframe[0].value
     assert list(table["check"]) == [c.name for c in config.checks]
     assert not (table["window"] == "no data").any()
@@ -106,3 +108,14 @@ def test_summary_table_says_no_baseline_in_words():
     })
     row = summary_table(summary, "UTC").iloc[0]
     assert (row["window"], row["1 h"], row["baseline"], row["TLS days left"]) == ("99.50 %", "no data", "no baseline", 12.3)
+    assert (row["since"], row["failed at"], row["latency ms p50 / p95 / p99"]) == ("Mon 23 Nov 08:00", "—", "120 / 300 / 410")
+
+
+def test_health_page_before_go_live(demo):
+    config, store = demo
+    runtime.set_context(runtime.AppContext(config, store, FixedClock(config.release.go_live_at - timedelta(hours=3))))
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    (headline,) = [m for m in at.metric if m.label.startswith("Availability since go-live")]
+    assert headline.value == "no data"
+    assert at.dataframe[0].value["window"].tolist() == ["no data"] * len(config.checks)

@@ -53,8 +53,9 @@ def availability_figure(summary: pd.DataFrame, target: float) -> go.Figure:
         hovertemplate="%{y}: %{x:.3f} %<extra></extra>",
     ))
     low = min([target, *known["availability_window"]]) if len(known) else target
-    fig.add_vline(x=target, line_color="#0f172a", line_dash="dash", annotation_text=f"target {target:g} %")
-    fig.update_layout(height=80 + 40 * max(len(known), 1), margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    fig.add_vline(x=target, line_color="#0f172a", line_dash="dash", annotation_text=f"target {target:g} %",
+                  annotation_position="top left", annotation_yshift=18)
+    fig.update_layout(height=100 + 40 * max(len(known), 1), margin={"l": 10, "r": 10, "t": 40, "b": 10})
     fig.update_xaxes(range=[max(0.0, low - (100 - low) * 0.5 - 0.05), 100], ticksuffix=" %")
     fig.update_yaxes(autorange="reversed")
     return fig
@@ -66,23 +67,25 @@ def summary_table(summary: pd.DataFrame, timezone: str) -> pd.DataFrame:
     def percent(values: pd.Series, missing: str) -> list[str]:
         return [missing if pd.isna(v) else f"{v:.2f} %" for v in values]
 
-    def local(values: pd.Series) -> pd.Series:
-        return pd.to_datetime(values, utc=True).dt.tz_convert(timezone)
+    def local(values: pd.Series) -> list[str]:
+        times = pd.to_datetime(values, utc=True).dt.tz_convert(timezone)
+        return ["—" if pd.isna(t) else f"{t:%a %d %b %H:%M}" for t in times]
 
-    last_ok = summary["last_ok"]
+    latency = [
+        "—" if pd.isna(p50) else f"{p50:,.0f} / {p95:,.0f} / {p99:,.0f}"
+        for p50, p95, p99 in zip(summary["p50"], summary["p95"], summary["p99"])
+    ]
     return pd.DataFrame({
         "check": summary["check_name"],
         "state": summary["state"],
         "since": local(summary["since"]),
-        "last result": ["no result yet" if pd.isna(v) else "ok" if v else "failed" for v in last_ok],
-        "last failure": summary["last_failure"].fillna(""),
+        "last result": ["no result yet" if pd.isna(v) else "ok" if v else "failed" for v in summary["last_ok"]],
+        "last failure": summary["last_failure"].fillna("—"),
         "failed at": local(summary["last_failure_at"]),
         "window": percent(summary["availability_window"], "no data"),
         "24 h": percent(summary["availability_24h"], "no data"),
         "1 h": percent(summary["availability_1h"], "no data"),
         "baseline": percent(summary["availability_baseline"], "no baseline"),
-        "p50 ms": summary["p50"],
-        "p95 ms": summary["p95"],
-        "p99 ms": summary["p99"],
+        "latency ms p50 / p95 / p99": latency,
         "TLS days left": summary["tls_days_left"].round(1),
     })

@@ -28,8 +28,10 @@ if summary["last_checked_at"].isna().all():
 else:
     down = int((summary["state"] == "down").sum())
     left, middle = st.columns(2)
-    left.metric("Availability since go-live (all checks)", "no data" if overall is None else
-                f"{100 * overall[0] / overall[1]:.3f} %", help=f"Target {target:g} %; planned periods excluded.")
+    share = None if overall is None else 100 * overall[0] / overall[1]
+    left.metric("Availability since go-live (all checks)", "no data" if share is None else f"{share:.3f} %",
+                delta=None if share is None else f"{share - target:+.3f} points vs the {target:g} % target",
+                help="Successful checks / checks since go-live; planned periods excluded.")
     middle.metric("Checks down", f"{down} of {len(names)}")
     st.dataframe(summary_table(summary, window.timezone), hide_index=True, width="stretch")
     strip = data.cached(health.status_strip)(elapsed.start, elapsed.end, names)

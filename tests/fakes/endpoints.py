@@ -1,14 +1,16 @@
 """Real HTTP(S) endpoints on 127.0.0.1 that misbehave on purpose, for the health-check tests.
 
-Paths: /healthy (200, JSON {"status": "UP"} with "ok" in it), /error (500), /wrong-body
+Paths: /healthy (200, JSON {"status": "UP"}), /gzip (the same, gzip-encoded), /error (500), /wrong-body
 (200, an HTML maintenance page), /json-down (200, {"status": "DOWN"}), /slow (answers once
-`timeout_seconds` has passed twice), /hung (reads the request, never answers), /loop (redirects
+`timeout_seconds` has passed twice), /hung (reads the request, never answers), /after-hung (200 once /hung holds a request), /trickle (a
+body byte every 0.1 s, so only a whole-answer deadline stops it), /loop (redirects
 to itself), /auth (200 only with the expected Authorization header, else 401). Waiting
 handlers wait on events, so closing the server releases them at once.
 """
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 import json
 import socket
@@ -17,6 +19,11 @@ import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops connects when many checks start at once
+    daemon_threads = True
 
 
 class Endpoints:
@@ -56,6 +63,10 @@ class Endpoints:
             def route_healthy(self) -> None:
                 self.answer(200, "application/json", json.dumps({"status": "UP", "db": {"ok": True, "pool": 7}}).encode())
 
+            def route_gzip(self) -> None:
+                body = gzip.compress(json.dumps({"status": "UP", "padding": "x" * 5000}).encode())
+                self.answer(200, "application/json", body, **{"Content-Encoding": "gzip"})
+
             def route_error(self) -> None:
                 self.answer(500, "text/plain", b"internal error")
 
@@ -75,6 +86,20 @@ class Endpoints:
                 owner.hung_left.set()
                 self.close_connection = True
 
+            def route_trickle(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", "40")
+                self.end_headers()
+                for _ in range(40):  # a byte every 0.1 s: no single read times out
+                    self.wfile.write(b".")
+                    self.wfile.flush()
+                    if owner.release.wait(0.1):
+                        return
+
+            def route_after_hung(self) -> None:
+                owner.hung_entered.wait(10)
+                self.route_healthy()
+
             def route_loop(self) -> None:
                 self.answer(302, "text/plain", b"", Location="/loop")
 
@@ -86,8 +111,7 @@ class Endpoints:
                 else:
                     self.answer(401, "text/plain", b"unauthorized")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.scheme = "https" if tls else "http"
         if tls:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
