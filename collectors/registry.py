@@ -6,11 +6,17 @@ from hypercare.clock import Clock
 from hypercare.config import Config
 
 from collectors.base import Collector
+from collectors.sentry import SentryCollector
+from collectors.health import HealthCollector
 from collectors.tickets import ticket_collectors
 
 
 def build_collectors(config: Config, clock: Clock) -> list[Collector]:
     """One collector per configured source, in a stable order."""
     found: list[Collector] = []
+    if config.sentry:
+        found.append(SentryCollector(config, clock))
+    if config.checks:
+        found.append(HealthCollector(config))
     found += ticket_collectors(config, clock)
     return found

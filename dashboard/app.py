@@ -16,8 +16,11 @@ st.set_page_config(page_title="Hypercare", page_icon=":material/monitor_heart:",
 PAGES = {
     "Monitor": [
         st.Page(HERE / "pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page(HERE / "pages/errors.py", title="Errors", icon=":material/bug_report:"),
+        st.Page(HERE / "pages/health.py", title="Health", icon=":material/monitor_heart:"),
         st.Page(HERE / "pages/tickets.py", title="Tickets", icon=":material/support_agent:"),
     ],
+    "Respond": [st.Page(HERE / "pages/incidents.py", title="Incidents & escalation", icon=":material/emergency:")],
 }
 
 navigation = st.navigation(PAGES)

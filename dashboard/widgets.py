@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from hypercare.store.queries.freshness import Freshness
-from hypercare.store.queries.overview import Kpi
+from hypercare.store.queries.kpi import Kpi
 from hypercare.window import Window
 
 STATE_LABELS = {"fresh": "fresh", "stale": "STALE", "never": "never collected"}
@@ -33,12 +33,28 @@ def kpi_tile(kpi: Kpi, higher_is_worse: bool = True) -> None:
         st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta="no baseline", delta_color="off",
                   help=kpi.note)
         return
-    delta = kpi.value - kpi.baseline
-    text = f"{delta:+,.1f} vs baseline {format_number(kpi.baseline, kpi.unit)}"
-    if kpi.ratio is not None:
-        text += f" ({kpi.ratio:.1f}×)"
-    st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta=text,
+    st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta=baseline_delta(kpi),
               delta_color="inverse" if higher_is_worse else "normal", help=kpi.note)
+
+
+def baseline_delta(kpi: Kpi) -> str:
+    """'+8 vs 2 (4.0×)', '-1.32 pts vs 100.00 %', '+12 ms vs 431 ms': the change and the baseline."""
+    delta = kpi.value - kpi.baseline
+    baseline = format_number(kpi.baseline, kpi.unit)
+    if kpi.unit == "%":
+        return f"{delta:+.2f} pts vs {baseline}"
+    if kpi.unit == "ms":
+        return f"{delta:+,.0f} ms vs {baseline}"
+    text = f"{format_number(delta)} vs {baseline}"
+    text = ("+" if delta > 0 else "") + text
+    return text + (f" ({kpi.ratio:.1f}×)" if kpi.ratio is not None else "")
+
+
+def incident_tile(by_severity: dict[str, int]) -> None:
+    """Open incidents, with the count per severity underneath (there is no baseline for these)."""
+    total = sum(by_severity.values())
+    st.metric("Open incidents", f"{total}", help="Incidents not resolved yet, by severity")
+    st.caption(" · ".join(f"{sev} {n}" for sev, n in by_severity.items()))
 
 
 def freshness_table(rows: Sequence[Freshness], window: Window | None) -> None:

@@ -8,14 +8,18 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
+from hypercare import incidents
 from hypercare.clock import FixedClock, SystemClock
 from hypercare.config import Config, ConfigError, config_path, load_config
 from hypercare.runtime import AppContext, set_context
+from hypercare.selfmonitor import init_self_monitoring
 from hypercare.store import Store, StoreError
 from hypercare.store.releases import record_release
 
@@ -93,6 +97,7 @@ def _secret_envs(config: Config) -> list[str]:
 def collect(config_file: str | None, once: bool, only: str | None) -> None:
     """Run the configured collectors one time and exit (non-zero if a source failed)."""
     config = _load(config_file)
+    init_self_monitoring(config)
     clock = SystemClock()
     collectors = [c for c in build_collectors(config, clock) if only is None or c.kind == only]
     if not collectors:
@@ -111,9 +116,12 @@ def collect(config_file: str | None, once: bool, only: str | None) -> None:
         sys.exit(1)
 
 
-def _tick_hooks(context: AppContext) -> list:
-    """What runs after new data: the escalation engine (one line per hook)."""
-    return []
+def _tick_hooks(context: AppContext) -> list[Callable[[datetime], object]]:
+    """What runs after new data: the escalation engine (auto-open, escalate, notify)."""
+    def escalation(now: datetime) -> object:
+        return incidents.tick(context.store, context.config, context.window(), now, clock=context.clock)
+
+    return [escalation]
 
 
 @main.command()
@@ -123,6 +131,7 @@ def _tick_hooks(context: AppContext) -> list:
 def serve(config_file: str | None, port: int, address: str) -> None:
     """Serve the dashboard and run the collectors on their intervals, in this one process."""
     config = _load(config_file)
+    init_self_monitoring(config)
     clock = SystemClock()
     store = _open_store(config)
     record_release(store, config)

@@ -7,12 +7,14 @@ Relative paths resolve against the config file's folder.
 
 from __future__ import annotations
 
+import hashlib
 import codecs
 import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -26,6 +28,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from hypercare.conditions import ConditionError
+from hypercare.conditions import parse as parse_condition
+from hypercare.escalation import Condition
 
 DEFAULT_CONFIG_NAME = "hypercare.toml"
 CONFIG_ENV = "HYPERCARE_CONFIG"
@@ -104,36 +110,57 @@ class StoreConfig(Strict):
 
 class SentryConfig(Strict):
     base_url: str = "https://sentry.io"
-    org: str
+    org: str = Field(min_length=1)
     projects: list[str] = Field(min_length=1)
     token_env: EnvName = "SENTRY_AUTH_TOKEN"
     interval_seconds: float = Field(300, gt=0)
     full_sync_minutes: float = Field(60, gt=0)
+    overlap_minutes: float = Field(10, ge=0)
+    page_size: int = Field(100, gt=0, le=100)
     max_pages: int = Field(500, gt=0)
+    timeout_seconds: float = Field(30, gt=0)
 
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (e.g. https://sentry.io or https://de.sentry.io)")
-        return v.rstrip("/")
+        v = v.rstrip("/")
+        if v.endswith("/api/0"):
+            raise ValueError("give the server's address without /api/0 (e.g. https://sentry.io)")
+        return v
+
+    @field_validator("projects")
+    @classmethod
+    def _slugs(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if not p or p != p.strip() or "/" in p]
+        if bad:
+            raise ValueError(f"give project slugs as in the Sentry URL (e.g. 'booking-api'); not {bad}")
+        if len(set(v)) != len(v):
+            raise ValueError("each project once")
+        return v
 
 
 class HealthConfig(Strict):
-    concurrency: int = Field(32, gt=0, le=512)
-    availability_target: float = Field(99.9, gt=0, le=100)
+    concurrency: int = Field(32, gt=0, le=512)  # checks in flight at once
+    availability_target: float = Field(99.9, gt=0, le=100)  # percent
+
+
+ENV_PREFIX = "env:"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 class CheckConfig(Strict):
-    name: str
+    name: str = Field(min_length=1)
     url: str
     method: str = "GET"
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = {}  # a value "env:NAME" is read from the environment at run time
     interval_seconds: float = Field(60, gt=0)
     timeout_seconds: float = Field(10, gt=0)
     conditions: list[str] = ["status == 200"]
     failure_threshold: int = Field(3, gt=0)
     success_threshold: int = Field(2, gt=0)
+    ca_file: RelPath | None = None  # PEM bundle to trust instead of the system CAs (internal CA)
 
     @field_validator("url")
     @classmethod
@@ -142,11 +169,49 @@ class CheckConfig(Strict):
             raise ValueError("must be an http:// or https:// URL")
         return v
 
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        if v.upper() not in HTTP_METHODS:
+            raise ValueError(f"unknown HTTP method {v!r}; use one of {', '.join(HTTP_METHODS)}")
+        return v.upper()
+
+    @field_validator("headers")
+    @classmethod
+    def _header_env(cls, v: dict[str, str]) -> dict[str, str]:
+        for header, value in v.items():
+            if value.startswith(ENV_PREFIX):
+                _check_env_name(value.removeprefix(ENV_PREFIX))
+        return v
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        problems = []
+        for text in v:
+            try:
+                parse_condition(text)
+            except ConditionError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError(f"check {info.data.get('name', '?')!r}: " + "; ".join(problems))
+        return v
+
+    @model_validator(mode="after")
+    def _cert_needs_tls(self) -> CheckConfig:
+        if not self.url.startswith("https://") and any("cert_expires_in_days" in c for c in self.conditions):
+            raise ValueError(f"check {self.name!r}: cert_expires_in_days needs an https:// url")
+        return self
+
+    def header_env_names(self) -> list[str]:
+        """Environment variables this check's headers read."""
+        return [v.removeprefix(ENV_PREFIX) for v in self.headers.values() if v.startswith(ENV_PREFIX)]
+
 
 class PlannedPeriodConfig(Strict):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    checks: list[str] | None = None
+    checks: list[str] | None = None  # None: every check, and the rules too (scope "all")
     reason: str
 
     @model_validator(mode="after")
@@ -154,6 +219,16 @@ class PlannedPeriodConfig(Strict):
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
+
+    @property
+    def scope(self) -> str:
+        return "all" if self.checks is None else "checks"
+
+    @property
+    def period_id(self) -> str:
+        """Stable for an unchanged entry, so writing it on every run changes nothing."""
+        key = "|".join([self.starts_at.isoformat(), self.ends_at.isoformat(), ",".join(self.checks or ["*"]), self.reason])
+        return "config-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 TicketStatus = Literal["open", "pending", "solved", "closed"]
@@ -259,14 +334,34 @@ class CsvSource(TicketSourceBase):
 TicketSource = Annotated[JiraSource | ZendeskSource | GitHubSource | CsvSource, Field(discriminator="kind")]
 
 
+Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+
+
 class SeverityTargets(Strict):
+    """Minutes to acknowledge and to resolve; the hypercare_* ones apply inside the window only."""
+
     ack_minutes: float = Field(gt=0)
     resolve_minutes: float = Field(gt=0)
     hypercare_ack_minutes: float | None = Field(None, gt=0)
     hypercare_resolve_minutes: float | None = Field(None, gt=0)
 
+    @model_validator(mode="after")
+    def _hypercare_is_faster(self) -> SeverityTargets:
+        for name in ("ack_minutes", "resolve_minutes"):
+            fast, normal = getattr(self, "hypercare_" + name), getattr(self, name)
+            if fast is not None and fast > normal:
+                raise ValueError(
+                    f"hypercare_{name} ({fast:g}) is longer than {name} ({normal:g}); escalation is "
+                    f"accelerated during hypercare, so make it at most {normal:g} or leave it out"
+                )
+        if self.ack_minutes > self.resolve_minutes:
+            raise ValueError("ack_minutes is longer than resolve_minutes; acknowledging comes first")
+        return self
+
 
 class EscalationLevel(Strict):
+    """One rung of the ladder; an incident not acknowledged for escalate_after_minutes goes up."""
+
     name: str
     contacts: list[str] = []
     escalate_after_minutes: float = Field(gt=0)
@@ -277,18 +372,55 @@ class AutoOpenRule(Strict):
     source: Literal["sentry", "checks", "tickets"]
     when: str
     within_minutes: float = Field(30, gt=0)
-    severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"] = "SEV3"
+    severity: Severity = "SEV3"
+
+    @field_validator("when")
+    @classmethod
+    def _valid_condition(cls, when: str, info: ValidationInfo) -> str:
+        if "source" in info.data:
+            Condition.parse(when, info.data["source"])  # the same parser evaluates it at run time
+        return when
+
+    @property
+    def condition(self) -> Condition:
+        return Condition.parse(self.when, self.source)
 
 
 class EscalationConfig(Strict):
     reminder_minutes: float = Field(15, gt=0)
-    severities: dict[Literal["SEV1", "SEV2", "SEV3", "SEV4"], SeverityTargets] = {}
+    severities: dict[Severity, SeverityTargets] = {}
     levels: list[EscalationLevel] = []
     auto_open: list[AutoOpenRule] = []
 
+    @model_validator(mode="after")
+    def _complete(self) -> EscalationConfig:
+        for i, rule in enumerate(self.auto_open):
+            if rule.severity not in self.severities:
+                raise ValueError(
+                    f"auto_open[{i}] opens {rule.severity} incidents but [escalation.severities."
+                    f"{rule.severity}] is missing; add its ack_minutes and resolve_minutes"
+                )
+        if self.auto_open and not self.levels:
+            raise ValueError("auto_open rules need someone to page: add at least one [[escalation.levels]]")
+        return self
+
+
+def _check_dsn(dsn: str | None) -> str | None:
+    if dsn is None:
+        return None
+    parts = urlsplit(dsn)
+    if parts.scheme not in ("http", "https") or not parts.username or not parts.path.strip("/"):
+        raise ValueError(
+            "not a Sentry DSN; copy it from Sentry's project settings (Client Keys), "
+            "e.g. https://<public key>@o123.ingest.sentry.io/4567"
+        )
+    return dsn
+
 
 class SelfMonitoringConfig(Strict):
-    sentry_dsn: str | None = None
+    """Hypercare's own errors, reported with sentry-sdk. The DSN falls back to $SENTRY_DSN."""
+
+    sentry_dsn: Annotated[str | None, AfterValidator(_check_dsn)] = None
     environment: str | None = None
 
 
@@ -326,6 +458,9 @@ class Config(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"checks: names must be unique; {', '.join(dupes)} used more than once")
+        unknown = sorted({n for p in self.planned_periods for n in p.checks or [] if n not in names})
+        if unknown:
+            raise ValueError(f"planned_periods: no check named {', '.join(unknown)}; use names from [[checks]]")
         sources = [t.source for t in self.tickets]
         dupes = sorted({n for n in sources if sources.count(n) > 1})
         if dupes:
@@ -381,19 +516,17 @@ def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
 
 
 def _field_path(loc: tuple, data: Any) -> str:
-    """Turn pydantic's location into a TOML-ish path: checks[0].url (dropping union tags)."""
+    """Turn pydantic's location into a TOML-ish path: tickets[0].repo (dropping union tags)."""
     parts: list[str] = []
     node = data
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
             node = node[item] if isinstance(node, list) and item < len(node) else None
-        elif isinstance(node, dict) or node is None:
-            if node is not None and item not in node and parts:
-                continue  # a discriminator tag such as 'github', not a key of the file
-            parts.append(("." if parts else "") + str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-        else:
             continue
+        if isinstance(node, dict) and item not in node and item == node.get("kind"):
+            continue  # the union's tag (e.g. 'github'), not a key of the file
+        parts.append(("." if parts else "") + str(item))
+        node = node.get(item) if isinstance(node, dict) else None
     return "".join(parts)
 

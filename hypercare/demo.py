@@ -24,9 +24,11 @@ from pathlib import Path
 import pyarrow as pa
 
 from hypercare.config import Config, load_config
+from hypercare.health_state import UNKNOWN, Outcome, advance
+from hypercare.incidents import seed_demo_incidents
 from hypercare.store import Store
 from hypercare.store.releases import record_release
-from hypercare.store.writes import append_rows
+from hypercare.store.writes import append_rows, rebuild_health_rollup
 from hypercare.window import Window
 
 DEMO_SEED = 20261122
@@ -96,11 +98,13 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED) -> Store:
     store = Store(path)
     window = demo_window(config)
     gen = _Gen(random.Random(seed), window)
+    health = _health_checks(gen, config)
     tables = {
         "error_counts": _error_counts(gen, config),
         "sentry_issues": _sentry_issues(gen, config),
         "session_health": _session_health(gen, config),
-        "health_checks": _health_checks(gen, config),
+        "health_checks": health,
+        "check_transitions": _check_transitions(config, health),
         "tickets": _tickets(gen),
         "decisions": _decisions(),
         "planned_periods": _planned_periods(config),
@@ -111,14 +115,9 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED) -> Store:
     with store.transaction() as cur:
         for table, rows in tables.items():
             append_rows(cur, table, rows, order.get(table))
-        cur.execute(
-            """
-            INSERT INTO health_rollup
-            SELECT check_name, date_trunc('hour', checked_at), ok, latency_ms, count(*)
-            FROM health_checks GROUP BY ALL ORDER BY 2
-            """
-        )
+        rebuild_health_rollup(cur, window.baseline_start, DEMO_NOW + timedelta(hours=1))
     record_release(store, config)
+    seed_demo_incidents(store, config, window, until=DEMO_NOW)
     return store
 
 
@@ -180,15 +179,25 @@ _OLD_ISSUES = [
 def _sentry_issues(gen: _Gen, config: Config) -> pa.Table:
     rows = []
     org = config.sentry.org if config.sentry else "fitbook"
+    stats_start = DEMO_NOW.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
+
+    def last_24h(first: datetime, last: datetime, events: int) -> list[int]:
+        """Sentry's stats["24h"]: events per hour over the last 24 hours, spread over the hours
+        the issue was active."""
+        rate = events / max(1.0, (last - first).total_seconds() / 3600)
+        hours = [stats_start + timedelta(hours=h) for h in range(24)]
+        return [gen.poisson(rate) if first < h + timedelta(hours=1) and h <= last else 0 for h in hours]
 
     def add(issue_id, project, title, culprit, level, status, substatus, first, last, events, users, release):
+        last = min(last, DEMO_NOW)
         rows.append({
             "issue_id": issue_id, "project": project,
             "short_id": f"{project.upper()}-{int(issue_id) % 1000:X}", "title": title, "culprit": culprit,
             "level": level, "status": status, "substatus": substatus, "first_seen": first,
-            "last_seen": min(last, DEMO_NOW), "event_count": events, "user_count": users,
+            "last_seen": last, "event_count": events, "user_count": users,
             "first_release": release, "permalink": f"https://{org}.sentry.io/issues/{issue_id}/",
             "collected_at": DEMO_NOW - timedelta(minutes=3),
+            "stats_start": stats_start, "hourly_events": last_24h(first, last, events),
         })
 
     for i, (project, title, culprit) in enumerate(_OLD_ISSUES):  # long-known issues of the old platform
@@ -215,6 +224,7 @@ def _sentry_issues(gen: _Gen, config: Config) -> pa.Table:
         ("culprit", pa.string()), ("level", pa.string()), ("status", pa.string()), ("substatus", pa.string()),
         ("first_seen", TS), ("last_seen", TS), ("event_count", pa.int64()), ("user_count", pa.int64()),
         ("first_release", pa.string()), ("permalink", pa.string()), ("collected_at", TS),
+        ("stats_start", TS), ("hourly_events", pa.list_(pa.int64())),
     ]))
 
 
@@ -286,6 +296,21 @@ def _health_checks(gen: _Gen, config: Config) -> pa.Table:
         **cols, "checked_at": pa.array(cols["checked_at"], TS), "cert_expires_at": pa.array(cols["cert_expires_at"], TS),
         "status_code": pa.array(cols["status_code"], pa.int32()), "latency_ms": pa.array(cols["latency_ms"], pa.int32()),
     }).sort_by("checked_at")
+
+
+def _check_transitions(config: Config, health: pa.Table) -> pa.Table:
+    """The up/down flips the checks collector would have recorded, by its own hysteresis rules."""
+    flips = []
+    by_check = health.to_pandas().groupby("check_name")
+    for check in config.checks:
+        rows = by_check.get_group(check.name)
+        outcomes = [Outcome(r.checked_at.to_pydatetime(), bool(r.ok), r.error) for r in rows.itertuples()]
+        _, found = advance(check.name, UNKNOWN, [], outcomes, check.failure_threshold, check.success_threshold)
+        flips += [t.__dict__ for t in found]
+    return pa.Table.from_pylist(flips, schema=pa.schema([
+        ("check_name", pa.string()), ("changed_at", TS), ("from_state", pa.string()), ("to_state", pa.string()),
+        ("reason", pa.string()),
+    ]))
 
 
 _TICKET_TEXT = {
@@ -402,10 +427,10 @@ def _decisions() -> pa.Table:
 
 def _planned_periods(config: Config) -> pa.Table:
     rows = [{
-        "period_id": f"config-{i}", "starts_at": p.starts_at, "ends_at": p.ends_at,
-        "scope": "checks", "reason": p.reason, "marked_by": "config", "marked_at": GO_LIVE - timedelta(days=2),
-        "check_names": p.checks,
-    } for i, p in enumerate(config.planned_periods)]
+        "starts_at": p.starts_at, "ends_at": p.ends_at,
+        "reason": p.reason, "marked_by": "config", "marked_at": GO_LIVE - timedelta(days=2),
+        "check_names": p.checks, "period_id": p.period_id, "scope": p.scope,
+    } for p in config.planned_periods]
     return pa.Table.from_pylist(rows, schema=pa.schema([
         ("period_id", pa.string()), ("starts_at", TS), ("ends_at", TS), ("scope", pa.string()),
         ("reason", pa.string()), ("marked_by", pa.string()), ("marked_at", TS), ("check_names", pa.list_(pa.string())),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPSConnectionPool
 
 from hypercare.clock import Clock, SystemClock
 from hypercare.errors import CollectorError
@@ -129,6 +133,8 @@ class HttpClient:
         clock: Clock | None = None,
         secrets: Iterable[str] = (),
         verify: bool | str = True,
+        peer_certs: bool = False,
+        trust_env: bool = True,
     ):
         self.headers = dict(headers or {})
         self.auth = auth
@@ -137,7 +143,10 @@ class HttpClient:
         self.clock = clock or SystemClock()
         self.secrets = [s for s in secrets if s]
         self.verify = verify
+        self.peer_certs = peer_certs  # record each server certificate's expiry (peer_cert_expires_at)
+        self.trust_env = trust_env  # False: skip requests' per-request reading of proxy/CA env vars
         self.requests_made = 0
+        self._sessions: list[requests.Session] = []
         self._local = threading.local()
         self._count_lock = threading.Lock()
 
@@ -150,8 +159,20 @@ class HttpClient:
             if self.auth:
                 session.auth = self.auth
             session.verify = self.verify
+            session.trust_env = self.trust_env
+            if self.peer_certs:
+                session.mount("https://", PeerCertAdapter())
             self._local.session = session
+            with self._count_lock:
+                self._sessions.append(session)
         return session
+
+    def close(self) -> None:
+        """Close every thread's session (their pooled connections)."""
+        with self._count_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
 
     def get(self, url: str, params: Mapping[str, Any] | list[tuple[str, Any]] | None = None) -> requests.Response:
         return self.request("GET", url, params=params)
@@ -223,6 +244,40 @@ class HttpClient:
 
     def _scrub(self, text: str) -> str:
         return redact(text, self.secrets)
+
+
+class _PeerCertConnection(HTTPSConnection):
+    """An HTTPS connection that keeps its server certificate's expiry, read after the handshake."""
+
+    peer_cert_expires_at: datetime | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        # Empty when verification is off: an unverified certificate is not parsed by ssl.
+        not_after = self.sock.getpeercert().get("notAfter") if self.sock else None
+        if not_after:
+            self.peer_cert_expires_at = datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), timezone.utc)
+
+
+class _PeerCertPool(HTTPSConnectionPool):
+    ConnectionCls = _PeerCertConnection
+
+
+class PeerCertAdapter(HTTPAdapter):
+    """Mount on https:// to make `peer_cert_expires_at` work for that session's responses."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme, "https": _PeerCertPool}
+
+
+def peer_cert_expires_at(resp: requests.Response) -> datetime | None:
+    """When the server certificate of a response expires (UTC), or None (http, unverified TLS).
+
+    Needs a client made with `peer_certs=True` and a request sent with `stream=True`: the
+    connection stays attached to the response only until its body has been read.
+    """
+    return getattr(getattr(resp.raw, "connection", None), "peer_cert_expires_at", None)
 
 
 def _short_reason(exc: requests.RequestException) -> str:

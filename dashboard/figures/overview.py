@@ -15,9 +15,10 @@ SERIES = [("errors", "Sentry errors / h", "#dc2626"), ("failed checks", "Failed 
 DECISION_COLOURS = {"go": "#15803d", "no-go": "#b91c1c", "rollback": "#b91c1c", "exit": "#15803d"}
 
 
-def timeline_figure(series: pd.DataFrame, decisions: pd.DataFrame, window: Window) -> go.Figure:
-    """One row per series, shared time axis in the team's time zone; the window shaded, go-live
-    and each decision marked. `series`: hour, series, value; `decisions`: decided_at, kind, summary."""
+def timeline_figure(series: pd.DataFrame, decisions: pd.DataFrame, planned: pd.DataFrame, window: Window) -> go.Figure:
+    """One row per series, shared time axis in the team's time zone; the window shaded, go-live,
+    each decision and each planned period marked. `series`: hour, series, value; `decisions`:
+    decided_at, kind, summary; `planned`: starts_at, ends_at, reason."""
     fig = make_subplots(rows=len(SERIES), cols=1, shared_xaxes=True, vertical_spacing=0.04,
                         subplot_titles=[label for _, label, _ in SERIES])
     tz = window.timezone
@@ -30,6 +31,9 @@ def timeline_figure(series: pd.DataFrame, decisions: pd.DataFrame, window: Windo
     local = lambda t: pd.Timestamp(t).tz_convert(tz)  # noqa: E731
     fig.add_vrect(x0=local(window.go_live_at), x1=local(window.end), fillcolor="#0f766e", opacity=0.06,
                   line_width=0, layer="below")
+    for p in planned.itertuples():
+        fig.add_vrect(x0=local(p.starts_at), x1=local(p.ends_at), fillcolor="#64748b", opacity=0.25, line_width=0,
+                      layer="below")
     fig.add_vline(x=local(window.go_live_at), line_color="#0f766e", line_width=2)
     fig.add_annotation(x=local(window.go_live_at), y=1.06, yref="paper", text="go-live", showarrow=False,
                        font={"color": "#0f766e"})

@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.figures.overview import timeline_figure
-from hypercare.store.queries import freshness, overview
+from hypercare.store.queries import freshness, incidents, overview
 
 context = data.ctx()
 window = context.window()
@@ -26,13 +26,17 @@ def live() -> None:
     st.progress(window.progress(now), text=f"{window.label(now)} · phase: {window.phase(now)}")
 
     kpis = data.cached(overview.kpis)(window, now)
-    for column, kpi in zip(st.columns(len(kpis)), kpis):
+    columns = [c for _ in range(2) for c in st.columns(3)]
+    for column, kpi in zip(columns, kpis):
         with column:
             widgets.kpi_tile(kpi, higher_is_worse=kpi.key not in overview.HIGHER_IS_BETTER)
+    with columns[len(kpis)]:
+        widgets.incident_tile(data.cached(incidents.open_incidents_by_severity)(now))
 
     series = data.cached(overview.timeline)(window.span)
     decisions = data.cached(overview.decisions)(window.span)
-    st.plotly_chart(timeline_figure(series, decisions, window), width="stretch")
+    planned = data.cached(overview.planned_periods)(window.span)
+    st.plotly_chart(timeline_figure(series, decisions, planned, window), width="stretch")
 
     st.subheader("Data freshness", anchor=False)
     rows = data.cached(freshness.source_freshness)(now, tuple(context.config.sources()))

@@ -74,6 +74,10 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             pid = int(match.group(1)) if match else None
             raise StoreLockedError(path, pid, _holder(pid) if pid else None) from None
         raise StoreError(f"cannot open {path}: {exc}") from None
+    except duckdb.ConnectionException as exc:
+        if "different configuration" in str(exc):  # this very process holds it read-write
+            raise StoreLockedError(path, os.getpid(), "this process") from None
+        raise StoreError(f"cannot open {path}: {exc}") from None
     con.execute("SET TimeZone = 'UTC'")
     return con
 

@@ -28,3 +28,9 @@ def scalar(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Non
 def first_row(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> tuple | None:
     rows = cur.execute(sql, list(params) if params else []).fetchall()
     return rows[0] if rows else None
+
+
+def hour_of(column: str) -> str:
+    """SQL for the UTC hour a TIMESTAMPTZ column's value falls in. Integer maths: ~10x faster
+    than date_trunc, which goes through the calendar of the session's time zone."""
+    return f"to_timestamp((epoch_us({column}) // 3600000000) * 3600)"

@@ -31,7 +31,8 @@ CREATE TABLE health_checks (
     latency_ms INTEGER, error VARCHAR, cert_expires_at TIMESTAMPTZ
 );
 -- Exact rollup of health_checks: results per (check, UTC hour, ok, whole-millisecond latency).
--- Availability and percentiles over hours read this instead of millions of raw rows.
+-- Availability and percentiles over hours read this instead of millions of raw rows. Polls
+-- append their counts, so a key may have several rows: always sum(n).
 CREATE TABLE health_rollup (
     check_name VARCHAR, hour_start TIMESTAMPTZ, ok BOOLEAN, latency_ms INTEGER, n BIGINT
 );
@@ -84,11 +85,27 @@ ALTER TABLE tickets ADD COLUMN category_raw VARCHAR;
 ALTER TABLE tickets ADD COLUMN unmapped VARCHAR[];
 """
 
+# The outbox keeps the text it sends (frozen when the event happens, like the event itself) and the
+# event that caused it.
+MIGRATION_6 = """
+ALTER TABLE notifications ADD COLUMN event_id VARCHAR;
+ALTER TABLE notifications ADD COLUMN message VARCHAR;
+"""
+
 # Numbers are reserved per area so work in parallel never collides: 2 store, 3 sentry,
 # 4 health checks, 5 tickets, 6 incidents; later migrations continue from 7.
+# Sentry's hourly event counts of each issue over the 24 h before it was collected (its
+# `stats["24h"]`), for the trend of an issue over the last hours. NULL: not known.
+MIGRATION_3 = """
+ALTER TABLE sentry_issues ADD COLUMN stats_start TIMESTAMPTZ;
+ALTER TABLE sentry_issues ADD COLUMN hourly_events BIGINT[];
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "data contract tables", MIGRATION_1),
+    (3, "sentry issue hourly stats", MIGRATION_3),
     (5, "tickets: category_raw and unmapped flags", MIGRATION_5),
+    (6, "notifications: event_id and message", MIGRATION_6),
 ]
 
 LATEST = max(v for v, _, _ in MIGRATIONS)

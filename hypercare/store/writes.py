@@ -17,9 +17,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hypercare.store.db import StoreError
-from hypercare.store.read import first_row, scalar
+from hypercare.store.read import hour_of, scalar
 
 Rows = pa.Table | pd.DataFrame
 _names = itertools.count()
@@ -128,57 +129,76 @@ def insert_new(
     `time_column` must be part of the key: the lookup is limited to the batch's time range so
     DuckDB's zone maps skip the rest of a large, time-ordered table.
     """
-    rows = _arrow(rows)
-    if rows.num_rows == 0:
-        return 0
-    _check_keys(rows, key, table)
-    col_list = ", ".join(_ident(c) for c in rows.column_names)
-    tc = _ident(time_column)
-    match = " AND ".join(f"t.{_ident(k)} = b.{_ident(k)}" for k in key)
-    with _Registered(cur, rows) as batch:
-        lo, hi = first_row(cur, f"SELECT min({tc}), max({tc}) FROM {batch}")
-        before = scalar(cur, f"SELECT count(*) FROM {_ident(table)} WHERE {tc} BETWEEN ? AND ?", [lo, hi])
-        cur.execute(
-            f"INSERT INTO {_ident(table)} ({col_list}) "
-            f"SELECT DISTINCT ON ({', '.join('b.' + _ident(k) for k in key)}) {', '.join('b.' + _ident(c) for c in rows.column_names)} "
-            f"FROM {batch} b WHERE NOT EXISTS (SELECT 1 FROM {_ident(table)} t "
-            f"WHERE t.{tc} BETWEEN ? AND ? AND {match}) ORDER BY b.{tc}",
-            [lo, hi],
-        )
-        after = scalar(cur, f"SELECT count(*) FROM {_ident(table)} WHERE {tc} BETWEEN ? AND ?", [lo, hi])
-    return after - before
+    with _new_rows(cur, table, _arrow(rows), key, time_column) as (_, count):
+        return count
+
+
+class _new_rows:
+    """Inserts the batch's new rows and keeps them in a temp table for the `with` block, so
+    rollups can be updated from exactly what was added."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, key: Sequence[str], time_column: str):
+        self.cur, self.table, self.rows, self.key, self.tc = cur, table, rows, key, time_column
+        self.temp = f"_new_{next(_names)}"
+
+    def __enter__(self) -> tuple[str, int]:
+        rows, cur = self.rows, self.cur
+        if rows.num_rows == 0:
+            return "", 0
+        _check_keys(rows, self.key, self.table)
+        lo, hi = (v.as_py() for v in pc.min_max(rows.column(self.tc)).values())
+        cols = ", ".join(_ident(c) for c in rows.column_names)
+        keys = ", ".join(_ident(k) for k in self.key)
+        tc = _ident(self.tc)
+        with _Registered(cur, rows) as batch:
+            cur.execute(
+                f"CREATE TEMP TABLE {self.temp} AS SELECT DISTINCT ON ({keys}) {cols} FROM {batch} "
+                f"ANTI JOIN (SELECT {keys} FROM {_ident(self.table)} WHERE {tc} BETWEEN ? AND ?) USING ({keys})",
+                [lo, hi],
+            )
+        cur.execute(f"INSERT INTO {_ident(self.table)} ({cols}) SELECT {cols} FROM {self.temp} ORDER BY {tc}")
+        return self.temp, scalar(cur, f"SELECT count(*) FROM {self.temp}")
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.rows.num_rows:
+            self.cur.execute(f"DROP TABLE IF EXISTS {self.temp}")
 
 
 def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
-    """Store health-check results (new ones only) and rebuild the hourly rollup they touch.
+    """Store health-check results (new ones only) and count them into the hourly rollup.
 
-    The rollup is recomputed from the raw rows of each affected (check, hour), so it stays
-    exact however often a batch is re-sent. Columns: those of `health_checks`.
+    The new rows' counts are appended to `health_rollup` as they are: a (check, hour, ok,
+    latency_ms) may then have several rows, which readers always sum. Appending keeps a poll
+    cheap however big the tables grow; only rows that were really new are counted, so the
+    rollup stays exact however often a batch is re-sent. Columns: those of `health_checks`.
     """
-    rows = _arrow(rows)
-    written = insert_new(cur, "health_checks", rows, ["check_name", "checked_at"], "checked_at")
-    if rows.num_rows == 0:
-        return written
-    with _Registered(cur, rows) as batch:
-        lo, hi = first_row(
-            cur, f"SELECT date_trunc('hour', min(checked_at)), date_trunc('hour', max(checked_at)) + INTERVAL 1 HOUR FROM {batch}"
-        )
-        names = [r[0] for r in cur.execute(f"SELECT DISTINCT check_name FROM {batch}").fetchall()]
+    with _new_rows(cur, "health_checks", _arrow(rows), ["check_name", "checked_at"], "checked_at") as (new, count):
+        if count:
+            cur.execute(
+                f"INSERT INTO health_rollup SELECT check_name, {hour_of('checked_at')}, ok, latency_ms, count(*) "
+                f"FROM {new} GROUP BY ALL"
+            )
+        return count
+
+
+def rebuild_health_rollup(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
+) -> None:
+    """Recompute `health_rollup` for whole hours in [start, end) (all checks, or those named)
+    from the raw results, one row per key. Bulk loads call it once for their whole range."""
+    only = " AND list_contains(?, check_name)" if check_names is not None else ""
+    params: list[Any] = [start, end] + ([list(check_names)] if check_names is not None else [])
+    cur.execute(f"DELETE FROM health_rollup WHERE hour_start >= ? AND hour_start < ?{only}", params)
     cur.execute(
-        "DELETE FROM health_rollup WHERE hour_start >= ? AND hour_start < ? AND list_contains(?, check_name)",
-        [lo, hi, names],
-    )
-    cur.execute(
-        """
+        f"""
         INSERT INTO health_rollup
-        SELECT check_name, date_trunc('hour', checked_at) AS hour_start, ok, latency_ms, count(*) AS n
+        SELECT check_name, {hour_of('checked_at')} AS hour_start, ok, latency_ms, count(*) AS n
         FROM health_checks
-        WHERE checked_at >= ? AND checked_at < ? AND list_contains(?, check_name)
+        WHERE checked_at >= ? AND checked_at < ?{only}
         GROUP BY ALL ORDER BY hour_start
         """,
-        [lo, hi, names],
+        params,
     )
-    return written
 
 
 def save_checkpoint(

@@ -44,7 +44,8 @@ def source_freshness(
         SELECT collector,
                max(finished_at) FILTER (WHERE ok) AS last_ok_at,
                max(finished_at) AS last_run_at,
-               arg_max(CASE WHEN ok THEN NULL ELSE error END, finished_at) AS last_error
+               -- a struct, because arg_max skips NULL arguments and would dig up an old error
+               arg_max({'ok': ok, 'error': error}, finished_at) AS latest
         FROM collector_runs
         WHERE list_contains(?, collector) AND finished_at <= ?
         GROUP BY collector
@@ -62,5 +63,7 @@ def source_freshness(
             state = "stale"
         else:
             state = "fresh"
-        result.append(Freshness(name, interval, last_ok, r.get("last_run_at"), r.get("last_error"), state))
+        latest = r.get("latest") or {}
+        error = None if latest.get("ok") else latest.get("error")
+        result.append(Freshness(name, interval, last_ok, r.get("last_run_at"), error, state))
     return result

@@ -6,32 +6,15 @@ Every KPI is a `Kpi`: the measured value (None = unknown: the data can't say), t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
 import pandas as pd
 
-from hypercare.store.read import frame, scalar
+from hypercare.store.queries import health, tickets
+from hypercare.store.queries.kpi import Kpi, baseline_mean
+from hypercare.store.read import frame, hour_of, scalar
 from hypercare.window import Period, Window
-
-
-@dataclass(frozen=True)
-class Kpi:
-    key: str
-    label: str
-    value: float | None
-    baseline: float | None
-    unit: str
-    note: str
-
-    @property
-    def ratio(self) -> float | None:
-        """value / baseline, when both are known and the baseline isn't 0."""
-        if self.value is None or not self.baseline:
-            return None
-        return self.value / self.baseline
 
 
 def error_events(cur: duckdb.DuckDBPyConnection, period: Period) -> int | None:
@@ -51,13 +34,6 @@ def new_issue_count(cur: duckdb.DuckDBPyConnection, period: Period) -> int:
         "SELECT count(*) FROM sentry_issues WHERE first_seen >= ? AND first_seen < ?",
         [period.start, period.end],
     )
-
-
-def baseline_mean(window: Window, period: Period, measure: Callable[[Period], float | None]) -> float | None:
-    """Mean of `measure` over the same hours of the baseline; None when there is no sample or
-    no sample has data."""
-    values = [v for v in (measure(s) for s in window.baseline_samples(period)) if v is not None]
-    return sum(values) / len(values) if values else None
 
 
 def errors_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
@@ -84,27 +60,30 @@ def new_issues(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) ->
     )
 
 
-def timeline(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
-    """Hourly series over baseline + window: columns hour (UTC), series, value.
+TIMELINE_SERIES = {
+    # series: SQL giving (hour, value) for [?, ?); hours with no data are absent, not zero
+    "errors": f"SELECT {hour_of('bucket_start')}, sum(events) FROM error_counts "
+              "WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1",
+    "failed checks": "SELECT hour_start, sum(n) FROM health_rollup "
+                     "WHERE hour_start >= ? AND hour_start < ? AND NOT ok GROUP BY 1",
+    "tickets": f"SELECT {hour_of('created_at')}, count(*) FROM tickets "
+               "WHERE created_at >= ? AND created_at < ? GROUP BY 1",
+}
 
-    Series: 'errors' (Sentry events), 'failed checks' (failed health-check results),
-    'tickets' (tickets created). Hours with no data are absent, not zero.
-    """
+
+def timeline_series(cur: duckdb.DuckDBPyConnection, series: str, span: Period) -> pd.DataFrame:
+    """One hourly series of the timeline: columns hour (UTC), series, value."""
     return frame(
         cur,
-        """
-        SELECT date_trunc('hour', bucket_start) AS hour, 'errors' AS series, sum(events)::DOUBLE AS value
-        FROM error_counts WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1
-        UNION ALL
-        SELECT hour_start, 'failed checks', sum(n) FILTER (WHERE NOT ok)::DOUBLE
-        FROM health_rollup WHERE hour_start >= ? AND hour_start < ? GROUP BY 1
-        UNION ALL
-        SELECT date_trunc('hour', created_at), 'tickets', count(*)::DOUBLE
-        FROM tickets WHERE created_at >= ? AND created_at < ? GROUP BY 1
-        ORDER BY series, hour
-        """,
-        [span.start, span.end] * 3,
+        f"SELECT h AS hour, ? AS series, v::DOUBLE AS value FROM ({TIMELINE_SERIES[series]}) t(h, v) ORDER BY hour",
+        [series, span.start, span.end],
     )
+
+
+def timeline(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
+    """Hourly series over baseline + window: errors (Sentry events), failed checks (failed
+    health-check results), tickets (created); columns hour (UTC), series, value."""
+    return pd.concat([timeline_series(cur, name, span) for name in TIMELINE_SERIES], ignore_index=True)
 
 
 def decisions(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
@@ -117,14 +96,63 @@ def decisions(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
     )
 
 
+def planned_periods(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
+    """Planned periods (cutovers, maintenance) overlapping the span: starts_at, ends_at, scope, reason."""
+    return frame(
+        cur,
+        "SELECT starts_at, ends_at, scope, reason FROM planned_periods WHERE starts_at < ? AND ends_at > ? ORDER BY starts_at",
+        [span.end, span.start],
+    )
+
+
 def _hour_note(window: Window, hour: Period) -> str:
     start, end = window.local(hour.start), window.local(hour.end)
     return f"{start:%a %H:%M}–{end:%H:%M} local; baseline: the same hour a {'week' if window.baseline_hours >= 168 else 'day'} before"
 
 
+def availability(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
+    since = window.elapsed(now)
+
+    def percent(p: Period) -> float | None:
+        counts = health.availability(cur, p.start, p.end)
+        return None if counts is None else 100.0 * counts[0] / counts[1]
+
+    return Kpi(
+        "availability", "Availability", percent(since), baseline_mean(window, since, percent), "%",
+        f"successful checks / checks since go-live ({since.hours:.0f} h), planned periods excluded; "
+        "baseline: the same hours before go-live",
+    )
+
+
+def latency_p95(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
+    since = window.elapsed(now)
+
+    def p95(p: Period) -> float | None:
+        return health.latency_percentile(cur, p.start, p.end, 0.95)
+
+    return Kpi(
+        "latency_p95", "Check latency p95", p95(since), baseline_mean(window, since, p95), "ms",
+        f"all checks together since go-live ({since.hours:.0f} h), planned periods excluded; "
+        "baseline: the same hours before go-live",
+    )
+
+
+def tickets_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
+    hour = window.last_hour(now)
+
+    def created(p: Period) -> int:
+        return tickets.tickets_created(cur, p.start, p.end)
+
+    return Kpi("tickets_per_hour", "Tickets / h", created(hour), baseline_mean(window, hour, created), "tickets",
+               _hour_note(window, hour))
+
+
+KPI_FUNCTIONS = (errors_per_hour, new_issues, availability, latency_p95, tickets_per_hour)
+
+
 def kpis(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> list[Kpi]:
     """Every KPI tile of the Overview, in display order."""
-    return [errors_per_hour(cur, window, now), new_issues(cur, window, now)]
+    return [kpi(cur, window, now) for kpi in KPI_FUNCTIONS]
 
 
 HIGHER_IS_BETTER = frozenset({"availability"})

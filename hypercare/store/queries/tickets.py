@@ -13,7 +13,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from hypercare.store.queries.overview import Kpi, baseline_mean
+from hypercare.store.queries.kpi import Kpi, baseline_mean
 from hypercare.store.read import arrow, frame, scalar
 from hypercare.window import Period, Window
 

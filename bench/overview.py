@@ -1,0 +1,185 @@
+"""Benchmark: the store's write paths and the Overview at scale.
+
+Builds a database with 10 M health-check results and 5 M error-count buckets over baseline +
+window (240 h), then prints one table: write throughput of each store path, a 1,000-row poll
+committed into the big table (p50/p95), each Overview query cold and warm, and the Overview page
+first render and rerun (AppTest, caches warm).
+
+    python bench/overview.py            # full size (a few minutes on 2 cores)
+    python bench/overview.py --smoke    # tiny, for CI: proves it still runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hypercare import runtime  # noqa: E402
+from hypercare.clock import FixedClock  # noqa: E402
+from hypercare.config import parse_config  # noqa: E402
+from hypercare.store import Store  # noqa: E402
+from hypercare.store.queries import freshness, overview  # noqa: E402
+from hypercare.store.writes import (  # noqa: E402
+    append_rows,
+    merge_rows,
+    rebuild_health_rollup,
+    record_health_results,
+    replace_range,
+)
+from hypercare.window import Window  # noqa: E402
+
+GO_LIVE = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
+NOW = GO_LIVE + timedelta(hours=38)
+TS = pa.timestamp("us", tz="UTC")
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def health_table(n: int, checks: int, start: datetime, end: datetime, rng: np.random.Generator) -> pa.Table:
+    """n results spread evenly over [start, end), round-robin over `checks`, time-ordered."""
+    span_us = int((end - start).total_seconds() * 1e6)
+    offsets = np.linspace(0, span_us - 1, n, dtype=np.int64)
+    times = pa.array(offsets + int(start.timestamp() * 1e6), pa.int64()).cast(TS)
+    latency = np.clip(rng.lognormal(np.log(140), 0.35, n), 1, 30_000).astype(np.int32)
+    ok = rng.random(n) > 0.01
+    names = pa.array(np.arange(n) % checks).cast(pa.string())
+    return pa.table({
+        "check_name": pa.compute.binary_join_element_wise("check-", names, ""),
+        "checked_at": times, "url": pa.nulls(n, pa.string()), "ok": ok,
+        "status_code": pa.array(np.where(ok, 200, 503).astype(np.int32)), "latency_ms": pa.array(latency),
+    })
+
+
+def error_table(projects: int, bucket_s: int, start: datetime, end: datetime, rng: np.random.Generator) -> pa.Table:
+    buckets = int((end - start).total_seconds() // bucket_s)
+    t = np.repeat(np.arange(buckets, dtype=np.int64) * bucket_s * 1_000_000 + int(start.timestamp() * 1e6), projects)
+    p = np.tile(np.arange(projects), buckets)
+    return pa.table({
+        "project": pa.compute.binary_join_element_wise("project-", pa.array(p).cast(pa.string()), ""),
+        "bucket_start": pa.array(t).cast(TS), "bucket_seconds": pa.array(np.full(len(t), bucket_s, np.int32)),
+        "events": pa.array(rng.poisson(3, len(t)).astype(np.int64)),
+    })
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
+    args = parser.parse_args()
+    health_rows, error_projects, polls, reruns = (10_000_000, 350, 60, 7) if not args.smoke else (20_000, 4, 5, 2)
+    rng = np.random.default_rng(7)
+    window = Window(GO_LIVE, 72, 168, "Europe/Brussels")
+    rows: list[tuple[str, str, str]] = []
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "bench.duckdb")
+        cur = store.cursor()
+
+        health = health_table(health_rows, 100, window.baseline_start, NOW, rng)
+        seconds = timed(lambda: _tx(store, lambda c: append_rows(c, "health_checks", health)))
+        rows.append(("bulk insert health_checks (Arrow)", f"{health.num_rows:,} rows", f"{health.num_rows / seconds / 1e6:.1f} M rows/s"))
+        seconds = timed(lambda: _tx(store, lambda c: rebuild_health_rollup(c, window.baseline_start, NOW + timedelta(hours=1))))
+        rollup = cur.execute("SELECT count(*) FROM health_rollup").fetchall()[0][0]
+        rows.append(("build health_rollup", f"{rollup:,} rollup rows", f"{seconds * 1000:.0f} ms"))
+
+        errors = error_table(error_projects, 60, window.baseline_start, window.end, rng)
+        seconds = timed(lambda: _tx(store, lambda c: replace_range(c, "error_counts", errors, "bucket_start", window.baseline_start, window.end)))
+        rows.append(("replace_range error_counts (DELETE+INSERT)", f"{errors.num_rows:,} rows", f"{errors.num_rows / seconds / 1e6:.1f} M rows/s"))
+
+        tickets = _parsed_json_tickets(health_rows // 10)
+        seconds = timed(lambda: _tx(store, lambda c: merge_rows(c, "tickets", pa.Table.from_pylist(tickets), ["source", "ticket_id"])))
+        rows.append(("parsed JSON -> Arrow -> MERGE tickets (new)", f"{len(tickets):,} rows", f"{len(tickets) / seconds / 1e6:.2f} M rows/s"))
+        seconds = timed(lambda: _tx(store, lambda c: merge_rows(c, "tickets", pa.Table.from_pylist(tickets), ["source", "ticket_id"])))
+        rows.append(("same batch again (idempotent MERGE)", f"{len(tickets):,} rows", f"{len(tickets) / seconds / 1e6:.2f} M rows/s"))
+
+        poll_times = []
+        for i in range(polls):
+            start = NOW + timedelta(minutes=i)
+            batch = health_table(1000, 100, start, start + timedelta(seconds=59), rng)
+            poll_times.append(timed(lambda: _tx(store, lambda c: record_health_results(c, batch))))
+        rows.append(("1,000-row health poll committed (+rollup)", f"p50 {_ms(statistics.median(poll_times))}",
+                     f"p95 {_ms(_p95(poll_times))}"))
+        store.close()
+
+        # Queries: cold = first run on a freshly opened database; warm = median of the next runs.
+        store = Store(Path(tmp) / "bench.duckdb")
+        cur = store.cursor()
+        sources = (("checks", 60.0), ("sentry", 300.0))
+        queries = {
+            **{f"kpi: {k.__name__}": (lambda f=k: f(cur, window, NOW)) for k in overview.KPI_FUNCTIONS},
+            **{f"timeline: {name} (240 h)": (lambda n=name: overview.timeline_series(cur, n, window.span))
+               for name in overview.TIMELINE_SERIES},
+            "decisions": lambda: overview.decisions(cur, window.span),
+            "freshness": lambda: freshness.source_freshness(cur, NOW, sources),
+        }
+        for name, query in queries.items():
+            cold = timed(query)
+            warm = statistics.median(timed(query) for _ in range(5))
+            rows.append((f"query {name}", f"cold {_ms(cold)}", f"warm {_ms(warm)}"))
+
+        config = parse_config({"release": {"name": "Bench", "go_live_at": GO_LIVE.isoformat(), "timezone": "Europe/Brussels"},
+                               "checks": [{"name": f"check-{i}", "url": "http://127.0.0.1/"} for i in range(3)]}, Path(tmp))
+        rows += _page_timings(config, store, reruns)
+        store.close()
+
+    _print_table(rows, "Overview benchmark" + (" (smoke)" if args.smoke else ""))
+
+
+def _tx(store: Store, fn) -> None:
+    with store.transaction() as cur:
+        fn(cur)
+
+
+def _parsed_json_tickets(n: int) -> list[dict]:
+    """What a ticket collector holds after parsing an API's JSON: a list of dicts."""
+    return [{"source": "desk", "ticket_id": f"T-{i}", "created_at": GO_LIVE + timedelta(seconds=i),
+             "status": "open", "priority": "P3", "category": "usage", "title": f"ticket {i}"} for i in range(n)]
+
+
+def _page_timings(config, store: Store, reruns: int) -> list[tuple[str, str, str]]:
+    from streamlit.testing.v1 import AppTest
+
+    runtime.set_context(runtime.AppContext(config, store, FixedClock(NOW)))
+    app = str(ROOT / "dashboard" / "app.py")
+    at = AppTest.from_file(app, default_timeout=120)
+    first = timed(at.run)
+    if at.exception:
+        raise SystemExit(f"page failed: {at.exception[0].message}")
+    again = [timed(at.run) for _ in range(reruns)]
+    return [("Overview page (AppTest)", f"first render {_ms(first)}", f"rerun p50 {_ms(statistics.median(again))}")]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def _print_table(rows: list[tuple[str, str, str]], title: str) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    print(title)
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(("what", "size / cold", "result / warm"), widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Incidents & escalation: what is about to breach, who owns what, actions with an audit log."""
+
+import streamlit as st
+
+from dashboard.data import cached, clear, ctx, now
+from hypercare import incidents
+from hypercare.escalation import SEVERITIES, describe_minutes, in_hypercare
+from hypercare.store.queries import incidents as q
+
+st.title("Incidents & escalation")
+context, t = ctx(), now()
+window = context.window()
+tz = context.config.release.timezone
+when = st.column_config.DatetimeColumn(format="ddd HH:mm", timezone=tz)
+minutes = st.column_config.NumberColumn(format="%.0f min")
+
+
+def act(action: str, incident_id: str | None) -> None:
+    """Form callback: runs before the rerun renders, so the page shows the change at once."""
+    s = st.session_state
+    try:
+        if action == "open":
+            inc = incidents.open_incident(context.store, context.config, title=s.new_title, severity=s.new_severity,
+                                          actor=s.actor_open, now=context.clock.now(), note=s.new_note)
+        else:
+            inc = incidents.perform(context.store, incident_id, s.action, actor=s.actor, now=context.clock.now(),
+                                    owner=s.owner, severity=s.severity, note=s.note)
+        s.outcome = ("ok", f"{inc.incident_id}: {action if action == 'open' else s.action} recorded.")
+    except incidents.IncidentError as exc:
+        s.outcome = ("error", f"{exc}.")
+    clear()
+
+
+counts = cached(q.open_incidents_by_severity)(t)
+cols = st.columns(len(SEVERITIES) + 2)
+for col, sev in zip(cols, SEVERITIES):
+    col.metric(f"Open {sev}", counts[sev])
+if window is not None:
+    rt = cached(q.response_times)(window.go_live_at, window.end)
+    cols[-2].metric("MTTA in the window", "—" if rt.mtta_minutes is None else describe_minutes(rt.mtta_minutes))
+    cols[-1].metric("MTTR in the window", "—" if rt.mttr_minutes is None else describe_minutes(rt.mttr_minutes))
+
+if "outcome" in st.session_state:
+    kind, message = st.session_state.pop("outcome")
+    (st.success if kind == "ok" else st.error)(message)
+
+st.subheader("Open incidents, most urgent first", anchor=False)
+st.caption("Hypercare targets in force." if in_hypercare(window, t) else "Normal targets in force.")
+open_now = cached(q.open_incidents)(t, in_hypercare(window, t))
+if open_now.empty:
+    st.info("No open incidents.")
+else:
+    st.dataframe(open_now, hide_index=True, column_config={
+        "opened_at": when, "ack_due_at": when, "resolve_due_at": when, "escalates_at": when,
+        "age_minutes": minutes, "ack_minutes_left": minutes, "resolve_minutes_left": minutes,
+        "breached": st.column_config.TextColumn("breached SLA"),
+    })
+
+everything = cached(q.all_incidents)()
+if everything.empty:
+    st.info("No incidents yet: open one below, or the auto-open rules will when a signal crosses its threshold.")
+else:
+    st.subheader("Act on an incident", anchor=False)
+    titles = dict(zip(everything["incident_id"], everything["incident_id"] + " · " + everything["status"] + " · " + everything["title"]))
+    chosen = st.selectbox("Incident", list(titles), format_func=titles.get, key="incident")
+    with st.form("act"):
+        st.selectbox("Action", incidents.ACTIONS, key="action")
+        left, right = st.columns(2)
+        left.text_input("Owner (for assign owner)", key="owner")
+        right.selectbox("Severity (for change severity)", SEVERITIES, key="severity")
+        st.text_area("Note", key="note")
+        st.text_input("Acting as", value=context.actor, key="actor")
+        st.form_submit_button("Record", on_click=act, args=("action", chosen), type="primary")
+    st.markdown("**Timeline**")
+    st.dataframe(cached(q.incident_timeline)(chosen), hide_index=True, column_config={"occurred_at": when})
+    st.markdown("**Notifications**")
+    st.dataframe(cached(q.incident_notifications)(chosen), hide_index=True,
+                 column_config={"created_at": when, "sent_at": when})
+
+with st.expander("Open an incident"), st.form("open"):
+    st.text_input("Title", key="new_title")
+    st.selectbox("Severity", SEVERITIES, index=2, key="new_severity")
+    st.text_area("What is known", key="new_note")
+    st.text_input("Acting as", value=context.actor, key="actor_open")
+    st.form_submit_button("Open incident", on_click=act, args=("open", None))
+
+st.subheader("Incidents by severity and state", anchor=False)
+st.dataframe(cached(q.incident_counts)())

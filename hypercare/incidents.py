@@ -1,0 +1,463 @@
+"""Incidents: the actions people and the engine take, auto-open from signals, the tick, demo seed.
+
+Every change is a compare-and-set on the `incidents` row plus an `incident_events` row (actor,
+time, note) in one transaction; events that page someone also queue their outbox rows there.
+Ids are derived from their content (no uuid4), so re-applying the same change at the same instant
+never writes a second row and a seeded demo is identical on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
+
+import duckdb
+
+from hypercare.clock import Clock
+from hypercare.config import AutoOpenRule, Config
+from hypercare.escalation import SEVERITIES, Action, EscalationPolicy, evaluate, next_due
+from hypercare.notify import Delivery, deliver_pending, queue, slack_escape
+from hypercare.store import Store
+from hypercare.store.queries import incidents as q
+from hypercare.window import Period, Window
+
+ENGINE_ACTOR = "hypercare"
+_NOTIFY = ("open", "reopen", "escalate", "sla_breach", "reminder", "resolve")
+_WORDS = {
+    "open": "opened", "reopen": "reopened", "escalate": "escalated", "sla_breach": "SLA breached",
+    "reminder": "reminder", "resolve": "resolved",
+}
+
+
+class IncidentError(Exception):
+    """An action that cannot be taken, said so a person knows what to do instead."""
+
+
+class IncidentConflict(IncidentError):
+    pass
+
+
+@dataclass(frozen=True)
+class Incident:
+    incident_id: str
+    title: str
+    severity: str
+    status: str
+    level: int
+    owner: str | None
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    mitigated_at: datetime | None
+    resolved_at: datetime | None
+    source_kind: str | None
+    source_ref: str | None
+    policy: EscalationPolicy
+
+
+_COLUMNS = [f.name for f in fields(Incident)]
+
+
+def get_incident(cur: duckdb.DuckDBPyConnection, incident_id: str) -> Incident | None:
+    cols = ", ".join(c if c != "policy" else "policy::VARCHAR AS policy" for c in _COLUMNS)
+    rows = cur.sql(f"SELECT {cols} FROM incidents WHERE incident_id = ?", params=[incident_id]).to_arrow_table()
+    if rows.num_rows == 0:
+        return None
+    row = rows.to_pylist()[0]
+    return Incident(**{**row, "policy": EscalationPolicy.from_json(row["policy"])})
+
+
+# --- opening ---
+
+_open_lock = threading.Lock()  # incident numbers are sequential: one opener at a time
+
+
+def open_incident(
+    store: Store,
+    config: Config,
+    *,
+    title: str,
+    severity: str,
+    actor: str,
+    now: datetime,
+    source_kind: str | None = None,
+    source_ref: str | None = None,
+    note: str | None = None,
+) -> Incident:
+    """Open at level 1 with the escalation policy in force now frozen into it.
+
+    Raises IncidentError when an unresolved incident already covers the same source.
+    """
+    title, actor = _required(title, "a title"), _required(actor, "who is acting")
+    if severity not in SEVERITIES:
+        raise IncidentError(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
+    policy = EscalationPolicy.from_config(config.escalation)
+    _writable(store)
+    with _open_lock, store.transaction() as cur:
+        if source_kind and (found := q.unresolved_for_source(cur, source_kind, source_ref)):
+            raise IncidentError(f"{found} is already open for {source_kind} {source_ref}; add to it instead")
+        number = q.last_incident_number(cur) + 1
+        inc = Incident(f"INC-{number}", title, severity, "open", 1, None, now, None, None, None,
+                       source_kind, source_ref, policy)
+        cur.execute(
+            f"INSERT INTO incidents ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+            [*(getattr(inc, c) for c in _COLUMNS[:-1]), policy.to_json()],
+        )
+        _record(cur, inc, "open", now, None, "open", actor, note, key=now.isoformat())
+    return inc
+
+
+# --- actions on an open incident ---
+
+Plan = Callable[[Incident], tuple[dict, str | None, str | None] | None]
+
+
+def acknowledge(store: Store, incident_id: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+    def plan(inc: Incident):
+        _expect(inc, "acknowledge", ("open",))
+        return {"status": "acknowledged", "acknowledged_at": inc.acknowledged_at or now}, inc.status, "acknowledged"
+    return _change(store, incident_id, "acknowledge", actor, now, note, plan)
+
+
+def assign_owner(store: Store, incident_id: str, owner: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+    owner = _required(owner, "the owner's name")
+
+    def plan(inc: Incident):
+        _expect(inc, "assign", ("open", "acknowledged", "mitigated"))
+        if inc.owner == owner:
+            raise IncidentError(f"{inc.incident_id} is already owned by {owner}")
+        return {"owner": owner}, inc.owner, owner
+    return _change(store, incident_id, "assign", actor, now, note, plan)
+
+
+def escalate(store: Store, incident_id: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+    """Go up one level by hand (the engine does it when an acknowledgement is late)."""
+    def plan(inc: Incident):
+        _expect(inc, "escalate", ("open", "acknowledged", "mitigated"))
+        if inc.level >= len(inc.policy.levels):
+            raise IncidentError(f"{inc.incident_id} is at the top level ({inc.policy.level_name(inc.level)}) already")
+        return {"level": inc.level + 1}, str(inc.level), str(inc.level + 1)
+    return _change(store, incident_id, "escalate", actor, now, note, plan)
+
+
+def change_severity(store: Store, incident_id: str, severity: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+    def plan(inc: Incident):
+        _expect(inc, "change the severity of", ("open", "acknowledged", "mitigated"))
+        if severity not in SEVERITIES or severity == inc.severity:
+            raise IncidentError(f"choose a severity other than {inc.severity} among {', '.join(SEVERITIES)}")
+        return {"severity": severity}, inc.severity, severity
+    return _change(store, incident_id, "severity", actor, now, note, plan)
+
+
+def mitigate(store: Store, incident_id: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+    def plan(inc: Incident):
+        _expect(inc, "mitigate", ("open", "acknowledged"))
+        return ({"status": "mitigated", "mitigated_at": now, "acknowledged_at": inc.acknowledged_at or now},
+                inc.status, "mitigated")
+    return _change(store, incident_id, "mitigate", actor, now, note, plan)
+
+
+def resolve(store: Store, incident_id: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+    def plan(inc: Incident):
+        _expect(inc, "resolve", ("open", "acknowledged", "mitigated"))
+        return ({"status": "resolved", "resolved_at": now, "acknowledged_at": inc.acknowledged_at or now},
+                inc.status, "resolved")
+    return _change(store, incident_id, "resolve", actor, now, note, plan)
+
+
+def reopen(store: Store, incident_id: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+    """Back to open: SLA timers, the level timer and reminders start again from now."""
+    def plan(inc: Incident):
+        _expect(inc, "reopen", ("resolved",))
+        return {"status": "open", "resolved_at": None, "mitigated_at": None}, inc.status, "open"
+    return _change(store, incident_id, "reopen", actor, now, note, plan)
+
+
+def add_note(store: Store, incident_id: str, note: str, *, actor: str, now: datetime) -> Incident:
+    note = _required(note, "the note's text")
+    return _change(store, incident_id, "note", actor, now, note, lambda inc: ({}, None, None))
+
+
+ACTIONS = ("acknowledge", "assign owner", "escalate", "change severity", "mitigate", "resolve", "reopen", "add note")
+
+
+def perform(store: Store, incident_id: str, action: str, *, actor: str, now: datetime, owner: str | None = None,
+            severity: str | None = None, note: str | None = None) -> Incident:
+    """One of ACTIONS by name (what the page's form sends)."""
+    common = {"actor": actor, "now": now}
+    simple = {"acknowledge": acknowledge, "escalate": escalate, "mitigate": mitigate, "resolve": resolve, "reopen": reopen}
+    match action:
+        case _ if action in simple:
+            return simple[action](store, incident_id, note=note, **common)
+        case "assign owner":
+            return assign_owner(store, incident_id, owner or "", note=note, **common)
+        case "change severity":
+            return change_severity(store, incident_id, severity or "", note=note, **common)
+        case "add note":
+            return add_note(store, incident_id, note or "", **common)
+    raise IncidentError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
+
+
+def _change(store: Store, incident_id: str, kind: str, actor: str, now: datetime, note: str | None,
+            plan: Plan, key: str | None = None) -> Incident | None:
+    """Apply `plan` as a compare-and-set plus its event; a plan returning None changes nothing."""
+    actor = _required(actor, "who is acting")
+    note = (note or "").strip() or None
+    _writable(store)
+    try:
+        with store.transaction() as cur:
+            inc = get_incident(cur, incident_id)
+            if inc is None:
+                raise IncidentError(f"no incident {incident_id}")
+            planned = plan(inc)
+            if planned is None:
+                return None
+            updates, from_value, to_value = planned
+            if updates:
+                _compare_and_set(cur, inc, updates)
+            after = replace(inc, **updates)
+            _record(cur, after, kind, now, from_value, to_value, actor, note,
+                    key=key or f"{now.isoformat()}|{actor}|{note}")
+    except duckdb.TransactionException:
+        raise IncidentConflict(f"{incident_id} was changed by someone else at the same moment; reload and try again") from None
+    return after
+
+
+def _compare_and_set(cur: duckdb.DuckDBPyConnection, inc: Incident, updates: dict) -> None:
+    sets = ", ".join(f"{c} = ?" for c in updates)
+    changed = cur.execute(
+        f"""UPDATE incidents SET {sets} WHERE incident_id = ? AND status = ? AND level = ?
+            AND severity = ? AND owner IS NOT DISTINCT FROM ?""",
+        [*updates.values(), inc.incident_id, inc.status, inc.level, inc.severity, inc.owner],
+    ).fetchall()[0][0]
+    if changed != 1:
+        raise IncidentConflict(f"{inc.incident_id} changed meanwhile; reload and try again")
+
+
+def _record(cur: duckdb.DuckDBPyConnection, inc: Incident, kind: str, now: datetime, from_value: str | None,
+            to_value: str | None, actor: str, note: str | None, key: str) -> None:
+    """Append the event (once per id) and queue its notifications."""
+    event_id = hashlib.sha256(f"{inc.incident_id}|{kind}|{to_value}|{key}".encode()).hexdigest()[:24]
+    cur.execute(
+        """INSERT INTO incident_events (event_id, incident_id, occurred_at, kind, from_value, to_value, actor, note)
+           SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM incident_events WHERE event_id = ?)""",
+        [event_id, inc.incident_id, now, kind, from_value, to_value, actor, note, event_id],
+    )
+    if kind not in _NOTIFY:
+        return
+    levels = range(1, inc.level + 1) if kind == "resolve" else [inc.level]  # resolve: everyone paged
+    channels = [lv.webhook_env for n in levels if (lv := inc.policy.level(n)) and lv.webhook_env]
+    if channels:
+        queue(cur, inc.incident_id, event_id, kind, channels, _message(inc, kind, actor, note), now)
+
+
+def _message(inc: Incident, kind: str, actor: str, note: str | None) -> str:
+    text = f"[{inc.severity}] {inc.incident_id} {slack_escape(inc.title)}: {_WORDS[kind]}"
+    if actor != ENGINE_ACTOR:
+        text += f" by {slack_escape(actor)}"
+    if note:
+        text += f": {slack_escape(note)}"
+    level = inc.policy.level(inc.level)
+    if kind != "resolve" and level is not None:
+        text += f" (now with {inc.policy.level_name(inc.level)}{': ' + ', '.join(level.contacts) if level.contacts else ''})"
+    return text
+
+
+def _writable(store: Store) -> None:
+    if store.read_only:
+        raise IncidentError(
+            f"this dashboard reads a read-only copy of {store.path.name}; take incident actions in the "
+            "dashboard that `hypercare serve` runs, which owns the database"
+        )
+
+
+def _expect(inc: Incident, verb: str, states: tuple[str, ...]) -> None:
+    if inc.status not in states:
+        raise IncidentError(f"cannot {verb} {inc.incident_id}: it is {inc.status}")
+
+
+def _required(value: str | None, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise IncidentError(f"give {what}")
+    return value
+
+
+# --- the engine applied ---
+
+def apply_engine(store: Store, window: Window | None, now: datetime) -> list[Action]:
+    """Evaluate every unresolved incident at `now` and record what was due; returns it."""
+    actions = evaluate(q.incident_states(store.cursor()), window, now)
+    return [a for a in actions if _apply(store, a, now) is not None]
+
+
+def _apply(store: Store, action: Action, now: datetime) -> Incident | None:
+    def plan(inc: Incident):
+        if inc.status == "resolved":
+            return None
+        if action.kind == "escalate":
+            if inc.status != "open" or inc.level != action.to_level - 1:
+                return None  # acknowledged or escalated since it was evaluated
+            return {"level": action.to_level}, str(inc.level), str(action.to_level)
+        return {}, None, action.sla
+    key = f"{action.due_at.isoformat()}|engine"  # one event per due instant, however often applied
+    return _change(store, action.incident_id, action.kind, ENGINE_ACTOR, now, action.reason, plan, key=key)
+
+
+# --- auto-open ---
+
+@dataclass(frozen=True)
+class Signal:
+    source_kind: str
+    source_ref: str
+    title: str
+    measured: Mapping[str, float | str | None]
+    evidence_at: datetime  # when what the signal shows began (or was last seen)
+
+
+def auto_open(store: Store, config: Config, window: Window | None, now: datetime) -> list[Incident]:
+    """Open an incident for each signal a rule matches, unless its source is covered already:
+    an unresolved incident for it, or one resolved after the signal's evidence."""
+    cur = store.cursor()
+    coverage = q.source_coverage(cur)
+    opened = []
+    for rule in config.escalation.auto_open:
+        for signal in signals(cur, rule, window, now):
+            source = (signal.source_kind, signal.source_ref)
+            if source in coverage and (coverage[source] is None or coverage[source] >= signal.evidence_at):
+                continue
+            if not rule.condition.holds(signal.measured):
+                continue
+            value = signal.measured[rule.condition.measure]
+            shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+            note = f"auto-opened: {rule.source} {rule.condition} (measured {shown}) within {rule.within_minutes:g} min"
+            try:
+                inc = open_incident(store, config, title=signal.title, severity=rule.severity, actor=ENGINE_ACTOR,
+                                    now=now, source_kind=signal.source_kind, source_ref=signal.source_ref, note=note)
+            except IncidentError:
+                continue  # opened by someone else meanwhile
+            coverage[source] = None
+            opened.append(inc)
+    return opened
+
+
+def signals(cur: duckdb.DuckDBPyConnection, rule: AutoOpenRule, window: Window | None, now: datetime) -> list[Signal]:
+    """What the rule's source shows over the last `within_minutes`, measured as the rule needs."""
+    since = now - timedelta(minutes=rule.within_minutes)
+    measure = rule.condition.measure
+    if rule.source == "sentry":
+        if window is None:
+            return []  # "new" means first seen since go-live
+        # A new issue that reached the threshold within `within_minutes` of first being seen.
+        return [
+            Signal("sentry", r["issue_id"], f"Sentry {r['short_id'] or r['issue_id']}: {r['title']}",
+                   {"new_issue_users": r["user_count"], "new_issue_events": r["event_count"]}, r["first_seen"])
+            for r in q.sentry_signals(cur, max(since, window.go_live_at), now)
+        ]
+    if rule.source == "checks":
+        return [
+            Signal("checks", r["check_name"], f"Health check {r['check_name']} is down" + (f": {r['error']}" if r["error"] else ""),
+                   {"down_minutes": (now - r["down_since"]).total_seconds() / 60}, r["down_since"])
+            for r in q.check_down_streaks(cur, since, now)
+        ]
+    if measure == "priority":
+        return [
+            Signal("tickets", f"{r['source']}:{r['ticket_id']}", f"{r['priority'] or 'Unprioritised'} ticket {r['ticket_id']}: {r['title']}",
+                   {"priority": r["priority"]}, r["created_at"])
+            for r in q.recent_tickets(cur, since, now)
+        ]
+    if window is None:
+        return []
+    samples = window.baseline_samples(Period(since, now))
+    counts = q.ticket_counts(cur, [(since, now)] + [(p.start, p.end) for p in samples])
+    baseline = sum(counts[1:]) / len(samples) if samples else 0
+    if not baseline:
+        return []  # no baseline (or an empty one): no ratio, never a guess
+    ratio = counts[0] / baseline
+    title = f"Ticket spike: {counts[0]} tickets in {rule.within_minutes:g} min, {ratio:.1f}x the baseline"
+    return [Signal("tickets", "tickets_per_hour", title, {"tickets_per_hour_vs_baseline": ratio}, since)]
+
+
+# --- the tick: what the scheduler runs ---
+
+@dataclass(frozen=True)
+class TickResult:
+    opened: list[Incident]
+    actions: list[Action]
+    delivery: Delivery | None
+
+
+def tick(store: Store, config: Config, window: Window | None, now: datetime, *,
+         deliver: bool = True, env: Mapping[str, str] | None = None, clock: Clock | None = None) -> TickResult:
+    """Auto-open, apply the engine, then deliver the outbox. Twice at the same `now` changes nothing.
+
+    `window` is None while the go-live instant is unknown (normal targets, no baseline rules).
+    `env` holds the webhook URLs (default: the environment); `clock` sleeps between retries.
+    """
+    opened = auto_open(store, config, window, now)
+    actions = apply_engine(store, window, now)
+    delivery = deliver_pending(store, now, env=env, clock=clock) if deliver else None
+    return TickResult(opened, actions, delivery)
+
+
+# --- the demo's incidents ---
+
+def seed_demo_incidents(store: Store, config: Config, window: Window, until: datetime | None = None) -> list[str]:
+    """The demo's two incidents, played through the real actions and engine up to `until`
+    (default T+38 h), their notifications marked delivered. Does nothing if incidents exist."""
+    if q.last_incident_number(store.cursor()):
+        return []
+    T = window.go_live_at
+    until = until or T + timedelta(hours=38)
+
+    def at(h: int, m: int = 0) -> datetime:
+        return T + timedelta(hours=h, minutes=m)
+
+    amira, jonas = "Amira (platform on-call)", "Jonas (service desk)"
+    checkout = "INC-1"
+    script: list[tuple[datetime, Callable[[datetime], object]]] = [
+        (at(9, 10), lambda t: open_incident(
+            store, config, title="Checkout fails with 'slot no longer available'", severity="SEV2",
+            actor=ENGINE_ACTOR, now=t, source_kind="sentry", source_ref="4507310001",
+            note="auto-opened: sentry new_issue_users >= 50 within 30 min")),
+        (at(9, 55), lambda t: acknowledge(store, checkout, actor=amira, now=t,
+                                          note="Looking at it; booking-api pods are healthy, suspect slot cache")),
+        (at(9, 56), lambda t: assign_owner(store, checkout, "Amira", actor=amira, now=t)),
+        (at(11, 30), lambda t: add_note(store, checkout, "Slot cache keys changed format in 2.0; old entries "
+                                        "read as expired, so open slots look taken", actor=amira, now=t)),
+        (at(13, 20), lambda t: mitigate(store, checkout, actor=amira, now=t,
+                                        note="Flushed the slot cache; checkout errors back to baseline")),
+        (at(14, 5), lambda t: resolve(store, checkout, actor=amira, now=t,
+                                      note="Hotfix fitbook-web@2.0.1 reads both key formats; deployed and verified")),
+        (at(20), lambda t: open_incident(
+            store, config, title="Payment provider health check flapping", severity="SEV3",
+            actor=ENGINE_ACTOR, now=t, source_kind="checks", source_ref="payment-provider",
+            note="auto-opened: checks down_minutes >= 5 within 10 min")),
+        (at(20, 12), lambda t: acknowledge(store, "INC-2", actor=jonas, now=t,
+                                           note="Provider status page reports degraded EU latency")),
+        (at(20, 13), lambda t: assign_owner(store, "INC-2", "Jonas", actor=jonas, now=t)),
+        (at(21, 40), lambda t: mitigate(store, "INC-2", actor=jonas, now=t,
+                                        note="Raised the checkout payment timeout to 20 s; payments succeed, "
+                                             "the check still flaps; waiting for the provider's fix")),
+    ]
+    evaluated_to = T
+    for when, step in [s for s in script if s[0] <= until] + [(until, None)]:
+        evaluated_to = _run_engine_until(store, window, evaluated_to, when)
+        if step is not None:
+            step(when)
+    store.cursor().execute(
+        "UPDATE notifications SET sent_at = created_at + INTERVAL 2 SECOND, attempts = 1 WHERE sent_at IS NULL"
+    )
+    return list(q.all_incidents(store.cursor())["incident_id"])
+
+
+def _run_engine_until(store: Store, window: Window, start: datetime, end: datetime) -> datetime:
+    """Apply the engine at each instant something falls due in (start, end); a person's step at
+    `end` itself comes first, as they acted before that tick. Returns the last instant applied."""
+    t = start
+    while (due := next_due(q.incident_states(store.cursor()), window, t)) is not None and due < end:
+        apply_engine(store, window, due)
+        t = due
+    return t

@@ -1,0 +1,176 @@
+"""The Errors page's queries: new issues ranked by impact, regressions, errors per hour against
+the same hours of the baseline, and the crash-free session rate.
+
+Hours are UTC hours [h, h + 1 h). Missing data is NaN / None ("unknown"), never 0: an hour with
+no collected bucket has no count, and an hour without sessions has no crash-free rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from hypercare.store.read import frame, first_row
+from hypercare.window import Period, Window
+
+HOUR = timedelta(hours=1)
+RECENT_HOURS = 3
+ISSUE_COLUMNS = ["issue_id", "short_id", "project", "title", "culprit", "level", "status", "substatus",
+                 "first_seen", "last_seen", "user_count", "event_count", "recent_events", "earlier_events",
+                 "permalink"]
+
+
+def _floor_hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def _issues(cur: duckdb.DuckDBPyConnection, where: str, period: Period, now: datetime, hours: int) -> pd.DataFrame:
+    """Issues matching `where` (over columns of sentry_issues and a.lo, a.hi = `period`), with
+    their events in the last `hours` hour buckets up to `now` (`recent_events`) and in the
+    `hours` before (`earlier_events`), from Sentry's hourly issue stats. An issue last seen
+    before such a period had 0 events in it; otherwise, without stats covering it, unknown."""
+    recent_start = _floor_hour(now) - (hours - 1) * HOUR
+    return frame(
+        cur,
+        f"""
+        WITH a AS (SELECT ?::TIMESTAMPTZ AS lo, ?::TIMESTAMPTZ AS hi, ?::TIMESTAMPTZ AS rs,
+                          ?::TIMESTAMPTZ AS es, ?::TIMESTAMPTZ AS now),
+        picked AS (SELECT sentry_issues.* FROM sentry_issues, a WHERE {where}),
+        hourly AS (
+            SELECT issue_id, stats_start + to_hours(i - 1) AS hour, hourly_events[i] AS n
+            FROM (SELECT issue_id, stats_start, hourly_events,
+                         generate_subscripts(hourly_events, 1) AS i FROM picked WHERE hourly_events IS NOT NULL)
+        ),
+        sums AS (
+            SELECT issue_id,
+                   sum(n) FILTER (WHERE hour >= a.rs AND hour <= a.now) AS recent,
+                   sum(n) FILTER (WHERE hour >= a.es AND hour < a.rs) AS earlier,
+                   max(hour) + INTERVAL 1 HOUR AS covered_to
+            FROM hourly, a GROUP BY issue_id
+        )
+        SELECT p.issue_id, p.short_id, p.project, p.title, p.culprit, p.level, p.status, p.substatus,
+               p.first_seen, p.last_seen, p.user_count, p.event_count,
+               CASE WHEN p.last_seen < a.rs THEN 0 WHEN s.covered_to > a.now THEN s.recent END AS recent_events,
+               CASE WHEN p.last_seen < a.es THEN 0 WHEN s.covered_to >= a.rs THEN s.earlier END AS earlier_events,
+               p.permalink
+        FROM picked p CROSS JOIN a LEFT JOIN sums s USING (issue_id)
+        ORDER BY p.user_count DESC NULLS LAST, p.event_count DESC NULLS LAST,
+                 recent_events DESC NULLS LAST, p.issue_id
+        """,
+        [period.start, period.end, recent_start, recent_start - hours * HOUR, now],
+    )
+
+
+def new_issues(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime,
+               hours: int = RECENT_HOURS) -> pd.DataFrame:
+    """Issues first seen since go-live (up to `now` and the window's end), ranked by impact:
+    users, then events, then events in the last `hours` hours."""
+    end = min(now, window.end)
+    return _issues(cur, "first_seen >= a.lo AND first_seen < a.hi", Period(window.go_live_at, end), now, hours)
+
+
+def regressions(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime,
+                hours: int = RECENT_HOURS) -> pd.DataFrame:
+    """Issues Sentry marks as regressed (resolved, then seen again) with events since go-live."""
+    end = min(now, window.end)
+    return _issues(cur, "substatus = 'regressed' AND last_seen >= a.lo AND first_seen < a.hi",
+                   Period(window.go_live_at, end), now, hours)
+
+
+def hourly_errors(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.Series:
+    """Error events per UTC hour over `span`, indexed by hour; hours without a bucket are absent.
+
+    Buckets finer than an hour add up; a coarser bucket is spread evenly over its hours.
+    """
+    df = frame(
+        cur,
+        """
+        SELECT date_trunc('hour', bucket_start) + to_hours(k) AS hour,
+               sum(events / greatest(1, bucket_seconds // 3600))::DOUBLE AS events
+        FROM (SELECT *, unnest(range(greatest(1, bucket_seconds // 3600))) AS k FROM error_counts
+              WHERE bucket_start < ? AND bucket_start + to_seconds(bucket_seconds) > ?)
+        GROUP BY 1 HAVING hour >= ? AND hour < ? ORDER BY 1
+        """,
+        [span.end, span.start, span.start, span.end],
+    )
+    return pd.Series(df["events"].to_numpy(), index=pd.DatetimeIndex(df["hour"]), dtype="float64")
+
+
+def errors_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> pd.DataFrame:
+    """One row per hour of the window so far: `events` (NaN: not collected) and the band of the
+    same hours of the baseline: `baseline_mean`, `baseline_low`, `baseline_high` (NaN: no
+    baseline) and `baseline_samples` (how many baseline hours had data)."""
+    end = min(now, window.end)
+    first = _floor_hour(window.go_live_at)
+    if end <= first:
+        return pd.DataFrame(columns=["hour", "events", "baseline_mean", "baseline_low", "baseline_high", "baseline_samples"])
+    totals = hourly_errors(cur, Period(window.baseline_start - HOUR, end))
+    if totals.empty:
+        return pd.DataFrame(columns=["hour", "events", "baseline_mean", "baseline_low", "baseline_high", "baseline_samples"])
+    lookup = {ts.to_pydatetime(): v for ts, v in totals.items()}
+    rows = []
+    hour = first
+    while hour < end:
+        samples = [lookup[s.start] for s in window.baseline_samples(Period(hour, hour + HOUR)) if s.start in lookup]
+        rows.append({
+            "hour": hour, "events": lookup.get(hour, np.nan),
+            "baseline_mean": float(np.mean(samples)) if samples else np.nan,
+            "baseline_low": float(min(samples)) if samples else np.nan,
+            "baseline_high": float(max(samples)) if samples else np.nan,
+            "baseline_samples": len(samples),
+        })
+        hour += HOUR
+    return pd.DataFrame(rows)
+
+
+def crash_free(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
+    """Per UTC hour over `span`, all projects: sessions, crashed, and `crash_free` =
+    1 − crashed / sessions (NaN when there were no sessions: no data, never 100 %)."""
+    return frame(
+        cur,
+        """
+        SELECT date_trunc('hour', bucket_start) AS hour, sum(sessions)::BIGINT AS sessions,
+               sum(crashed)::BIGINT AS crashed,
+               CASE WHEN sum(sessions) > 0 THEN 1 - sum(crashed) / sum(sessions) END AS crash_free
+        FROM session_health WHERE bucket_start >= ? AND bucket_start < ?
+        GROUP BY 1 ORDER BY 1
+        """,
+        [span.start, span.end],
+    )
+
+
+@dataclass(frozen=True)
+class ErrorsSummary:
+    new_issues: int
+    new_issue_users: int  # summed over issues: a person hit by two issues counts twice
+    regressions: int
+    crash_free_since_go_live: float | None  # None: no sessions
+    crash_free_baseline: float | None
+
+
+def summary(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> ErrorsSummary:
+    end = min(now, window.end)
+    new, users, regressed = first_row(
+        cur,
+        """
+        SELECT count(*) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi),
+               coalesce(sum(user_count) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi), 0),
+               count(*) FILTER (WHERE substatus = 'regressed' AND last_seen >= a.lo AND first_seen < a.hi)
+        FROM sentry_issues, (SELECT ?::TIMESTAMPTZ AS lo, ?::TIMESTAMPTZ AS hi) a
+        """,
+        [window.go_live_at, end],
+    )
+    return ErrorsSummary(int(new), int(users), int(regressed),
+                         _crash_free_rate(cur, Period(window.go_live_at, end)),
+                         _crash_free_rate(cur, window.baseline))
+
+
+def _crash_free_rate(cur: duckdb.DuckDBPyConnection, period: Period) -> float | None:
+    sessions, crashed = first_row(
+        cur, "SELECT sum(sessions), sum(crashed) FROM session_health WHERE bucket_start >= ? AND bucket_start < ?",
+        [period.start, period.end])
+    return None if not sessions else 1 - crashed / sessions

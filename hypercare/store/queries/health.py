@@ -1,0 +1,238 @@
+"""Health figures: availability, latency percentiles, the status strip, current state, TLS days.
+
+Availability = successful checks / checks in [start, end), leaving out results that fall in a
+planned period covering the check (`planned_periods`, scope 'checks' or 'all', `check_names`
+NULL = every check); their rows stay stored, and a period added later changes the numbers on the
+next read. Whole UTC hours untouched by a planned period are read from the exact hourly rollup
+(`health_rollup`); partial hours and hours a period touches are read from `health_checks`.
+Percentiles are nearest-rank (a latency that was measured), over results that got an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from hypercare.store.read import frame
+
+HOUR = timedelta(hours=1)
+PERCENTILES = (0.5, 0.95, 0.99)
+_APPLIES = "p.scope IN ('checks', 'all') AND (p.check_names IS NULL OR list_contains(p.check_names, {name}))"
+
+
+def _floor_hour(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def _ceil_hour(t: datetime) -> datetime:
+    floor = _floor_hour(t)
+    return floor if floor == t else floor + HOUR
+
+
+def _raw_ranges(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The parts of [start, end) read from raw rows: partial hours at the ends and the whole
+    hours a planned period touches; merged, ordered."""
+    periods = cur.execute(
+        "SELECT starts_at, ends_at FROM planned_periods WHERE scope IN ('checks', 'all') AND starts_at < ? AND ends_at > ?",
+        [end, start],
+    ).fetchall()
+    first, last = _ceil_hour(start), _floor_hour(end)
+    if first >= last:  # no whole hour inside
+        return [(start, end)]
+    spans = [(start, first), (last, end)]
+    spans += [(max(_floor_hour(s), start), min(_ceil_hour(e), end)) for s, e in periods]
+    merged: list[tuple[datetime, datetime]] = []
+    for lo, hi in sorted(s for s in spans if s[0] < s[1]):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def results_sql(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None
+) -> tuple[str, list[Any]]:
+    """A query of the results counted in [start, end): (check_name, hour_start, ok, latency_ms, n)."""
+    raw = _raw_ranges(cur, start, end)
+    raw_hours = [h for lo, hi in raw for h in _hours(_ceil_hour(lo), hi)]
+    names = list(check_names) if check_names is not None else None
+    in_raw = " OR ".join("(h.checked_at >= ? AND h.checked_at < ?)" for _ in raw) or "FALSE"
+    sql = f"""
+        SELECT check_name, hour_start, ok, latency_ms, n FROM health_rollup
+        WHERE hour_start >= ? AND hour_start + INTERVAL 1 HOUR <= ?
+          AND NOT list_contains(?::TIMESTAMPTZ[], hour_start)
+          AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], check_name))
+        UNION ALL
+        SELECT h.check_name, date_trunc('hour', h.checked_at), h.ok, h.latency_ms, 1 FROM health_checks h
+        WHERE ({in_raw})
+          AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], h.check_name))
+          AND NOT EXISTS (SELECT 1 FROM planned_periods p WHERE {_APPLIES.format(name='h.check_name')}
+                          AND h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)
+    """
+    params: list[Any] = [start, end, raw_hours, names, names]
+    params += [t for span in raw for t in span] + [names, names]
+    return sql, params
+
+
+def _hours(start: datetime, end: datetime) -> list[datetime]:
+    hours, h = [], start
+    while h < end:
+        hours.append(h)
+        h += HOUR
+    return hours
+
+
+def availability(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
+) -> tuple[int, int] | None:
+    """(successful checks, checks) in [start, end) outside planned periods; None when there are none."""
+    sql, params = results_sql(cur, start, end, check_names)
+    ok, total = cur.execute(f"SELECT sum(n) FILTER (WHERE ok), sum(n) FROM ({sql})", params).fetchall()[0]
+    return (int(ok or 0), int(total)) if total else None
+
+
+def latency_percentile(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, q: float, check_names: Sequence[str] | None = None
+) -> float | None:
+    """Nearest-rank `q`-quantile (0 < q <= 1) of latency_ms in [start, end) over the given checks
+    together, outside planned periods; None when no check got an answer."""
+    table = percentiles(cur, start, end, check_names, qs=(q,), by_check=False)
+    return None if table.empty else float(table.iloc[0, 1])
+
+
+def percentiles(
+    cur: duckdb.DuckDBPyConnection,
+    start: datetime,
+    end: datetime,
+    check_names: Sequence[str] | None = None,
+    qs: Sequence[float] = PERCENTILES,
+    by_check: bool = True,
+) -> pd.DataFrame:
+    """Nearest-rank latency quantiles: one row per check (or one 'all' row), a column p<q*100>."""
+    if not 0 < min(qs) <= max(qs) <= 1:
+        raise ValueError(f"quantiles must lie in (0, 1]; got {list(qs)}")
+    sql, params = results_sql(cur, start, end, check_names)
+    group = "check_name" if by_check else "'all'"
+    # round(): 0.95 * 100 is 95.00000000000001 in floating point, whose ceil would skip a rank
+    columns = ", ".join(
+        f"min(latency_ms) FILTER (WHERE cum >= greatest(1, ceil(round({float(q)!r} * total, 6)))) AS p{q * 100:g}"
+        for q in qs
+    )
+    return frame(
+        cur,
+        f"""
+        WITH lat AS (SELECT {group} AS check_name, latency_ms, sum(n) AS n FROM ({sql})
+                     WHERE latency_ms IS NOT NULL GROUP BY ALL),
+        cum AS (SELECT check_name, latency_ms,
+                       sum(n) OVER (PARTITION BY check_name ORDER BY latency_ms) AS cum,
+                       sum(n) OVER (PARTITION BY check_name) AS total FROM lat)
+        SELECT check_name, {columns} FROM cum GROUP BY check_name ORDER BY check_name
+        """,
+        params,
+    )
+
+
+def availability_by_check(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Per check with results in [start, end): ok, total, availability (percent)."""
+    sql, params = results_sql(cur, start, end, check_names)
+    return frame(
+        cur,
+        f"""
+        SELECT check_name, sum(n) FILTER (WHERE ok) AS ok, sum(n) AS total,
+               100.0 * coalesce(sum(n) FILTER (WHERE ok), 0) / sum(n) AS availability
+        FROM ({sql}) GROUP BY check_name ORDER BY check_name
+        """,
+        params,
+    )
+
+
+def status_strip(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str]
+) -> pd.DataFrame:
+    """One row per (check, UTC hour) overlapping [start, end): ok, total and status: "up" (all
+    ok), "down" (none ok), "degraded" (some), "planned" (only planned time), "no data"."""
+    if not check_names or start >= end:
+        return pd.DataFrame(columns=["check_name", "hour_start", "ok", "total", "status"])
+    sql, params = results_sql(cur, start, end, check_names)
+    hours = _hours(_floor_hour(start), end)
+    return frame(
+        cur,
+        f"""
+        WITH counted AS (SELECT check_name, hour_start, sum(n) FILTER (WHERE ok) AS ok, sum(n) AS total
+                         FROM ({sql}) GROUP BY ALL),
+        grid AS (SELECT c.check_name, h.hour_start FROM (SELECT unnest(?::VARCHAR[]) AS check_name) c,
+                 (SELECT unnest(?::TIMESTAMPTZ[]) AS hour_start) h)
+        SELECT g.check_name, g.hour_start, coalesce(c.ok, 0) AS ok, coalesce(c.total, 0) AS total,
+               CASE WHEN c.total > 0 AND c.ok = c.total THEN 'up'
+                    WHEN c.total > 0 AND coalesce(c.ok, 0) = 0 THEN 'down'
+                    WHEN c.total > 0 THEN 'degraded'
+                    WHEN EXISTS (SELECT 1 FROM planned_periods p WHERE {_APPLIES.format(name='g.check_name')}
+                                 AND p.starts_at < g.hour_start + INTERVAL 1 HOUR AND p.ends_at > g.hour_start)
+                         THEN 'planned'
+                    ELSE 'no data' END AS status
+        FROM grid g LEFT JOIN counted c USING (check_name, hour_start)
+        ORDER BY list_position(?::VARCHAR[], g.check_name), g.hour_start
+        """,
+        params + [list(check_names), hours, list(check_names)],
+    )
+
+
+def current_states(cur: duckdb.DuckDBPyConnection, now: datetime, check_names: Sequence[str]) -> pd.DataFrame:
+    """Per check, as of `now`: state ("up", "down", "unknown") and since when, the latest
+    result, the latest failure with its reason, the first result, and TLS days left."""
+    return frame(
+        cur,
+        """
+        WITH names AS (SELECT unnest(?::VARCHAR[]) AS check_name),
+        flips AS (SELECT check_name, arg_max(to_state, changed_at) AS state, max(changed_at) AS since
+                  FROM check_transitions WHERE changed_at <= ? GROUP BY check_name),
+        results AS (SELECT check_name, min(checked_at) AS first_checked_at, max(checked_at) AS last_checked_at,
+                           arg_max(ok, checked_at) AS last_ok,
+                           max(checked_at) FILTER (WHERE NOT ok) AS last_failure_at,
+                           arg_max(error, checked_at) FILTER (WHERE NOT ok) AS last_failure,
+                           arg_max(cert_expires_at, checked_at) FILTER (WHERE cert_expires_at IS NOT NULL) AS cert_expires_at
+                    FROM health_checks WHERE checked_at <= ? GROUP BY check_name)
+        SELECT n.check_name, coalesce(f.state, 'unknown') AS state, f.since,
+               r.last_checked_at, r.last_ok, r.last_failure_at, r.last_failure, r.first_checked_at,
+               r.cert_expires_at, epoch(r.cert_expires_at - ?::TIMESTAMPTZ) / 86400 AS tls_days_left
+        FROM names n LEFT JOIN flips f USING (check_name) LEFT JOIN results r USING (check_name)
+        ORDER BY list_position(?::VARCHAR[], n.check_name)
+        """,
+        [list(check_names), now, now, now, list(check_names)],
+    )
+
+
+def check_summary(
+    cur: duckdb.DuckDBPyConnection,
+    now: datetime,
+    window_start: datetime,
+    window_end: datetime,
+    baseline_start: datetime,
+    check_names: Sequence[str],
+) -> pd.DataFrame:
+    """The Health page's table: `current_states` plus availability (percent) over the elapsed
+    window, the last 24 h, the last hour and the baseline, and latency percentiles over the
+    elapsed window. Availability is None where a check has no counted result ("no baseline"
+    for the baseline column)."""
+    table = current_states(cur, now, check_names)
+    end = max(min(now, window_end), window_start)
+    spans = {
+        "availability_window": (window_start, end),
+        "availability_24h": (now - timedelta(hours=24), now),
+        "availability_1h": (now - HOUR, now),
+        "availability_baseline": (baseline_start, window_start),
+    }
+    for column, (start, stop) in spans.items():
+        found = availability_by_check(cur, start, stop, check_names).set_index("check_name")["availability"]
+        table[column] = table["check_name"].map(found)
+    latency = percentiles(cur, window_start, end, check_names).set_index("check_name")
+    for column in latency.columns:
+        table[column] = table["check_name"].map(latency[column])
+    return table

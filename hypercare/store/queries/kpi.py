@@ -1,0 +1,32 @@
+"""A KPI: a measured value beside the same hours of the baseline, with the note that explains it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hypercare.window import Period, Window
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    value: float | None
+    baseline: float | None
+    unit: str
+    note: str
+
+    @property
+    def ratio(self) -> float | None:
+        """value / baseline, when both are known and the baseline isn't 0."""
+        if self.value is None or not self.baseline:
+            return None
+        return self.value / self.baseline
+
+
+def baseline_mean(window: Window, period: Period, measure: Callable[[Period], float | None]) -> float | None:
+    """Mean of `measure` over the same hours of the baseline; None when there is no sample or
+    no sample has data."""
+    values = [v for v in (measure(s) for s in window.baseline_samples(period)) if v is not None]
+    return sum(values) / len(values) if values else None

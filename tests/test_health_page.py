@@ -1,0 +1,108 @@
+"""The Health page on the demo database and on an empty one, and its figure builders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.figures.health import availability_figure, status_strip_figure, summary_table
+from hypercare import runtime
+from hypercare.clock import FixedClock
+from hypercare.demo import DEMO_NOW, build_demo, demo_config
+from hypercare.store.read import frame
+
+PAGE = str(Path(__file__).resolve().parent.parent / "dashboard" / "pages" / "health.py")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    config = demo_config(folder)
+    store = build_demo(config.store.path, config)
+    yield config, store
+    store.close()
+
+
+def test_health_page_renders_the_demo(demo):
+    config, store = demo
+    runtime.set_context(runtime.AppContext(config, store, FixedClock(DEMO_NOW), demo=True))
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    # the headline equals a count over raw rows, planned periods left out
+    go_live = config.release.go_live_at
+    rows = frame(store.cursor(), "SELECT h.ok FROM health_checks h WHERE checked_at >= ? AND checked_at < ? AND NOT EXISTS "
+                 "(SELECT 1 FROM planned_periods p WHERE h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)",
+                 [go_live, DEMO_NOW])
+    (headline,) = [m for m in at.metric if m.label.startswith("Availability since go-live")]
+    assert headline.value == f"{100 * rows['ok'].mean():.3f} %"
+    table = at.dataframe[0].value
+    assert list(table["check"]) == [c.name for c in config.checks]
+    assert not (table["window"] == "no data").any()
+    assert at.dataframe[-1].value["source"].tolist() == ["checks"]
+
+
+def test_health_page_on_an_empty_database(tmp_path, store):
+    config = demo_config(tmp_path)
+    runtime.set_context(runtime.AppContext(config, store, FixedClock(DEMO_NOW)))
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    assert any("No health results yet" in i.value for i in at.info)
+    assert at.dataframe[-1].value["state"].tolist() == ["never collected"]
+
+
+def test_health_page_without_checks(tmp_path, store):
+    config = demo_config(tmp_path).model_copy(update={"checks": [], "planned_periods": []})
+    runtime.set_context(runtime.AppContext(config, store, FixedClock(DEMO_NOW)))
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    assert any("No health checks configured" in i.value for i in at.info)
+
+
+H0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+
+
+def test_status_strip_figure_colours_each_status():
+    strip = pd.DataFrame({
+        "check_name": ["api"] * 3 + ["web"] * 3,
+        "hour_start": [H0 + timedelta(hours=i) for i in range(3)] * 2,
+        "ok": [60, 50, 0, 0, 0, 45], "total": [60, 60, 60, 0, 0, 45],
+        "status": ["up", "degraded", "down", "planned", "no data", "up"],
+    })
+    fig = status_strip_figure(strip, "Europe/Brussels")
+    heat = fig.data[0]
+    assert list(heat.y) == ["api", "web"]
+    assert pd.Timestamp(heat.x[0]).hour == 9  # 08:00 UTC is 09:00 in Brussels
+    z = np.array(heat.z, dtype=float)
+    assert z[0].tolist() == [2, 1, 0] and z[1, 0] == 3 and np.isnan(z[1, 1])
+    # each code sits inside the band of its own colour
+    scale = list(heat.colorscale)
+    bands = {lo[1]: (lo[0], hi[0]) for lo, hi in zip(scale[::2], scale[1::2])}
+    for code, colour in ((0, "#dc2626"), (1, "#f59e0b"), (2, "#16a34a"), (3, "#94a3b8")):
+        lo, hi = bands[colour]
+        assert lo < (code + 0.5) / 4 < hi
+    assert heat.text[0][1] == "degraded · 50 of 60 checks ok"
+
+
+def test_availability_figure_marks_the_target():
+    summary = pd.DataFrame({"check_name": ["api", "web", "new"], "availability_window": [99.95, 98.0, None]})
+    fig = availability_figure(summary, 99.9)
+    bar = fig.data[0]
+    assert list(bar.y) == ["api", "web"]
+    assert list(bar.marker.color) == ["#16a34a", "#dc2626"]
+    assert fig.layout.shapes[0].x0 == 99.9
+
+
+def test_summary_table_says_no_baseline_in_words():
+    summary = pd.DataFrame({
+        "check_name": ["api"], "state": ["up"], "since": [H0], "last_ok": [True], "last_failure": [None],
+        "last_failure_at": [pd.NaT], "availability_window": [99.5], "availability_24h": [100.0],
+        "availability_1h": [None], "availability_baseline": [None], "p50": [120], "p95": [300], "p99": [410],
+        "tls_days_left": [12.34],
+    })
+    row = summary_table(summary, "UTC").iloc[0]
+    assert (row["window"], row["1 h"], row["baseline"], row["TLS days left"]) == ("99.50 %", "no data", "no baseline", 12.3)

@@ -1,0 +1,130 @@
+"""Pure mapping of Sentry's JSON: Link headers, issues, stats_v2, sessions, go-live."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from collectors.sentry.mapping import (
+    choose_interval,
+    error_count_rows,
+    issue_row,
+    next_cursor,
+    parse_link,
+    pick_go_live,
+    session_rows,
+)
+from hypercare.errors import CollectorError
+
+NOW = datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc)
+URL = "https://sentry.io/api/0/organizations/acme/issues/?query=&limit=100"
+
+
+def sentry_link(next_results: str, cursor: str = "1700000000000:0:0") -> str:
+    return (f'<{URL}&cursor=1700000000000:0:1>; rel="previous"; results="false"; cursor="1700000000000:0:1", '
+            f'<{URL}&cursor={cursor}>; rel="next"; results="{next_results}"; cursor="{cursor}"')
+
+
+def test_link_as_sentry_sends_it():
+    links = parse_link(sentry_link("true"))
+    assert links["previous"].results is False
+    assert links["next"].results is True and links["next"].cursor == "1700000000000:0:0"
+
+
+def test_next_cursor_follows_results_not_page_length():
+    assert next_cursor(sentry_link("true"), page_had_rows=False) == "1700000000000:0:0"
+    assert next_cursor(sentry_link("false"), page_had_rows=True) is None  # Sentry always sends rel="next"
+
+
+def test_link_formatted_differently():
+    wrapped = (f'\n  < {URL}&cursor=a:0:1 >;rel=previous ;  results="false";cursor="a:0:1";,'
+               f'\n  < {URL}&cursor=b:100:0 >;rel=next ;  results="true";cursor="b:100:0";')
+    assert next_cursor(wrapped, True) == "b:100:0"
+    no_attr = f'<{URL}&cursor=c:0:0>; rel="next"; results="true"'
+    assert next_cursor(no_attr, True) == "c:0:0"  # taken from the URL
+    plain = f'<{URL}&cursor=d:0:0>; rel="next"'  # no results attribute: an empty page ends it
+    assert next_cursor(plain, True) == "d:0:0" and next_cursor(plain, False) is None
+    assert next_cursor(None, True) is None
+
+
+def raw_issue(**kw):
+    issue = {
+        "id": "4507310101", "shortId": "WEB-1A", "title": "TypeError: x is undefined", "culprit": "src/app.ts",
+        "level": "error", "status": "resolved", "substatus": None, "firstSeen": "2026-11-23T10:35:12.123456Z",
+        "lastSeen": "2026-11-24T09:00:00Z", "count": "4120", "userCount": 137,
+        "permalink": "https://acme.sentry.io/issues/4507310101/", "firstRelease": {"version": "web@2.0.0"},
+        "project": {"id": "42", "slug": "web", "name": "Web"},
+        "stats": {"24h": [[1764061200, 0], [1764064800, 3]]},
+    }
+    issue.update(kw)
+    return issue
+
+
+def test_issue_row_turns_the_string_count_into_a_number():
+    row = issue_row(raw_issue(), NOW)
+    assert row["event_count"] == 4120 and row["user_count"] == 137
+    assert row["project"] == "web" and row["first_release"] == "web@2.0.0"
+    assert row["first_seen"] == datetime(2026, 11, 23, 10, 35, 12, 123456, tzinfo=timezone.utc)
+    assert row["hourly_events"] == [0, 3]
+    assert row["stats_start"] == datetime.fromtimestamp(1764061200, timezone.utc)
+
+
+def test_issue_row_tolerates_missing_optional_fields():
+    row = issue_row(raw_issue(firstRelease=None, stats=None, substatus="regressed"), NOW)
+    assert row["first_release"] is None and row["hourly_events"] is None and row["substatus"] == "regressed"
+
+
+def test_issue_row_refuses_what_it_cannot_store():
+    with pytest.raises(CollectorError, match="without an id"):
+        issue_row(raw_issue(id=None), NOW)
+    with pytest.raises(CollectorError, match="not a number"):
+        issue_row(raw_issue(count="many"), NOW)
+
+
+def test_interval_divides_a_day_and_keeps_at_most_1000_buckets():
+    assert choose_interval(timedelta(hours=240)) == 3600
+    assert choose_interval(timedelta(days=41)) == 3600  # 984 buckets + 1
+    assert choose_interval(timedelta(days=42)) == 7200
+    assert choose_interval(timedelta(days=400)) == 43200
+
+
+def test_error_counts_align_by_index_and_skip_nulls_in_any_group_order():
+    payload = {
+        "intervals": ["2026-11-24T08:00:00Z", "2026-11-24T09:00:00Z", "2026-11-24T10:00:00Z"],
+        "groups": [
+            {"by": {"outcome": "accepted"}, "series": {"sum(quantity)": [None, 5, None]}},
+            {"by": {"outcome": "accepted", "reason": "x"}, "series": {"sum(quantity)": [None, 1, 2]}},
+        ],
+    }
+    rows = error_count_rows(payload, "web", 3600)
+    assert [(r["bucket_start"].hour, r["events"]) for r in rows] == [(9, 6), (10, 2)]
+    with pytest.raises(CollectorError, match="totals only"):
+        error_count_rows({"intervals": ["2026-11-24T08:00:00Z"], "groups": [{"by": {"project": 1}, "totals": {}}]}, "web", 3600)
+
+
+def test_sessions_sum_the_disjoint_statuses_and_no_sessions_is_no_row():
+    payload = {
+        "intervals": ["2026-11-24T08:00:00Z", "2026-11-24T09:00:00Z"],
+        "groups": [
+            {"by": {"project": 42, "session.status": "crashed"}, "series": {"sum(session)": [2, 0]}},
+            {"by": {"project": 42, "session.status": "healthy"}, "series": {"sum(session)": [90, 0]}},
+            {"by": {"project": 42, "session.status": "abnormal"}, "series": {"sum(session)": [1, 0]}},
+            {"by": {"project": 42, "session.status": "errored"}, "series": {"sum(session)": [7, None]}},
+        ],
+    }
+    rows = session_rows(payload, {"42": "web"})
+    assert rows == [{"project": "web", "bucket_start": datetime(2026, 11, 24, 8, tzinfo=timezone.utc),
+                     "sessions": 100, "crashed": 2, "errored": 7, "abnormal": 1}]
+    assert session_rows({"intervals": [], "groups": []}, {}) == []
+
+
+def test_go_live_prefers_the_deploy_to_the_environment():
+    deploys = [{"environment": "staging", "dateFinished": "2026-11-20T10:00:00Z"},
+               {"environment": "production", "dateFinished": None},
+               {"environment": "production", "dateFinished": "2026-11-22T21:05:00Z"}]
+    release = {"dateReleased": "2026-11-22T20:00:00Z", "dateCreated": "2026-11-19T08:00:00Z"}
+    at, source = pick_go_live(deploys, release, "production")
+    assert at == datetime(2026, 11, 22, 21, 5, tzinfo=timezone.utc) and "deploy" in source
+    at, source = pick_go_live(deploys[:1], {"dateReleased": None, "firstEvent": None,
+                                            "dateCreated": "2026-11-19T08:00:00Z"}, "production")
+    assert at.day == 19 and source == "release dateCreated"
+    assert pick_go_live([], {}, "production") == (None, "none")

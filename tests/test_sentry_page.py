@@ -1,0 +1,91 @@
+"""The Errors page and its figures: empty database, failures, the demo go-live, the navigation."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+from streamlit.testing.v1 import AppTest
+
+from collectors.base import RunRecord
+from dashboard.figures.errors import crash_free_figure, errors_per_hour_figure, issue_rows
+from hypercare import demo, runtime
+from hypercare.clock import FixedClock
+from hypercare.store.writes import merge_rows
+from tests.sentry_helpers import GO_LIVE, make_config
+
+ROOT = Path(__file__).parents[1]
+PAGE = str(ROOT / "dashboard" / "pages" / "errors.py")
+
+
+def open_page(config, store, clock):
+    runtime.set_context(runtime.AppContext(config, store, clock))
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_empty_database_says_no_data_yet(store, clock, tmp_path):
+    at = open_page(make_config("https://sentry.io", tmp_path), store, clock)
+    infos = [i.value for i in at.info]
+    assert "No Sentry data yet." in infos and "No error counts yet." in infos
+    assert any("crash-free rate is unknown" in i for i in infos)
+    assert {m.label: m.value for m in at.metric}["Crash-free sessions"] == "unknown"
+
+
+def test_a_failed_collection_is_shown_as_an_actionable_error(store, clock, tmp_path):
+    message = ("the token in $SENTRY_AUTH_TOKEN may not read the issues of organization 'acme' (Sentry said: "
+               "You do not have permission to perform this action.); it needs the org:read, project:read and "
+               "event:read scopes and access to the projects' teams")
+    record = RunRecord("r1", "sentry", clock.now(), clock.now(), False, 0, message)
+    with store.transaction() as cur:
+        merge_rows(cur, "collector_runs", pa.Table.from_pylist([record.__dict__]), ["run_id"])
+    at = open_page(make_config("https://sentry.io", tmp_path), store, clock)
+    assert at.error[0].value == f"The last Sentry collection failed: {message}"
+
+
+def test_demo_go_live(tmp_path):
+    config = demo.demo_config(tmp_path)
+    store = demo.build_demo(config.store.path, config)
+    try:
+        at = open_page(config, store, FixedClock(demo.DEMO_NOW))
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["New issues since go-live"] == "10" and metrics["Regressions"] == "1"
+        assert at.dataframe[0].value["title"].iloc[0] == "CheckoutError: slot no longer available"
+        assert not at.error
+    finally:
+        store.close()
+
+
+def test_the_navigation_lists_the_errors_page(store, clock, tmp_path):
+    runtime.set_context(runtime.AppContext(make_config("https://sentry.io", tmp_path), store, clock))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=30).run()
+    assert not at.exception
+    at.switch_page(PAGE).run()
+    assert not at.exception and at.title[0].value == "Errors"
+
+
+def test_figures():
+    from hypercare.window import Window
+
+    window = Window(GO_LIVE, 72, 168, "Europe/Brussels")
+    hours = pd.date_range(GO_LIVE, periods=3, freq="h")
+    per_hour = pd.DataFrame({"hour": hours, "events": [5.0, math.nan, 9.0], "baseline_mean": [4.0, 4.0, math.nan],
+                             "baseline_low": [3.0, 3.0, math.nan], "baseline_high": [6.0, 5.0, math.nan],
+                             "baseline_samples": [2, 2, 0]})
+    fig = errors_per_hour_figure(per_hour, window)
+    bars = [t for t in fig.data if t.type == "bar"][0]
+    assert list(bars.y[:1]) == [5.0] and pd.Timestamp(bars.x[0]).hour == 11  # shown on Brussels time
+    assert any(t.fill == "tonexty" for t in fig.data)  # the baseline band
+    sessions = pd.DataFrame({"hour": hours, "sessions": [100, 0, 50], "crashed": [1, 0, 0],
+                             "crash_free": [0.99, math.nan, 1.0]})
+    line = crash_free_figure(sessions, window).data[0]
+    assert line.y[0] == 99.0 and math.isnan(line.y[1]) and line.connectgaps is False
+    issues = pd.DataFrame({"short_id": ["W-1"], "title": ["<b>x</b>"], "project": ["web"], "user_count": [3],
+                           "event_count": [9], "recent_events": [None], "earlier_events": [None],
+                           "status": ["unresolved"], "first_seen": [GO_LIVE], "last_seen": [GO_LIVE],
+                           "permalink": ["https://sentry.io/issues/1/"]})
+    rows = issue_rows(issues, window, 3)
+    assert rows["title"].item() == "<b>x</b>" and rows["first seen"].item().hour == 11  # Brussels time

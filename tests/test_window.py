@@ -1,0 +1,62 @@
+"""The window, its phases and the same hours of the baseline, DST included."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from hypercare.window import Period, Window
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+UTC = timezone.utc
+
+
+def test_window_is_exactly_window_hours_from_go_live_given_with_an_offset():
+    w = Window(datetime(2026, 11, 22, 22, 0, tzinfo=BRUSSELS), 72, 168, "Europe/Brussels")
+    assert w.go_live_at == datetime(2026, 11, 22, 21, 0, tzinfo=UTC)
+    assert w.end - w.go_live_at == timedelta(hours=72)
+    assert w.baseline == Period(datetime(2026, 11, 15, 21, 0, tzinfo=UTC), w.go_live_at)
+
+
+def test_phases_and_labels():
+    w = Window(datetime(2026, 11, 22, 21, 0, tzinfo=UTC), 72)
+    assert (w.phase(w.go_live_at - timedelta(hours=3)), w.label(w.go_live_at - timedelta(hours=2, minutes=30))) == ("pre-go-live", "T−3 h")
+    assert (w.phase(w.go_live_at), w.label(w.go_live_at + timedelta(hours=14, minutes=50))) == ("hypercare", "T+14 h of 72 h")
+    assert w.phase(w.end) == "post-window" and "ended 5 h ago" in w.label(w.end + timedelta(hours=5))
+    assert w.progress(w.go_live_at + timedelta(hours=18)) == 0.25 and w.progress(w.end + timedelta(days=3)) == 1.0
+
+
+def test_last_hour_is_the_last_complete_clock_hour():
+    w = Window(datetime(2026, 11, 22, 21, 0, tzinfo=UTC), 72)
+    now = datetime(2026, 11, 24, 11, 40, tzinfo=UTC)
+    assert w.last_hour(now) == Period(datetime(2026, 11, 24, 10, 0, tzinfo=UTC), datetime(2026, 11, 24, 11, 0, tzinfo=UTC))
+    assert w.last_hour(w.end + timedelta(hours=10)).end == w.end
+
+
+def test_same_local_hour_a_week_back_across_a_dst_change():
+    # Go-live a week after Europe's clocks went back (25 Oct 2026): the baseline week spans it.
+    w = Window(datetime(2026, 10, 28, 22, 0, tzinfo=BRUSSELS), 72, 14 * 24, "Europe/Brussels")
+    hour = Period(datetime(2026, 10, 29, 8, 0, tzinfo=UTC), datetime(2026, 10, 29, 9, 0, tzinfo=UTC))  # 09:00 CET
+    samples = w.baseline_samples(hour)
+    assert len(samples) == 2
+    for k, s in enumerate(samples, start=1):
+        local = s.start.astimezone(BRUSSELS)
+        assert (local.hour, local.weekday()) == (9, hour.start.astimezone(BRUSSELS).weekday())
+        assert local.date() == (hour.start.astimezone(BRUSSELS) - timedelta(days=7 * k)).date()
+        assert s.end <= w.go_live_at and s.start >= w.baseline_start
+    # Two weeks back the clock said CEST: the same local hour is one UTC hour earlier.
+    assert samples[1].start == datetime(2026, 10, 15, 7, 0, tzinfo=UTC)
+
+
+def test_short_baseline_uses_the_same_hour_of_the_day():
+    w = Window(datetime(2026, 11, 22, 21, 0, tzinfo=UTC), 72, 48)
+    hour = Period(w.go_live_at + timedelta(hours=10), w.go_live_at + timedelta(hours=11))
+    assert [s.start for s in w.baseline_samples(hour)] == [hour.start - timedelta(days=1), hour.start - timedelta(days=2)]
+
+
+def test_no_sample_means_no_baseline():
+    w = Window(datetime(2026, 11, 22, 21, 0, tzinfo=UTC), 72, 0)
+    assert w.baseline_samples(Period(w.go_live_at, w.go_live_at + timedelta(hours=1))) == []
+    # a period longer than the baseline has no copy that lies wholly before go-live
+    w = Window(datetime(2026, 11, 22, 21, 0, tzinfo=UTC), 72, 168)
+    assert w.baseline_samples(Period(w.go_live_at - timedelta(days=8), w.go_live_at)) == []
