@@ -150,12 +150,13 @@ def main() -> None:
     repeat = args.repeat or (1 if args.smoke else 3)
     plan = [("github first run", issues), ("github incremental", issues),
             ("csv first read", rows), ("csv unchanged", rows), ("csv one row added", rows)]
-    print(f"{'scenario':<20} {'stored':>8} {'written':>8} {'requests':>8} {'seconds':>8} {'rows/s':>9} "
-          f"{'peak RSS MB':>11} {'growth MB':>9}")
+    columns = ["scenario", "stored", "written", "requests", "seconds", "rows/s", "peak RSS MB", "growth MB"]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "|".join("---" for _ in columns) + "|")
     for name, size in plan:
         r = measure(name, size, repeat)
-        print(f"{name:<20} {r['stored']:>8,.0f} {r['written']:>8,.0f} {r['requests']:>8,.0f} {r['seconds']:>8.2f} "
-              f"{r['rows_per_s']:>9,.0f} {r['peak_mb']:>11.0f} {r['growth_mb']:>9.0f}")
+        print(f"| {name} | {r['stored']:,.0f} | {r['written']:,.0f} | {r['requests']:,.0f} | {r['seconds']:.2f} | "
+              f"{r['rows_per_s']:,.0f} | {r['peak_mb']:.0f} | {r['growth_mb']:.0f} |")
     print(f"medians of {repeat} run(s) each, one fresh process per run; GitHub fake in its own process.")
 
 
