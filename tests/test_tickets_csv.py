@@ -161,3 +161,13 @@ def test_cli_collect_once_reads_the_csv_and_reports_bad_lines(tmp_path):
     con = duckdb.connect(str(tmp_path / "data" / "h.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM tickets WHERE source = 'desk'").fetchall() == [(6,)]
     con.close()
+
+
+def test_a_changed_mapping_rereads_an_unchanged_file(tmp_path, store, clock):
+    text = "Ticket ID;Created;Prio\nA;2026-11-23 10:00;Sev-1\n"
+    run_collector(store, csv_collector(tmp_path, clock, text=text), clock)
+    assert list(stored(store).unmapped.iloc[0]) == ["priority"]
+    remapped = csv_collector(tmp_path, clock, text=text, priorities={"P1": ["Sev-1"]})
+    assert run_collector(store, remapped, clock).rows_written == 1
+    row = stored(store).iloc[0]
+    assert row.priority == "P1" and list(row.unmapped) == []
