@@ -165,9 +165,10 @@ def test_cli_collect_once_reads_the_csv_and_reports_bad_lines(tmp_path):
 
 def test_a_changed_mapping_rereads_an_unchanged_file(tmp_path, store, clock):
     text = "Ticket ID;Created;Prio\nA;2026-11-23 10:00;Sev-1\n"
-    run_collector(store, csv_collector(tmp_path, clock, text=text), clock)
+    columns = {"ticket_id": "Ticket ID", "created_at": "Created", "priority": "Prio"}
+    assert run_collector(store, csv_collector(tmp_path, clock, text=text, columns=columns), clock).ok
     assert list(stored(store).unmapped.iloc[0]) == ["priority"]
-    remapped = csv_collector(tmp_path, clock, text=text, priorities={"P1": ["Sev-1"]})
+    remapped = csv_collector(tmp_path, clock, text=text, columns=columns, priorities={"P1": ["Sev-1"]})
     assert run_collector(store, remapped, clock).rows_written == 1
     row = stored(store).iloc[0]
     assert row.priority == "P1" and list(row.unmapped) == []
