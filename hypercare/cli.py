@@ -19,7 +19,7 @@ from hypercare import incidents
 from hypercare.clock import FixedClock, SystemClock
 from hypercare.config import Config, ConfigError, config_path, load_config
 from hypercare.runtime import AppContext, set_context
-from hypercare.selfmonitor import init_self_monitoring
+from hypercare.selfmonitor import init_self_monitoring, stop_self_monitoring
 from hypercare.store import Store, StoreError
 from hypercare.store.releases import record_release
 
@@ -107,8 +107,11 @@ def collect(config_file: str | None, once: bool, only: str | None) -> None:
     store = _open_store(config)
     record_release(store, config)
     context = AppContext(config, store, clock)
-    records = run_once(store, collectors, clock, _tick_hooks(context))
-    store.publish_snapshot()
+    try:
+        records = run_once(store, collectors, clock, _tick_hooks(context))
+        store.publish_snapshot()
+    finally:
+        stop_self_monitoring()  # sends what is queued before the process exits
     for r in records:
         status = "ok" if r.ok else f"FAILED: {r.error}"
         click.echo(f"{r.collector}: {r.rows_written} rows, {(r.finished_at - r.started_at).total_seconds():.1f} s, {status}")

@@ -457,7 +457,6 @@ def _collector_runs(gen: _Gen, config: Config) -> pa.Table:
 
 def _checkpoints() -> pa.Table:
     rows = [
-        {"collector": "sentry", "scope": "issues", "cursor": (DEMO_NOW - timedelta(minutes=3)).isoformat(), "updated_at": DEMO_NOW - timedelta(minutes=3)},
         {"collector": "tickets:service-desk", "scope": "updated_at", "cursor": (DEMO_NOW - timedelta(minutes=2)).isoformat(), "updated_at": DEMO_NOW - timedelta(minutes=2)},
     ]
     return pa.Table.from_pylist(rows, schema=pa.schema([

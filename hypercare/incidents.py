@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
@@ -94,8 +95,7 @@ def open_incident(
     if severity not in SEVERITIES:
         raise IncidentError(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
     policy = EscalationPolicy.from_config(config.escalation)
-    _writable(store)
-    with _open_lock, store.transaction() as cur:
+    with _open_lock, _writing(store, "a new incident") as cur:
         if source_kind and (found := q.unresolved_for_source(cur, source_kind, source_ref)):
             raise IncidentError(f"{found} is already open for {source_kind} {source_ref}; add to it instead")
         number = q.last_incident_number(cur) + 1
@@ -205,24 +205,34 @@ def _change(store: Store, incident_id: str, kind: str, actor: str, now: datetime
     """Apply `plan` as a compare-and-set plus its event; a plan returning None changes nothing."""
     actor = _required(actor, "who is acting")
     note = (note or "").strip() or None
-    _writable(store)
+    with _writing(store, incident_id) as cur:
+        inc = get_incident(cur, incident_id)
+        if inc is None:
+            raise IncidentError(f"no incident {incident_id}")
+        planned = plan(inc)
+        if planned is None:
+            return None
+        updates, from_value, to_value = planned
+        if updates:
+            _compare_and_set(cur, inc, updates)
+        after = replace(inc, **updates)
+        _record(cur, after, kind, now, from_value, to_value, actor, note, key=key or f"{now.isoformat()}|{actor}|{note}")
+    return after
+
+
+@contextmanager
+def _writing(store: Store, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A transaction whose store failures come out as IncidentErrors a person can act on."""
+    if store.read_only:
+        raise IncidentError(
+            f"this dashboard reads a read-only copy of {store.path.name}; take incident actions in the "
+            "dashboard that `hypercare serve` runs, which owns the database"
+        )
     try:
         with store.transaction() as cur:
-            inc = get_incident(cur, incident_id)
-            if inc is None:
-                raise IncidentError(f"no incident {incident_id}")
-            planned = plan(inc)
-            if planned is None:
-                return None
-            updates, from_value, to_value = planned
-            if updates:
-                _compare_and_set(cur, inc, updates)
-            after = replace(inc, **updates)
-            _record(cur, after, kind, now, from_value, to_value, actor, note,
-                    key=key or f"{now.isoformat()}|{actor}|{note}")
+            yield cur
     except duckdb.TransactionException:
-        raise IncidentConflict(f"{incident_id} was changed by someone else at the same moment; reload and try again") from None
-    return after
+        raise IncidentConflict(f"{what} was changed by someone else at the same moment; reload and try again") from None
 
 
 def _compare_and_set(cur: duckdb.DuckDBPyConnection, inc: Incident, updates: dict) -> None:
@@ -265,14 +275,6 @@ def _message(inc: Incident, kind: str, actor: str, note: str | None) -> str:
     return text
 
 
-def _writable(store: Store) -> None:
-    if store.read_only:
-        raise IncidentError(
-            f"this dashboard reads a read-only copy of {store.path.name}; take incident actions in the "
-            "dashboard that `hypercare serve` runs, which owns the database"
-        )
-
-
 def _expect(inc: Incident, verb: str, states: tuple[str, ...]) -> None:
     if inc.status not in states:
         raise IncidentError(f"cannot {verb} {inc.incident_id}: it is {inc.status}")
@@ -297,6 +299,8 @@ def _apply(store: Store, action: Action, now: datetime) -> Incident | None:
     def plan(inc: Incident):
         if inc.status == "resolved":
             return None
+        if (action.kind == "reminder" or action.sla == "ack") and inc.status != "open":
+            return None  # acknowledged since it was evaluated
         if action.kind == "escalate":
             if inc.status != "open" or inc.level != action.to_level - 1:
                 return None  # acknowledged or escalated since it was evaluated

@@ -76,6 +76,9 @@ def deliver_pending(
 ) -> Delivery:
     """Send unsent rows, oldest first; record each outcome. `now` is recorded as `sent_at`.
 
+    A channel that fails is left alone for the rest of the round, so a webhook that is down
+    costs one row's retries per tick, not every row's.
+
     `env` gives the webhook URLs (default: the process environment); `clock` sleeps between
     retries. Only one delivery round runs at a time in this process.
     """
@@ -88,7 +91,10 @@ def deliver_pending(
             [MAX_ATTEMPTS, BATCH],
         ).fetchall()
         sent = failed = 0
+        down: set[str] = set()  # a channel that failed this round is tried again next round, not now
         for nid, channel, message in rows:
+            if channel in down:
+                continue
             error = _send(env.get(channel), channel, message or "", clock or SystemClock(), policy)
             with store.transaction() as cur:
                 if error is None:
@@ -107,6 +113,7 @@ def deliver_pending(
                 sent += 1
             else:
                 failed += 1
+                down.add(channel)
                 log.warning("notification %s to %s not delivered: %s", nid, channel, error)
         return Delivery(sent, failed)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import pytest
 from hypercare import incidents as inc
 from hypercare.clock import FixedClock
 from hypercare.config import ConfigError, parse_config
+from hypercare.escalation import evaluate
 from hypercare.store import Store
+from hypercare.store.queries.incidents import incident_states
 from hypercare.store.read import arrow, frame
 from hypercare.window import Window
 
@@ -298,3 +301,35 @@ def test_a_read_only_store_refuses_actions_with_a_sentence(store, tmp_path):
             inc.open_incident(reader, CONFIG, title="y", severity="SEV2", actor="bo", now=G)
     finally:
         reader.close()
+
+
+def test_concurrent_acknowledgements_record_exactly_one(store):
+    for n in range(5):
+        i = inc.open_incident(store, CONFIG, title=f"race {n}", severity="SEV2", actor="ana", now=G)
+        barrier, outcomes = threading.Barrier(2), []
+
+        def ack(who):
+            barrier.wait()
+            try:
+                inc.acknowledge(store, i.incident_id, actor=who, now=G + timedelta(minutes=1))
+                outcomes.append("ok")
+            except inc.IncidentError:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=ack, args=(who,)) for who in ("bo", "cy")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["ok", "refused"]
+    acks = arrow(store.cursor(), "SELECT incident_id, count(*) AS n FROM incident_events WHERE kind = 'acknowledge' GROUP BY 1").to_pylist()
+    assert sorted(r["n"] for r in acks) == [1] * 5
+
+
+def test_an_action_evaluated_before_an_acknowledgement_is_dropped(store):
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", actor="ana", now=G + timedelta(hours=1))
+    due = evaluate(incident_states(store.cursor()), WINDOW, G + timedelta(hours=1, minutes=15))
+    assert {a.kind for a in due} == {"sla_breach", "escalate"}
+    inc.acknowledge(store, i.incident_id, actor="bo", now=G + timedelta(hours=1, minutes=15))
+    assert [inc._apply(store, a, G + timedelta(hours=1, minutes=15)) for a in due] == [None, None]
+    assert events(store)["kind"] == ["open", "acknowledge"]

@@ -78,3 +78,15 @@ def test_missing_webhook_env_and_permanent_errors_are_recorded_and_bounded(store
     assert len(hook.received) == notify.MAX_ATTEMPTS - 1  # a 404 is not retried within a round; rounds stop at the cap
     assert row["attempts"] == notify.MAX_ATTEMPTS and row["sent_at"] is None
     assert "404" in row["last_error"] and "secret-token" not in row["last_error"]
+
+
+def test_a_channel_that_is_down_costs_one_row_per_round(store):
+    open_one(store)
+    inc.add_note(store, "INC-1", "more", actor="ana", now=NOW)
+    inc.resolve(store, "INC-1", actor="ana", now=NOW + timedelta(minutes=1))
+    with WebhookReceiver([500, 500, 500]) as hook:
+        env = {"HOOK_L1": hook.url()}
+        assert notify.deliver_pending(store, NOW, env=env, clock=FixedClock(NOW)) == notify.Delivery(0, 1)
+        assert [r["attempts"] for r in outbox(store)] == [1, 0]
+        assert notify.deliver_pending(store, NOW, env=env, clock=FixedClock(NOW)) == notify.Delivery(2, 0)
+    assert [b["text"].split(": ")[1] for b in hook.delivered] == ["opened by ana (now with L1 desk)", "resolved by ana"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from hypercare import incidents as inc
 from hypercare.clock import FixedClock
+from hypercare.config import parse_config
 from hypercare.runtime import AppContext, set_context
 from hypercare.store.read import arrow
 from tests.test_incidents import CONFIG, G
@@ -66,3 +68,14 @@ def test_opening_by_hand(store, clock):
     assert not at.exception
     assert arrow(store.cursor(), "SELECT title, severity FROM incidents").to_pylist() == [{"title": "Emails delayed", "severity": "SEV4"}]
     assert at.metric[3].value == "1"
+
+
+def test_go_live_not_known_yet(store, clock):
+    config = parse_config({"release": {"name": "shop", "version": "shop@1"}, "sentry": {"org": "o", "projects": ["web"]}},
+                          Path("."))
+    inc.open_incident(store, config, title="x", severity="SEV2", actor="ana", now=clock.now())
+    set_context(AppContext(config, store, clock))
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    assert "Normal targets in force." in [c.value for c in at.caption]
+    assert len(at.metric) == 4  # no MTTA/MTTR without a window

@@ -12,7 +12,7 @@ from hypercare.runtime import AppContext
 from hypercare.store import Store
 from hypercare.store.queries import incidents as q
 from hypercare.store.read import arrow
-from tests.test_incidents import CONFIG, G, WINDOW
+from tests.test_incidents import CONFIG, G, WINDOW, put, ticket
 
 NOW = G + timedelta(hours=10)
 
@@ -145,3 +145,12 @@ def test_the_demo_database_ticks_quietly_at_its_pinned_clock(tmp_path):
         assert (result.opened, result.actions) == ([], [])  # the seeded story is complete at T+38 h
     finally:
         store.close()
+
+
+def test_ticket_counts_per_period_match_python(store):
+    created = [G + timedelta(minutes=17 * k) for k in range(60)]
+    put(store, "tickets", [ticket(k, t) for k, t in enumerate(created)], ["source", "ticket_id"])
+    periods = [(G + timedelta(hours=h), G + timedelta(hours=h + 1)) for h in (0, 3, 7, 40)] + [(G, G)]
+    expected = [sum(start <= t < end for t in created) for start, end in periods]
+    assert q.ticket_counts(store.cursor(), periods) == expected
+    assert q.ticket_counts(store.cursor(), []) == []

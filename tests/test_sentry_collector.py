@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from collectors.base import run_collector
 from collectors.sentry import SentryCollector
+from hypercare import runtime
 from hypercare.runtime import AppContext
 from hypercare.store.read import frame
 from hypercare.store.writes import read_checkpoint
 from tests.fakes.sentry import TOO_MANY, Fault, FakeSentry
 from tests.sentry_helpers import GO_LIVE, POLICY, TOKEN, make_config, seed
+
+PAGE = str(Path(__file__).parents[1] / "dashboard" / "pages" / "errors.py")
 
 
 @pytest.fixture
@@ -264,6 +269,10 @@ def test_the_token_appears_nowhere(fake, store, clock, tmp_path, caplog):
     dump = "".join(frame(cur, f'SELECT * FROM "{t}"').to_csv() for t in tables)
     assert "lacks event:read" in dump  # the error was recorded, scrubbed
     assert TOKEN not in dump and TOKEN not in caplog.text
+    runtime.set_context(AppContext(make_config(fake.url, tmp_path), store, clock))
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    shown = [e.value for e in (*at.error, *at.info, *at.metric)] + [d.value.to_csv() for d in at.dataframe]
+    assert "The last Sentry collection failed" in " ".join(shown) and TOKEN not in " ".join(shown)
 
 
 def test_missing_token_is_a_clear_permanent_error(fake, store, clock, tmp_path, monkeypatch):
@@ -305,3 +314,36 @@ def test_long_baseline_uses_a_coarser_interval(fake, store, clock, tmp_path):
     assert run_collector(store, c, clock).ok
     assert set(table(store, "error_counts", "project").bucket_seconds) == {7200}
     assert {q["interval"][0] for _, p, q in fake.requests if p.endswith("/stats_v2/")} == {"2h"}
+
+
+def test_an_html_error_page_is_explained(fake, store, clock, tmp_path):
+    fake.faults.append(Fault("/projects/", 404, "<!DOCTYPE html><html><h1>Not Found</h1></html>", content_type="text/html"))
+    record = run_collector(store, collector(fake, tmp_path, clock), clock)
+    assert not record.ok and "an HTML page instead of Sentry's JSON" in record.error
+
+
+def test_a_checkpoint_it_cannot_read_starts_a_full_sync(fake, store, clock, tmp_path):
+    from hypercare.store.writes import save_checkpoint
+
+    with store.transaction() as cur:  # e.g. a bare timestamp, as the demo writes
+        save_checkpoint(cur, "sentry", "issues", "2026-11-24T10:57:00+00:00", clock.now())
+    record = run_collector(store, collector(fake, tmp_path, clock), clock)
+    assert record.ok and len(issues(store)) == 10 and state(store, "issues")["last_full_at"]
+
+
+def test_counts_of_a_changed_project_are_polled_even_after_a_failed_run(fake, store, clock, tmp_path):
+    c = collector(fake, tmp_path, clock)
+    run_collector(store, c, clock)
+    clock.advance(minutes=5)
+    hot = next(i for i in fake.issues.values() if fake.projects[i.project_id] == "api")
+    fake.update_issue(hot.id, last_seen=clock.now(), count=hot.count + 7)
+    fake.add_error_counts("api", clock.now(), [7])
+    fake.faults.append(Fault("/stats_v2/", 503, "", times=4))
+    assert not run_collector(store, c, clock).ok  # the issue is stored, its counts are not
+    assert state(store, "error_counts")["dirty"] == ["api"]
+    clock.advance(minutes=5)
+    assert run_collector(store, c, clock).ok
+    counts = table(store, "error_counts", "bucket_start")
+    this_hour = clock.now().replace(minute=0, second=0)  # the retries' waits moved the clock a few seconds
+    assert counts[(counts.project == "api") & (counts.bucket_start == this_hour)].events.item() == 11
+    assert state(store, "error_counts")["dirty"] == []

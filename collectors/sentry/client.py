@@ -26,6 +26,8 @@ class Page:
 
 def describe_detail(detail: Any) -> str:
     """Sentry's `detail` (a string, a list, or an object) as one sentence."""
+    if isinstance(detail, str) and detail.lstrip()[:1] == "<":
+        return "an HTML page instead of Sentry's JSON: a proxy answered, or base_url is not a Sentry server"
     if isinstance(detail, Mapping):
         if "detail" in detail:
             return describe_detail(detail["detail"])

@@ -4,11 +4,13 @@ Each batch is written in one transaction with its checkpoint (JSON in `checkpoin
 - "projects": slug -> numeric id (the API filters by id), refreshed on every full sync;
 - "issues": the last full sync, the start of the last complete pass, and the pass in progress
   (its cursor), so a run that fails or hits the page cap resumes where it committed;
-- "error_counts": per project, the instant its counts were polled up to;
+- "error_counts": per project, the instant its counts were polled up to, and the projects
+  whose issues changed since (their counts are due);
 - "sessions": the instant release health was polled up to.
 A run between full syncs asks only for issues seen since the last pass (with an overlap) and
-re-polls counts only from the last poll. Asking by last-seen time never sees an issue being
-resolved or archived, so the whole period is re-read every `full_sync_minutes`.
+re-polls error counts only for projects with a new or changed issue, from their last poll.
+Asking by last-seen time never sees an issue being resolved or archived, so the whole period
+is re-read every `full_sync_minutes`.
 """
 
 from __future__ import annotations
@@ -87,9 +89,10 @@ class SentryCollector:
         if end <= start:
             return RunOutcome(0)
         projects = self._projects(store, now, refresh=full)
-        written, touched, incomplete = self._issues(store, issues, projects, start, end, now, full)
+        counts = _State(store, "error_counts")
+        written, incomplete = self._issues(store, issues, counts, projects, start, end, now, full)
         bucket = choose_interval(window.span.end - window.span.start)
-        written += self._error_counts(store, projects, touched, start, end, now, bucket, full)
+        written += self._error_counts(store, counts, projects, start, end, now, bucket, full)
         written += self._sessions(store, projects, start, end, now, bucket, full)
         return RunOutcome(written, incomplete)
 
@@ -139,9 +142,13 @@ class SentryCollector:
             state.save(cur, projects, now)
         return projects
 
-    def _issues(self, store: Store, state: _State, projects: dict[str, str], start: datetime,
-                end: datetime, now: datetime, full: bool) -> tuple[int, set[str], str | None]:
-        """Page through the issues (a new pass, or the one a previous run left unfinished)."""
+    def _issues(self, store: Store, state: _State, counts: _State, projects: dict[str, str], start: datetime,
+                end: datetime, now: datetime, full: bool) -> tuple[int, str | None]:
+        """Page through the issues (a new pass, or the one a previous run left unfinished).
+
+        The projects of new or changed issues are marked in the error-count checkpoint, in the
+        same transaction, so their counts are re-polled even if this run fails before that.
+        """
         run = state.get("pass")
         if run is None:
             since = parse_time(state.get("since"))
@@ -155,7 +162,6 @@ class SentryCollector:
                   ("limit", self.config.page_size)]
         what = f"the issues of organization {self.config.org!r}"
         seen: set[str] = set()
-        touched: set[str] = set(projects) if run["full"] else set()
         written = pages = 0
         for page in self.api.pages(self.api.org_url("issues"), params, what, cursor=run["cursor"]):
             rows = []
@@ -168,7 +174,9 @@ class SentryCollector:
             with store.transaction() as cur:
                 if not run["full"]:  # the overlap re-reads issues already stored: keep them as they are
                     rows = _changed(cur, rows)
-                    touched.update(r["project"] for r in rows if r["project"])
+                dirty = set(counts.get("dirty") or []) | {r["project"] for r in rows if r["project"] in projects}
+                if dirty != set(counts.get("dirty") or []):
+                    counts.save(cur, {**counts.data, "dirty": sorted(dirty)}, now)
                 written += merge_rows(cur, "sentry_issues", issues_table(rows), ["issue_id"])
                 if page.next_cursor is None:
                     done = {"since": run["started_at"], "pass": None,
@@ -178,12 +186,12 @@ class SentryCollector:
                     state.save(cur, {**state.data, "pass": run}, now)
             pages += 1
             if page.next_cursor is not None and pages >= self.config.max_pages:
-                return written, touched, (
+                return written, (
                     f"incomplete: stopped after {pages} pages of issues (max_pages = {self.config.max_pages}); "
                     "the next run continues from the saved cursor")
-        return written, touched, None
+        return written, None
 
-    def _error_counts(self, store: Store, projects: dict[str, str], touched: set[str], start: datetime,
+    def _error_counts(self, store: Store, state: _State, projects: dict[str, str], start: datetime,
                       end: datetime, now: datetime, bucket: int, full: bool) -> int:
         """Accepted error events per bucket and project, from stats_v2 (one project per query:
         grouping by project returns totals without a time series).
@@ -191,11 +199,10 @@ class SentryCollector:
         Between full syncs only projects with a new or changed issue are re-polled: every
         accepted error event moves its issue's last-seen time or its count.
         """
-        state = _State(store, "error_counts")
         written = 0
         for slug, pid in projects.items():
-            polled = parse_time(state.get(slug))
-            if not full and polled is not None and slug not in touched:
+            polled = parse_time((state.get("polled_to") or {}).get(slug))
+            if not full and polled is not None and slug not in (state.get("dirty") or []):
                 continue
             lo = start if full or polled is None else max(start, floor_to(polled - self._overlap, bucket))
             hi = ceil_to(end, bucket)
@@ -207,7 +214,8 @@ class SentryCollector:
             with store.transaction() as cur:
                 written += replace_range(cur, "error_counts", pa.Table.from_pylist(rows, schema=ERROR_COUNT_SCHEMA),
                                          "bucket_start", lo, hi, where={"project": slug})
-                state.save(cur, {**state.data, slug: iso(end)}, now)
+                state.save(cur, {"polled_to": {**(state.get("polled_to") or {}), slug: iso(end)},
+                                 "dirty": [d for d in state.get("dirty") or [] if d != slug]}, now)
         return written
 
     def _sessions(self, store: Store, projects: dict[str, str], start: datetime, end: datetime,

@@ -106,6 +106,13 @@ def _int(value: Any, what: str, issue_id: str) -> int:
         raise CollectorError(f"Sentry sent issue {issue_id} with {what} {value!r}, which is not a number") from None
 
 
+def _ints(values: list[Any], issue_id: str) -> list[int]:
+    try:
+        return [int(n or 0) for n in values]
+    except (TypeError, ValueError):
+        raise CollectorError(f"Sentry sent issue {issue_id} with hourly stats that are not numbers") from None
+
+
 def _release_version(value: Any) -> str | None:
     if isinstance(value, Mapping):
         return value.get("version") or value.get("shortVersion")
@@ -142,7 +149,7 @@ def issue_row(raw: Mapping[str, Any], collected_at: datetime) -> dict[str, Any]:
         "permalink": raw.get("permalink"),
         "collected_at": collected_at,
         "stats_start": parse_time(points[0][0]) if points else None,
-        "hourly_events": [_int(n, "stats", issue_id) for _, n in points] if points else None,
+        "hourly_events": _ints([n for _, n in points], issue_id) if points else None,
     }
 
 

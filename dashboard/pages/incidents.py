@@ -12,7 +12,6 @@ context, t = ctx(), now()
 window = context.window()
 tz = context.config.release.timezone
 when = st.column_config.DatetimeColumn(format="ddd HH:mm", timezone=tz)
-minutes = st.column_config.NumberColumn(format="%.0f min")
 
 
 def act(action: str, incident_id: str | None) -> None:
@@ -37,8 +36,8 @@ for col, sev in zip(cols, SEVERITIES):
     col.metric(f"Open {sev}", counts[sev])
 if window is not None:
     rt = cached(q.response_times)(window.go_live_at, window.end)
-    cols[-2].metric("MTTA in the window", "—" if rt.mtta_minutes is None else describe_minutes(rt.mtta_minutes))
-    cols[-1].metric("MTTR in the window", "—" if rt.mttr_minutes is None else describe_minutes(rt.mttr_minutes))
+    cols[-2].metric("MTTA (window)", "—" if rt.mtta_minutes is None else describe_minutes(rt.mtta_minutes))
+    cols[-1].metric("MTTR (window)", "—" if rt.mttr_minutes is None else describe_minutes(rt.mttr_minutes))
 
 if "outcome" in st.session_state:
     kind, message = st.session_state.pop("outcome")
@@ -50,10 +49,14 @@ open_now = cached(q.open_incidents)(t, in_hypercare(window, t))
 if open_now.empty:
     st.info("No open incidents.")
 else:
-    st.dataframe(open_now, hide_index=True, column_config={
-        "opened_at": when, "ack_due_at": when, "resolve_due_at": when, "escalates_at": when,
-        "age_minutes": minutes, "ack_minutes_left": minutes, "resolve_minutes_left": minutes,
-        "breached": st.column_config.TextColumn("breached SLA"),
+    st.dataframe(open_now, hide_index=True, column_order=(
+        "incident_id", "severity", "title", "status", "level_name", "owner", "age_minutes", "ack_minutes_left",
+        "resolve_minutes_left", "breached", "escalates_at", "source",
+    ), column_config={
+        "incident_id": "incident", "level_name": "level", "age_minutes": st.column_config.NumberColumn("age", format="%.0f min"),
+        "ack_minutes_left": st.column_config.NumberColumn("ack due in", format="%.0f min"),
+        "resolve_minutes_left": st.column_config.NumberColumn("resolve due in", format="%.0f min"),
+        "breached": "SLA breached", "escalates_at": st.column_config.DatetimeColumn("escalates at", format="ddd HH:mm", timezone=tz),
     })
 
 everything = cached(q.all_incidents)()

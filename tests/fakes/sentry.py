@@ -53,6 +53,10 @@ def _hour(at: datetime) -> int:
     return t - t % HOUR
 
 
+class _Refused(Exception):
+    """A query Sentry answers with 400 and this detail."""
+
+
 @dataclass
 class Fault:
     """Answer the `skip`+1-th to `skip`+`times`-th requests whose path contains `match` with this."""
@@ -85,6 +89,7 @@ class Issue:
     environments: set[str] = field(default_factory=lambda: {"production"})
     events: list[datetime] = field(default_factory=list)
     users: set[str] = field(default_factory=set)
+    group_key: tuple | None = None  # how ingested events are grouped into this issue
 
 
 class FakeSentry:
@@ -242,10 +247,13 @@ class FakeSentry:
                 rows = [{"id": str(pid), "slug": slug, "name": slug.title(), "platform": "python"}
                         for pid, slug in sorted(self.projects.items())]
                 return 200, rows, {"Link": self._link(base, "0:0:1", False, "0:100:0", False)}
-            if rest == ["stats_v2"]:
-                return self._stats(q)
-            if rest == ["sessions"]:
-                return self._sessions(q)
+            try:
+                if rest == ["stats_v2"]:
+                    return self._stats(q)
+                if rest == ["sessions"]:
+                    return self._sessions(q)
+            except _Refused as refused:
+                return 400, {"detail": str(refused)}, {}
             if len(rest) in (2, 3) and rest[0] == "releases":
                 release = self.releases.get(rest[1])
                 if release is None:
@@ -370,7 +378,8 @@ class FakeSentry:
             body.pop("stats")
         return body
 
-    def _range(self, q: dict[str, list[str]]) -> tuple[int, list[int]] | tuple[int, dict]:
+    def _range(self, q: dict[str, list[str]]) -> tuple[int, list[int]]:
+        """(interval seconds, bucket starts) of a stats_v2 or sessions query; _Refused when invalid."""
         interval = (q.get("interval") or ["1h"])[0]
         unit = {"h": HOUR, "d": 24 * HOUR}.get(interval[-1:])
         try:
@@ -378,14 +387,15 @@ class FakeSentry:
         except ValueError:
             seconds = 0
         if seconds < HOUR or (24 * HOUR) % seconds:
-            return 400, {"detail": "The interval has to be a multiple of the minimum interval of one hour and divide one day."}
+            raise _Refused("The interval has to be a multiple of the minimum interval of one hour and divide one day.")
         if "start" not in q or "end" not in q:
-            return 400, {"detail": "start and end are required"}
+            raise _Refused("start and end are required")
         start, end = _parse(q["start"][0]), _parse(q["end"][0])
         lo = int(start.timestamp()) - int(start.timestamp()) % seconds
         buckets = list(range(lo, int(end.timestamp()), seconds))
         if len(buckets) > 1000:
-            return 400, {"detail": "Your interval and date range would create too many results. Use a larger interval, or a smaller date range."}
+            raise _Refused("Your interval and date range would create too many results. "
+                           "Use a larger interval, or a smaller date range.")
         return seconds, buckets
 
     def _stats(self, q: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
@@ -393,8 +403,6 @@ class FakeSentry:
         if not fields or not q.get("groupBy"):
             return 400, {"detail": 'At least one "field" and one "groupBy" are required.'}, {}
         seconds, buckets = self._range(q)
-        if seconds == 400:
-            return 400, buckets, {}
         projects = [int(p) for p in q.get("project", []) if p != "-1"] or sorted(self.projects)
         accepted = q.get("outcome", ["accepted"])[0] == "accepted" and q.get("category", ["error"])[0] == "error"
 
@@ -422,8 +430,6 @@ class FakeSentry:
         if "session.status" in group_by and any(f.startswith("crash_free") for f in fields):
             return 400, {"detail": "Cannot group field crash_free_rate(session) by session.status"}, {}
         seconds, buckets = self._range(q)
-        if seconds == 400:
-            return 400, buckets, {}
         projects = [int(p) for p in q.get("project", []) if p != "-1"] or sorted(self.projects)
         release_query = (q.get("query") or [""])[0]
         release_ok = not release_query or release_query.strip() == f'release:"{self.sessions_release}"'
@@ -484,12 +490,11 @@ class FakeSentry:
         who = str(user.get("id") or user.get("email") or user.get("ip_address") or "")
         env = event.get("environment") or "production"
         with self._lock:
-            issue = next((i for i in self.issues.values() if i.project_id == project_id and getattr(i, "_key", None) == key), None)
+            issue = next((i for i in self.issues.values() if i.project_id == project_id and i.group_key == key), None)
             if issue is None:
                 issue = self.add_issue(self.projects[project_id], title, at, at, count=0, user_count=0,
                                        culprit=culprit, level=event.get("level", "error"),
-                                       first_release=event.get("release"), environments=set())
-                issue._key = key
+                                       first_release=event.get("release"), environments=set(), group_key=key)
             issue.events.append(at)
             issue.count += 1
             if who:

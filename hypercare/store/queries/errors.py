@@ -19,9 +19,7 @@ from hypercare.window import Period, Window
 
 HOUR = timedelta(hours=1)
 RECENT_HOURS = 3
-ISSUE_COLUMNS = ["issue_id", "short_id", "project", "title", "culprit", "level", "status", "substatus",
-                 "first_seen", "last_seen", "user_count", "event_count", "recent_events", "earlier_events",
-                 "permalink"]
+PER_HOUR_COLUMNS = ["hour", "events", "baseline_mean", "baseline_low", "baseline_high", "baseline_samples"]
 
 
 def _floor_hour(at: datetime) -> datetime:
@@ -106,11 +104,9 @@ def errors_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetim
     baseline) and `baseline_samples` (how many baseline hours had data)."""
     end = min(now, window.end)
     first = _floor_hour(window.go_live_at)
-    if end <= first:
-        return pd.DataFrame(columns=["hour", "events", "baseline_mean", "baseline_low", "baseline_high", "baseline_samples"])
-    totals = hourly_errors(cur, Period(window.baseline_start - HOUR, end))
-    if totals.empty:
-        return pd.DataFrame(columns=["hour", "events", "baseline_mean", "baseline_low", "baseline_high", "baseline_samples"])
+    totals = hourly_errors(cur, Period(window.baseline_start, end)) if end > first else None
+    if totals is None or totals.empty:
+        return pd.DataFrame(columns=PER_HOUR_COLUMNS)
     lookup = {ts.to_pydatetime(): v for ts, v in totals.items()}
     rows = []
     hour = first
