@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -138,3 +142,33 @@ def test_missing_file_is_a_clear_error(tmp_path, store, clock):
     config = config_with(tmp_path, {"kind": "csv", "path": "nowhere.csv"})
     [c] = ticket_collectors(config, clock)
     assert f"no CSV file at {tmp_path / 'nowhere.csv'}" in run_collector(store, c, clock).error
+
+
+def test_cli_collect_once_reads_the_csv_and_reports_bad_lines(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "export.csv").write_bytes(EXPORT.encode())
+    (tmp_path / "hypercare.toml").write_text(
+        '[release]\nname = "FitBook"\ngo_live_at = "2026-11-22T22:00:00+01:00"\ntimezone = "Europe/Brussels"\n'
+        '[store]\npath = "data/h.duckdb"\n'
+        '[[tickets]]\nkind = "csv"\nname = "desk"\npath = "export.csv"\ndelimiter = ";"\n'
+        'columns = { ticket_id = "Ticket ID", created_at = "Created", updated_at = "Updated", status = "State", '
+        'priority = "Prio", category = "Type", labels = "Tags", title = "Subject", url = "Link" }\n')
+    run = subprocess.run([sys.executable, "-m", "hypercare.cli", "collect", "--once", "--only", "tickets",
+                          "--config", str(tmp_path / "hypercare.toml")], cwd=root, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 1, run.stderr  # a source with skipped rows is not a clean run
+    assert "tickets:desk: 6 rows" in run.stdout and "line 6:" in run.stdout
+    con = duckdb.connect(str(tmp_path / "data" / "h.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM tickets WHERE source = 'desk'").fetchall() == [(6,)]
+    con.close()
+
+
+def test_a_changed_mapping_rereads_an_unchanged_file(tmp_path, store, clock):
+    text = "Ticket ID;Created;Prio\nA;2026-11-23 10:00;Sev-1\n"
+    columns = {"ticket_id": "Ticket ID", "created_at": "Created", "priority": "Prio"}
+    assert run_collector(store, csv_collector(tmp_path, clock, text=text, columns=columns), clock).ok
+    assert list(stored(store).unmapped.iloc[0]) == ["priority"]
+    remapped = csv_collector(tmp_path, clock, text=text, columns=columns, priorities={"P1": ["Sev-1"]})
+    assert run_collector(store, remapped, clock).rows_written == 1
+    row = stored(store).iloc[0]
+    assert row.priority == "P1" and list(row.unmapped) == []

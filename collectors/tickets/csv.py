@@ -31,11 +31,12 @@ class CsvCollector(TicketCollector):
 
     def collect(self, store: Store, now: datetime) -> RunOutcome:
         src = self.source
-        # The file and the mapping that read it: unchanged and clean last time means nothing to do.
-        fingerprint = f"{_digest(src.path)}:{hashlib.sha256(src.model_dump_json().encode()).hexdigest()[:16]}"
+        tz = ZoneInfo(src.timezone or self.release.timezone)
+        # The file and how it is read: unchanged and clean last time means nothing to do.
+        settings = hashlib.sha256(f"{src.model_dump_json()}{tz.key}".encode()).hexdigest()[:16]
+        fingerprint = f"{_digest(src.path)}:{settings}"
         if self.checkpoint(store, "file") == fingerprint:
             return RunOutcome(0)
-        tz = ZoneInfo(src.timezone or self.release.timezone)
         tickets, problems = read_tickets(src, tz)
         clean = not problems
         written = self.write(store, self.normaliser.table(tickets), "file", fingerprint if clean else None, now)

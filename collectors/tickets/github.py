@@ -1,11 +1,12 @@
 """GitHub issues of one repository (pull requests dropped), incremental by updated time.
 
 GET /repos/{owner}/{repo}/issues with state=all, sort=updated, direction=asc and since=; pages
-follow the Link header. Oldest first, so the checkpoint after each page is safe to resume from.
+follow the Link header. Oldest first, so the checkpoint after any page is safe to resume from.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,7 +17,7 @@ from hypercare.store import Store
 
 from collectors.base import RunOutcome
 from collectors.tickets.normalise import RawTicket
-from collectors.tickets.source import TicketCollector, newest
+from collectors.tickets.source import Page, TicketCollector, newest
 
 PAGE_SIZE = 100
 
@@ -71,8 +72,11 @@ class GitHubCollector(TicketCollector):
             404: f"no repository {src.repo} at {src.base_url}, or the token in {src.token_env} cannot see it",
             410: f"issues are disabled in {src.repo}",
         }
-        written = 0
-        cursor = self.checkpoint(store, "updated_at")
+        pages = self.pages(client, url, params, hints, self.checkpoint(store, "updated_at"))
+        return RunOutcome(self.write_pages(store, pages, "updated_at", now))
+
+    def pages(self, client: HttpClient, url: str | None, params: dict[str, Any] | None,
+              hints: dict[int, str], cursor: str | None) -> Iterator[Page]:
         while url:
             with self.explained(hints):
                 resp = client.get(url, params)
@@ -82,6 +86,5 @@ class GitHubCollector(TicketCollector):
             # Pull requests come through the same endpoint; they still move the checkpoint.
             issues = [github_ticket(i) for i in items if "pull_request" not in i]
             cursor = newest(cursor, [_time(i["updated_at"]) for i in items])
-            written += self.write(store, self.normaliser.table(issues), "updated_at", cursor, now)
+            yield self.normaliser.table(issues), cursor
             url, params = resp.links.get("next", {}).get("url"), None
-        return RunOutcome(written)

@@ -8,6 +8,7 @@ the overlap and the upsert absorb what is read twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +19,7 @@ from hypercare.store import Store
 
 from collectors.base import RunOutcome
 from collectors.tickets.normalise import RawTicket
-from collectors.tickets.source import TicketCollector, newest
+from collectors.tickets.source import Page, TicketCollector, newest
 
 PAGE_SIZE = 100
 FIELDS = "summary,status,priority,labels,components,issuetype,created,updated"
@@ -72,19 +73,23 @@ class JiraCollector(TicketCollector):
             "fields": FIELDS,
             "maxResults": PAGE_SIZE,
         }
-        written = 0
-        cursor = self.checkpoint(store, "updated_at")
+        pages = self.pages(client, params, hints, self.checkpoint(store, "updated_at"))
+        return RunOutcome(self.write_pages(store, pages, "updated_at", now))
+
+    def pages(self, client: HttpClient, params: dict[str, Any], hints: dict[int, str],
+              cursor: str | None) -> Iterator[Page]:
+        url = f"{self.source.base_url}/rest/api/3/search/jql"
         while True:
             with self.explained(hints):
-                page = client.json(client.get(f"{src.base_url}/rest/api/3/search/jql", params))
-            tickets = [jira_ticket(issue, src.base_url) for issue in page.get("issues") or ()]
+                page = client.json(client.get(url, params))
+            tickets = [jira_ticket(issue, self.source.base_url) for issue in page.get("issues") or ()]
             cursor = newest(cursor, [t.updated_at.astimezone(timezone.utc) for t in tickets])
-            written += self.write(store, self.normaliser.table(tickets), "updated_at", cursor, now)
+            yield self.normaliser.table(tickets), cursor
             token_next = page.get("nextPageToken")
             # The last page may omit nextPageToken rather than send isLast (JRACLOUD-92184).
             if page.get("isLast") or not token_next:
-                return RunOutcome(written)
-            params["nextPageToken"] = token_next
+                return
+            params = {**params, "nextPageToken": token_next}
 
 
 def _zone(name: str | None) -> ZoneInfo:

@@ -1,13 +1,14 @@
 """Zendesk Support tickets through the cursor-based incremental ticket export.
 
 GET /api/v2/incremental/tickets/cursor.json with start_time (epoch seconds, at least a minute
-old) on the first run, then cursor=<after_cursor>; each page is written with its after_cursor,
-so the next run resumes exactly where the last committed page ended (no overlap needed: the
+old) on the first run, then cursor=<after_cursor>; each batch is written with its after_cursor,
+so the next run resumes exactly where the last committed batch ended (no overlap needed: the
 export returns every ticket changed since the cursor, and the upsert absorbs a re-sent one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from hypercare.store import Store
 
 from collectors.base import RunOutcome
 from collectors.tickets.normalise import RawTicket
-from collectors.tickets.source import TicketCollector
+from collectors.tickets.source import Page, TicketCollector
 
 PAGE_SIZE = 1000
 # Zendesk refuses a start_time within the last minute.
@@ -59,13 +60,16 @@ class ZendeskCollector(TicketCollector):
             params["cursor"] = cursor
         else:
             params["start_time"] = int(min(self.history_start(now), now - NEWEST_START).timestamp())
-        written = 0
+        return RunOutcome(self.write_pages(store, self.pages(client, params, hints), "cursor", now))
+
+    def pages(self, client: HttpClient, params: dict[str, Any], hints: dict[int, str]) -> Iterator[Page]:
+        url = f"{self.source.url}/api/v2/incremental/tickets/cursor.json"
         while True:
             with self.explained(hints):
-                page = client.json(client.get(f"{src.url}/api/v2/incremental/tickets/cursor.json", params))
-            tickets = [zendesk_ticket(t, src.url) for t in page.get("tickets") or ()]
-            cursor = page.get("after_cursor") or cursor
-            written += self.write(store, self.normaliser.table(tickets), "cursor", cursor, now)
+                page = client.json(client.get(url, params))
+            tickets = [zendesk_ticket(t, self.source.url) for t in page.get("tickets") or ()]
+            cursor = page.get("after_cursor") or params.get("cursor")
+            yield self.normaliser.table(tickets), cursor
             if page.get("end_of_stream", True) or not page.get("after_cursor"):
-                return RunOutcome(written)
+                return
             params = {"per_page": PAGE_SIZE, "cursor": cursor}

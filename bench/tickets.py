@@ -1,0 +1,164 @@
+"""Benchmark: the ticket collectors at volume.
+
+GitHub: 50,000 issues (plus 5,000 pull requests to drop) served by the local GitHub fake in its
+own process, 100 per page; a first run, then an incremental re-run. CSV: a 100,000-row export
+(';' delimiter, BOM, local times); a first read, an unchanged re-read (skipped by fingerprint)
+and a re-read after one row is appended (parsed and upserted again). Each scenario runs in a
+fresh process, so peak RSS is its own; prints one table with medians over --repeat runs.
+
+    python bench/tickets.py            # full size
+    python bench/tickets.py --smoke    # tiny, for CI: proves it still runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from collectors.base import run_collector  # noqa: E402
+from collectors.tickets import ticket_collectors  # noqa: E402
+from hypercare.clock import SystemClock  # noqa: E402
+from hypercare.config import parse_config  # noqa: E402
+from hypercare.store import Store  # noqa: E402
+from hypercare.store.read import scalar  # noqa: E402
+
+from tests.fakes.github import FakeGitHub, issue  # noqa: E402
+
+GO_LIVE = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
+RELEASE = {"name": "bench", "go_live_at": GO_LIVE.isoformat(), "timezone": "Europe/Brussels"}
+TOKEN = "ghp_bench_token_0000"
+LABELS = ["bug", "question", "how-to", "urgent", "high", "low", "payment", "login"]
+
+
+def serve_github(issues: int, ready: mp.Queue, stop: mp.Event) -> None:
+    """The fake in its own process so its JSON work doesn't share the collector's GIL; on `stop`
+    it reports how many requests it answered."""
+    rng = random.Random(1)
+    start = GO_LIVE - timedelta(days=6)
+    step = timedelta(days=9) / (issues * 1.1)
+    items = [
+        issue(n, start + n * step, labels=rng.sample(LABELS, 2), pull_request=n % 11 == 0,
+              state=rng.choice(["open", "closed"]), state_reason="completed")
+        for n in range(1, int(issues * 1.1) + 1)
+    ]
+    with FakeGitHub(SystemClock(), token=TOKEN, quota=10**9) as fake:
+        fake.put(*items)
+        ready.put(fake.url)
+        while stop.wait():
+            ready.put(len(fake.requests))
+            stop.clear()
+            if not fake.requests:
+                return
+            fake.requests.clear()
+
+
+def write_csv(path: Path, rows: int, extra: int = 0) -> None:
+    rng = random.Random(2)
+    start = datetime(2026, 10, 1)
+    lines = ["\ufeffTicket ID;Created;Updated;State;Prio;Type;Tags;Subject"]
+    for n in range(rows + extra):
+        created = start + timedelta(minutes=n * 0.8)
+        lines.append(f"SD-{n};{created:%Y-%m-%d %H:%M};{created + timedelta(hours=2):%Y-%m-%d %H:%M};"
+                     f"{rng.choice(['Open', 'Pending', 'Solved'])};{rng.choice(['urgent', 'high', 'normal', 'low'])};"
+                     f"{rng.choice(['Bug', 'Question'])};{','.join(rng.sample(LABELS, 2))};Ticket {n}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def scenario(name: str, size: int, folder: str, out: mp.Queue) -> None:
+    """One measured run in this (fresh) process: tickets stored, requests, seconds, peak RSS."""
+    folder = Path(folder)
+    clock = SystemClock()
+    store = Store(folder / "bench.duckdb")
+    if name.startswith("github"):
+        ready, stop = mp.Queue(), mp.Event()
+        server = mp.Process(target=serve_github, args=(size, ready, stop), daemon=True)
+        server.start()
+        url = ready.get(timeout=120)
+        os.environ["GITHUB_TOKEN"] = TOKEN
+        entry = {"kind": "github", "repo": "acme/booking", "base_url": url}
+    else:
+        entry = {"kind": "csv", "path": str(folder / "export.csv"), "delimiter": ";",
+                 "columns": {"ticket_id": "Ticket ID", "created_at": "Created", "updated_at": "Updated",
+                             "status": "State", "priority": "Prio", "category": "Type", "labels": "Tags",
+                             "title": "Subject"}}
+    config = parse_config({"release": RELEASE, "tickets": [entry]}, base_dir=folder)
+    [collector] = ticket_collectors(config, clock)
+    if name in ("github incremental", "csv unchanged", "csv one row added"):
+        run_collector(store, collector, clock)  # the first run, not measured
+        if name == "csv one row added":
+            write_csv(folder / "export.csv", size, extra=1)
+        if name.startswith("github"):
+            _served(ready, stop)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    record = run_collector(store, collector, clock)
+    seconds = time.perf_counter() - t0
+    assert record.ok, record.error
+    stored = scalar(store.cursor(), "SELECT count(*) FROM tickets")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    requests = 0
+    if name.startswith("github"):
+        requests = _served(ready, stop)
+        _served(ready, stop)  # no requests since: the server stops
+        server.join(10)
+    out.put({"stored": stored, "written": record.rows_written, "requests": requests, "seconds": seconds,
+             "peak_mb": peak / 1024, "growth_mb": (peak - rss_before) / 1024})
+    store.close()
+
+
+def _served(ready: mp.Queue, stop: mp.Event) -> int:
+    """Requests the GitHub fake answered since the last call."""
+    stop.set()
+    return ready.get(timeout=60)
+
+
+def measure(name: str, size: int, repeat: int) -> dict:
+    results = []
+    ctx = mp.get_context("spawn")
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as folder:
+            if name.startswith("csv"):
+                write_csv(Path(folder) / "export.csv", size)
+            out = ctx.Queue()
+            proc = ctx.Process(target=scenario, args=(name, size, folder, out))
+            proc.start()
+            results.append(out.get(timeout=900))
+            proc.join()
+    row = {key: statistics.median(r[key] for r in results) for key in results[0]}
+    row["rows_per_s"] = row["written"] / row["seconds"] if row["seconds"] else 0
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per scenario (default 3, smoke 1)")
+    args = parser.parse_args()
+    issues, rows = (500, 1_000) if args.smoke else (50_000, 100_000)
+    repeat = args.repeat or (1 if args.smoke else 3)
+    plan = [("github first run", issues), ("github incremental", issues),
+            ("csv first read", rows), ("csv unchanged", rows), ("csv one row added", rows)]
+    columns = ["scenario", "stored", "written", "requests", "seconds", "rows/s", "peak RSS MB", "growth MB"]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "|".join("---" for _ in columns) + "|")
+    for name, size in plan:
+        r = measure(name, size, repeat)
+        print(f"| {name} | {r['stored']:,.0f} | {r['written']:,.0f} | {r['requests']:,.0f} | {r['seconds']:.2f} | "
+              f"{r['rows_per_s']:,.0f} | {r['peak_mb']:.0f} | {r['growth_mb']:.0f} |")
+    print(f"medians of {repeat} run(s) each, one fresh process per run; GitHub fake in its own process.")
+
+
+if __name__ == "__main__":
+    main()
