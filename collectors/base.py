@@ -25,10 +25,13 @@ __all__ = ["Collector", "CollectorError", "RunOutcome", "RunRecord", "run_collec
 @dataclass(frozen=True)
 class RunOutcome:
     """What a run did. `incomplete` says why it stopped early, keeping what it committed
-    (e.g. a page cap was hit); such a run is recorded as not ok and resumes on the next run."""
+    (e.g. a page cap was hit); such a run is recorded as not ok and resumes on the next run.
+    `warning` says what a complete run skipped (e.g. unreadable CSV lines): the run is ok, so
+    the source stays fresh, and the text is recorded beside it."""
 
     rows_written: int
     incomplete: str | None = None
+    warning: str | None = None
 
 
 class Collector(Protocol):
@@ -56,18 +59,17 @@ class RunRecord:
 def run_collector(store: Store, collector: Collector, clock: Clock) -> RunRecord:
     """Run one collector once and record the run; never raises for a source's failure."""
     started = clock.now()
-    rows, error = 0, None
+    rows, error, warning = 0, None, None
     try:
         outcome = collector.collect(store, started)
-        rows, error = outcome.rows_written, outcome.incomplete
+        rows, error, warning = outcome.rows_written, outcome.incomplete, outcome.warning
     except CollectorError as exc:
         error = exc.message
         log.warning("collector %s failed: %s", collector.name, redact(error, collector.secrets))
     except Exception as exc:  # a bug or an unforeseen answer: record it, keep the scheduler alive
         error = f"unexpected {type(exc).__name__}: {exc}"
         log.exception("collector %s crashed", collector.name)
-    if error is not None:
-        error = redact(error, collector.secrets)
+    message = error or warning
     record = RunRecord(
         run_id=uuid.uuid4().hex,
         collector=collector.name,
@@ -75,7 +77,7 @@ def run_collector(store: Store, collector: Collector, clock: Clock) -> RunRecord
         finished_at=clock.now(),
         ok=error is None,
         rows_written=rows,
-        error=error,
+        error=redact(message, collector.secrets) if message else None,
     )
     with store.transaction() as cur:
         merge_rows(cur, "collector_runs", pa.Table.from_pylist([record.__dict__]), ["run_id"])

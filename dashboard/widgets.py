@@ -68,7 +68,7 @@ def freshness_table(rows: Sequence[Freshness], window: Window | None) -> None:
         "state": [STATE_LABELS[r.state] for r in rows],
         "last successful collection": [pd.Timestamp(r.last_ok_at).tz_convert(tz) if r.last_ok_at else None for r in rows],
         "every": [f"{r.interval_seconds:g} s" for r in rows],
-        "last error": [r.last_error or "" for r in rows],
+        "latest run said": [r.last_error or "" for r in rows],
     })
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"last successful collection": st.column_config.DatetimeColumn(format="ddd D MMM HH:mm")})

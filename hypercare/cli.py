@@ -113,7 +113,7 @@ def collect(config_file: str | None, once: bool, only: str | None) -> None:
     finally:
         stop_self_monitoring()  # sends what is queued before the process exits
     for r in records:
-        status = "ok" if r.ok else f"FAILED: {r.error}"
+        status = f"FAILED: {r.error}" if not r.ok else f"ok; note: {r.error}" if r.error else "ok"
         click.echo(f"{r.collector}: {r.rows_written} rows, {(r.finished_at - r.started_at).total_seconds():.1f} s, {status}")
     if not all(r.ok for r in records):
         sys.exit(1)

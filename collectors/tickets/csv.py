@@ -43,7 +43,7 @@ class CsvCollector(TicketCollector):
         if clean:
             return RunOutcome(written)
         shown = "; ".join(problems[:SHOWN_PROBLEMS]) + (" …" if len(problems) > SHOWN_PROBLEMS else "")
-        return RunOutcome(written, f"{src.path.name}: {len(problems)} rows skipped, {len(tickets)} kept; {shown}")
+        return RunOutcome(written, warning=f"{src.path.name}: {len(problems)} rows skipped, {len(tickets)} kept; {shown}")
 
 
 def read_tickets(src: CsvSource, tz: ZoneInfo) -> tuple[list[RawTicket], list[str]]:
