@@ -15,12 +15,12 @@ st.set_page_config(page_title="Hypercare", page_icon=":material/monitor_heart:",
 # Adding a page: one line here, in its section (README, "Adding a page").
 PAGES = {
     "Monitor": [
-        st.Page(HERE / "pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page(HERE / "pages/errors.py", title="Errors", icon=":material/bug_report:"),
-        st.Page(HERE / "pages/health.py", title="Health", icon=":material/monitor_heart:"),
-        st.Page(HERE / "pages/tickets.py", title="Tickets", icon=":material/support_agent:"),
+        st.Page(HERE / "views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page(HERE / "views/errors.py", title="Errors", icon=":material/bug_report:"),
+        st.Page(HERE / "views/health.py", title="Health", icon=":material/monitor_heart:"),
+        st.Page(HERE / "views/tickets.py", title="Tickets", icon=":material/support_agent:"),
     ],
-    "Respond": [st.Page(HERE / "pages/incidents.py", title="Incidents & escalation", icon=":material/emergency:")],
+    "Respond": [st.Page(HERE / "views/incidents.py", title="Incidents & escalation", icon=":material/emergency:")],
 }
 
 navigation = st.navigation(PAGES)

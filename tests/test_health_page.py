@@ -16,7 +16,7 @@ from hypercare.clock import FixedClock
 from hypercare.demo import DEMO_NOW, build_demo, demo_config
 from hypercare.store.read import frame
 
-PAGE = str(Path(__file__).resolve().parent.parent / "dashboard" / "pages" / "health.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "dashboard" / "views" / "health.py")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from hypercare.runtime import AppContext, set_context
 from hypercare.store.read import arrow
 from tests.test_incidents import CONFIG, G
 
-PAGE = "../dashboard/pages/incidents.py"
+PAGE = "../dashboard/views/incidents.py"
 
 
 def page(store, clock):

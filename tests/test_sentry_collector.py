@@ -19,7 +19,7 @@ from hypercare.store.writes import read_checkpoint
 from tests.fakes.sentry import TOO_MANY, Fault, FakeSentry
 from tests.sentry_helpers import GO_LIVE, POLICY, TOKEN, make_config, seed
 
-PAGE = str(Path(__file__).parents[1] / "dashboard" / "pages" / "errors.py")
+PAGE = str(Path(__file__).parents[1] / "dashboard" / "views" / "errors.py")
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from hypercare.store.read import frame
 from tests.fakes.sentry import FakeSentry
 from tests.sentry_helpers import POLICY, TOKEN, make_config
 
-PAGE = str(Path(__file__).parents[1] / "dashboard" / "pages" / "errors.py")
+PAGE = str(Path(__file__).parents[1] / "dashboard" / "views" / "errors.py")
 
 
 def checkout(cart: dict, user: str) -> float:

@@ -17,7 +17,7 @@ from hypercare.store.writes import merge_rows
 from tests.sentry_helpers import GO_LIVE, make_config
 
 ROOT = Path(__file__).parents[1]
-PAGE = str(ROOT / "dashboard" / "pages" / "errors.py")
+PAGE = str(ROOT / "dashboard" / "views" / "errors.py")
 
 
 def open_page(config, store, clock):

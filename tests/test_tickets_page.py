@@ -19,7 +19,7 @@ from hypercare.store.queries import tickets as q
 
 from tests.tickets_helpers import config_with
 
-PAGE = Path(__file__).parents[1] / "dashboard" / "pages" / "tickets.py"
+PAGE = Path(__file__).parents[1] / "dashboard" / "views" / "tickets.py"
 
 
 @pytest.fixture(scope="module")
@@ -117,5 +117,5 @@ def test_the_app_navigates_to_the_tickets_page(demo):
     config, store = demo
     runtime.set_context(AppContext(config, store, FixedClock(DEMO_NOW), demo=True))
     at = AppTest.from_file(str(PAGE.parents[1] / "app.py"), default_timeout=30).run()
-    at.switch_page("pages/tickets.py").run()
+    at.switch_page("views/tickets.py").run()
     assert not at.exception and at.title[0].value == "Support tickets"
