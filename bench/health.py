@@ -37,6 +37,7 @@ from hypercare.config import parse_config  # noqa: E402
 from hypercare.store import Store  # noqa: E402
 from hypercare.store.queries import health  # noqa: E402
 from hypercare.store.writes import append_rows, rebuild_health_rollup  # noqa: E402
+from _table import print_table  # noqa: E402
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 BODY = b'{"status": "UP"}'
@@ -177,12 +178,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.join(5)
-    print("Health benchmark" + (" (smoke)" if args.smoke else ""))
-    widths = [max(len(row[i]) for row in [("measure", "value"), *table]) for i in (0, 1)]
-    for i, row in enumerate([("measure", "value"), *table]):
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
-        if i == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    print_table("Health benchmark" + (" (smoke)" if args.smoke else ""), ("measure", "value"), table)
 
 if __name__ == "__main__":
     main()

@@ -26,6 +26,7 @@ from hypercare.store import Store  # noqa: E402
 from hypercare.store.queries import incidents as q  # noqa: E402
 from hypercare.window import Window  # noqa: E402
 from tests.fakes.webhook import WebhookReceiver  # noqa: E402
+from _table import print_table  # noqa: E402
 
 G = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 NOW = G + timedelta(hours=30)
@@ -121,13 +122,8 @@ def main() -> None:
         rows.append((f"deliver {done.sent} notifications to a 127.0.0.1 webhook", deliver_ms,
                      f"{deliver_ms / max(done.sent, 1):.2f} ms/notification"))
         store.close()
-    table = [("what", "median ms", "per")] + [(name, f"{ms:.1f}", per) for name, ms, per in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(3)]
-    print("Incidents benchmark" + (" (smoke)" if smoke else ""))
-    for k, r in enumerate(table):
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
-        if k == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    print_table("Incidents benchmark" + (" (smoke)" if smoke else ""), ("what", "median ms", "per"),
+                [(name, f"{ms:.1f}", per) for name, ms, per in rows])
 
 
 if __name__ == "__main__":

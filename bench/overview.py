@@ -38,6 +38,7 @@ from hypercare.store.writes import (  # noqa: E402
     replace_range,
 )
 from hypercare.window import Window  # noqa: E402
+from _table import print_table  # noqa: E402
 
 GO_LIVE = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 NOW = GO_LIVE + timedelta(hours=38)
@@ -136,7 +137,7 @@ def main() -> None:
         rows += _page_timings(config, store, reruns)
         store.close()
 
-    _print_table(rows, "Overview benchmark" + (" (smoke)" if args.smoke else ""))
+    print_table("Overview benchmark" + (" (smoke)" if args.smoke else ""), ("what", "size / cold", "result / warm"), rows)
 
 
 def _tx(store: Store, fn) -> None:
@@ -170,15 +171,6 @@ def _ms(seconds: float) -> str:
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-
-
-def _print_table(rows: list[tuple[str, str, str]], title: str) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    print(title)
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(("what", "size / cold", "result / warm"), widths)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from hypercare.clock import FixedClock  # noqa: E402
 from hypercare.config import parse_config  # noqa: E402
 from hypercare.store import Store  # noqa: E402
 from tests.fakes.sentry import FakeSentry  # noqa: E402
+from _table import print_table  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 22, 0, tzinfo=timezone.utc)
 TOKEN = "sntrys_bench_token_0123456789"
@@ -112,13 +113,8 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="a tiny size that runs in a few seconds")
     args = parser.parse_args()
     size = (600, 3, 4) if args.smoke else (20_000, 10, 30)
-    print(f"Sentry collector: {size[0]:,} issues, {size[1]} projects, {size[2]} days of hourly counts")
-    lines = [("measure", "value"), *run(*size)]
-    widths = [max(len(row[i]) for row in lines) for i in (0, 1)]
-    for n, row in enumerate(lines):
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
-        if n == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    print_table(f"Sentry collector: {size[0]:,} issues, {size[1]} projects, {size[2]} days of hourly counts",
+                ("measure", "value"), run(*size))
 
 
 if __name__ == "__main__":

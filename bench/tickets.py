@@ -35,6 +35,7 @@ from hypercare.store import Store  # noqa: E402
 from hypercare.store.read import scalar  # noqa: E402
 
 from tests.fakes.github import FakeGitHub, issue  # noqa: E402
+from _table import print_table  # noqa: E402
 
 GO_LIVE = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 RELEASE = {"name": "bench", "go_live_at": GO_LIVE.isoformat(), "timezone": "Europe/Brussels"}
@@ -151,13 +152,13 @@ def main() -> None:
     plan = [("github first run", issues), ("github incremental", issues),
             ("csv first read", rows), ("csv unchanged", rows), ("csv one row added", rows)]
     columns = ["scenario", "stored", "written", "requests", "seconds", "rows/s", "peak RSS MB", "growth MB"]
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "|".join("---" for _ in columns) + "|")
+    rows = []
     for name, size in plan:
         r = measure(name, size, repeat)
-        print(f"| {name} | {r['stored']:,.0f} | {r['written']:,.0f} | {r['requests']:,.0f} | {r['seconds']:.2f} | "
-              f"{r['rows_per_s']:,.0f} | {r['peak_mb']:.0f} | {r['growth_mb']:.0f} |")
-    print(f"medians of {repeat} run(s) each, one fresh process per run; GitHub fake in its own process.")
+        rows.append((name, f"{r['stored']:,.0f}", f"{r['written']:,.0f}", f"{r['requests']:,.0f}", f"{r['seconds']:.2f}",
+                     f"{r['rows_per_s']:,.0f}", f"{r['peak_mb']:.0f}", f"{r['growth_mb']:.0f}"))
+    print_table(f"Tickets benchmark: medians of {repeat} run(s) each, one fresh process per run; GitHub fake in its own process",
+                columns, rows)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHES = sorted((ROOT / "bench").glob("*.py"))
+BENCHES = sorted(p for p in (ROOT / "bench").glob("*.py") if not p.name.startswith("_"))
 
 
 @pytest.mark.parametrize("script", BENCHES, ids=[b.stem for b in BENCHES])
