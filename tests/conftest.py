@@ -9,6 +9,7 @@ import streamlit as st
 
 from hypercare import runtime
 from hypercare.clock import FixedClock
+from hypercare.demo import build_demo, demo_config
 from hypercare.store import Store
 
 
@@ -28,6 +29,15 @@ def store(tmp_path):
     s = Store(tmp_path / "hypercare.duckdb")
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo go-live in a database of its own, shared by a module's tests: (config, store)."""
+    config = demo_config(tmp_path_factory.mktemp("demo"))
+    store = build_demo(config.store.path, config)
+    yield config, store
+    store.close()
 
 
 @pytest.fixture

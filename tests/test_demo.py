@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 
-from hypercare.demo import CHECKOUT_ISSUE_ID, DEMO_NOW, build_demo, demo_config, demo_window
+from hypercare.demo import CHECKOUT_ISSUE_ID, DEMO_NOW, build_demo, demo_window
 from hypercare.store.read import frame, scalar
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    config = demo_config(tmp_path_factory.mktemp("demo"))
-    store = build_demo(config.store.path, config)
-    yield config, store
-    store.close()
 
 
 def test_window_is_72_hours_and_the_clock_is_pinned_inside_it(demo):

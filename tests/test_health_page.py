@@ -7,25 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.figures.health import availability_figure, status_strip_figure, summary_table
 from hypercare import runtime
 from hypercare.clock import FixedClock
-from hypercare.demo import DEMO_NOW, build_demo, demo_config
+from hypercare.demo import DEMO_NOW, demo_config
 from hypercare.store.read import frame
 
 PAGE = str(Path(__file__).resolve().parent.parent / "dashboard" / "views" / "health.py")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    config = demo_config(folder)
-    store = build_demo(config.store.path, config)
-    yield config, store
-    store.close()
 
 
 def test_health_page_renders_the_demo(demo):

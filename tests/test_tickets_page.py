@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.figures.tickets import hourly_figure, labels_figure, mix_figure
 from hypercare import runtime
 from hypercare.clock import FixedClock
-from hypercare.demo import DEMO_NOW, GO_LIVE, build_demo, demo_config, demo_window
+from hypercare.demo import DEMO_NOW, GO_LIVE, demo_window
 from hypercare.runtime import AppContext
 from hypercare.store import Store
 from hypercare.store.queries import tickets as q
@@ -20,15 +20,6 @@ from hypercare.store.queries import tickets as q
 from tests.tickets_helpers import config_with
 
 PAGE = Path(__file__).parents[1] / "dashboard" / "views" / "tickets.py"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    config = demo_config(folder)
-    store = build_demo(config.store.path, config)
-    yield config, store
-    store.close()
 
 
 def page(config, store, now) -> AppTest:

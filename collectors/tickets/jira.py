@@ -55,10 +55,8 @@ class JiraCollector(TicketCollector):
 
     def collect(self, store: Store, now: datetime) -> RunOutcome:
         src = self.source
-        email = self.secret(src.email_env, "the email address of the Jira account")
-        token = self.secret(src.token_env, "an Atlassian API token of that account")
-        client = HttpClient(headers={"Accept": "application/json"}, auth=(email, token), clock=self.clock,
-                            secrets=[email, token])
+        client = self.basic_auth_client(src.email_env, src.token_env, "the email address of the Jira account",
+                                        "an Atlassian API token of that account")
         hints = {
             400: f"Jira refused the query; check jql = {src.jql!r}",
             401: f"Jira rejected the account in {src.email_env} / {src.token_env}; check both (an API token, not a password)",

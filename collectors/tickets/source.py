@@ -12,7 +12,7 @@ import pyarrow as pa
 from hypercare.clock import Clock
 from hypercare.config import ReleaseConfig, TicketSourceBase
 from hypercare.errors import CollectorError
-from hypercare.http import HttpError
+from hypercare.http import HttpClient, HttpError
 from hypercare.store import Store
 from hypercare.store.writes import merge_rows, read_checkpoint, save_checkpoint
 
@@ -49,6 +49,14 @@ class TicketCollector:
             )
         self.secrets.append(value)
         return value
+
+    def basic_auth_client(self, email_env: str, token_env: str, email_what: str, token_what: str,
+                          username: str = "{email}") -> HttpClient:
+        """A JSON client with basic auth from two environment variables (Jira, Zendesk)."""
+        email = self.secret(email_env, email_what)
+        token = self.secret(token_env, token_what)
+        return HttpClient(headers={"Accept": "application/json"}, auth=(username.format(email=email), token),
+                          clock=self.clock, secrets=[email, token])
 
     def history_start(self, now: datetime) -> datetime:
         """Where a first run starts: the start of the baseline (go-live unknown: counted from now)."""

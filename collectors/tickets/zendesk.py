@@ -44,10 +44,8 @@ class ZendeskCollector(TicketCollector):
 
     def collect(self, store: Store, now: datetime) -> RunOutcome:
         src = self.source
-        email = self.secret(src.email_env, "the email address of a Zendesk agent")
-        token = self.secret(src.token_env, "a Zendesk API token")
-        client = HttpClient(headers={"Accept": "application/json"}, auth=(f"{email}/token", token),
-                            clock=self.clock, secrets=[email, token])
+        client = self.basic_auth_client(src.email_env, src.token_env, "the email address of a Zendesk agent",
+                                        "a Zendesk API token", username="{email}/token")
         hints = {
             401: f"Zendesk rejected the agent in {src.email_env} / {src.token_env}; check both and that token access is on",
             403: f"the agent in {src.email_env} may not export tickets; an admin role is needed for the incremental export",

@@ -30,3 +30,9 @@ def baseline_mean(window: Window, period: Period, measure: Callable[[Period], fl
     no sample has data."""
     values = [v for v in (measure(s) for s in window.baseline_samples(period)) if v is not None]
     return sum(values) / len(values) if values else None
+
+
+def measured_kpi(key: str, label: str, unit: str, window: Window, period: Period,
+                 measure: Callable[[Period], float | None], note: str) -> Kpi:
+    """`measure` over `period`, beside its mean over the same hours of the baseline."""
+    return Kpi(key, label, measure(period), baseline_mean(window, period, measure), unit, note)

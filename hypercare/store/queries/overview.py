@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from hypercare.store.queries import health, tickets
-from hypercare.store.queries.kpi import Kpi, baseline_mean
+from hypercare.store.queries.kpi import Kpi, measured_kpi
 from hypercare.store.read import frame, hour_of, scalar
 from hypercare.window import Period, Window
 
@@ -38,26 +38,14 @@ def new_issue_count(cur: duckdb.DuckDBPyConnection, period: Period) -> int:
 
 def errors_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
     hour = window.last_hour(now)
-    return Kpi(
-        "errors_per_hour",
-        "Sentry errors / h",
-        error_events(cur, hour),
-        baseline_mean(window, hour, lambda p: error_events(cur, p)),
-        "events",
-        _hour_note(window, hour),
-    )
+    return measured_kpi("errors_per_hour", "Sentry errors / h", "events", window, hour,
+                        lambda p: error_events(cur, p), _hour_note(window, hour))
 
 
 def new_issues(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
     since = window.elapsed(now)
-    return Kpi(
-        "new_issues",
-        "New Sentry issues",
-        new_issue_count(cur, since),
-        baseline_mean(window, since, lambda p: new_issue_count(cur, p)),
-        "issues",
-        f"first seen since go-live ({since.hours:.0f} h); baseline: issues first seen in the same hours before go-live",
-    )
+    return measured_kpi("new_issues", "New Sentry issues", "issues", window, since, lambda p: new_issue_count(cur, p),
+                        f"first seen since go-live ({since.hours:.0f} h); baseline: the same hours before go-live")
 
 
 TIMELINE_SERIES = {
@@ -111,40 +99,28 @@ def _hour_note(window: Window, hour: Period) -> str:
 
 
 def availability(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
-    since = window.elapsed(now)
-
     def percent(p: Period) -> float | None:
         counts = health.availability(cur, p.start, p.end)
         return None if counts is None else 100.0 * counts[0] / counts[1]
 
-    return Kpi(
-        "availability", "Availability", percent(since), baseline_mean(window, since, percent), "%",
-        f"successful checks / checks since go-live ({since.hours:.0f} h), planned periods excluded; "
-        "baseline: the same hours before go-live",
-    )
+    since = window.elapsed(now)
+    return measured_kpi("availability", "Availability", "%", window, since, percent,
+                        f"successful checks / checks since go-live ({since.hours:.0f} h), planned periods "
+                        "excluded; baseline: the same hours before go-live")
 
 
 def latency_p95(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
     since = window.elapsed(now)
-
-    def p95(p: Period) -> float | None:
-        return health.latency_percentile(cur, p.start, p.end, 0.95)
-
-    return Kpi(
-        "latency_p95", "Check latency p95", p95(since), baseline_mean(window, since, p95), "ms",
-        f"all checks together since go-live ({since.hours:.0f} h), planned periods excluded; "
-        "baseline: the same hours before go-live",
-    )
+    return measured_kpi("latency_p95", "Check latency p95", "ms", window, since,
+                        lambda p: health.latency_percentile(cur, p.start, p.end, 0.95),
+                        f"all checks together since go-live ({since.hours:.0f} h), planned periods excluded; "
+                        "baseline: the same hours before go-live")
 
 
 def tickets_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
     hour = window.last_hour(now)
-
-    def created(p: Period) -> int:
-        return tickets.tickets_created(cur, p.start, p.end)
-
-    return Kpi("tickets_per_hour", "Tickets / h", created(hour), baseline_mean(window, hour, created), "tickets",
-               _hour_note(window, hour))
+    return measured_kpi("tickets_per_hour", "Tickets / h", "tickets", window, hour,
+                        lambda p: tickets.tickets_created(cur, p.start, p.end), _hour_note(window, hour))
 
 
 KPI_FUNCTIONS = (errors_per_hour, new_issues, availability, latency_p95, tickets_per_hour)

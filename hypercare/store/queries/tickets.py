@@ -13,7 +13,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from hypercare.store.queries.kpi import Kpi, baseline_mean
+from hypercare.store.queries.kpi import Kpi, measured_kpi
 from hypercare.store.read import arrow, frame, scalar
 from hypercare.window import Period, Window
 
@@ -81,14 +81,9 @@ def hourly_tickets(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime
 def since_go_live(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
     """Tickets created since go-live, against the same hours of the baseline."""
     since = window.elapsed(now)
-    return Kpi(
-        "tickets",
-        "Tickets since go-live",
-        tickets_created(cur, since.start, since.end),
-        baseline_mean(window, since, lambda p: tickets_created(cur, p.start, p.end)),
-        "tickets",
-        f"created since go-live ({since.hours:.0f} h); baseline: tickets created in the same hours before go-live",
-    )
+    return measured_kpi("tickets", "Tickets since go-live", "tickets", window, since,
+                        lambda p: tickets_created(cur, p.start, p.end),
+                        f"created since go-live ({since.hours:.0f} h); baseline: tickets created in the same hours before go-live")
 
 
 @dataclass(frozen=True)
