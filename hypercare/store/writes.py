@@ -66,24 +66,24 @@ def merge_rows(cur: duckdb.DuckDBPyConnection, table: str, rows: Rows, key: Sequ
     if rows.num_rows == 0:
         return 0
     _check_keys(rows, key, table)
-    rows = rows.append_column("__pos", pa.array(range(rows.num_rows), pa.int64()))
-    cols = [c for c in rows.column_names if c != "__pos"]
-    keys = ", ".join(_ident(k) for k in key)
+    cols = rows.column_names
+    distinct = rows.group_by(list(key)).aggregate([]).num_rows
+    if distinct < rows.num_rows:  # keep the last row per key; nothing else enforces uniqueness
+        positions = pa.array(range(rows.num_rows), pa.int64())
+        last = rows.append_column("__pos", positions).group_by(list(key)).aggregate([("__pos", "max")])
+        keep = last.column("__pos_max")
+        rows = rows.take(pc.take(keep, pc.array_sort_indices(keep)))
     on = " AND ".join(f"t.{_ident(k)} = b.{_ident(k)}" for k in key)
     updates = ", ".join(f"{_ident(c)} = b.{_ident(c)}" for c in cols if c not in key)
     col_list = ", ".join(_ident(c) for c in cols)
     values = ", ".join(f"b.{_ident(c)}" for c in cols)
+    matched = f"WHEN MATCHED THEN UPDATE SET {updates} " if updates else ""
     with _Registered(cur, rows) as batch:
-        source = (
-            f"(SELECT {col_list} FROM {batch} "
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __pos DESC) = 1)"
-        )
-        matched = f"WHEN MATCHED THEN UPDATE SET {updates} " if updates else ""
         cur.execute(
-            f"MERGE INTO {_ident(table)} t USING {source} b ON {on} "
+            f"MERGE INTO {_ident(table)} t USING {batch} b ON {on} "
             f"{matched}WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})"
         )
-        return scalar(cur, f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM {batch})")
+    return distinct
 
 
 def replace_range(
@@ -129,39 +129,12 @@ def insert_new(
     `time_column` must be part of the key: the lookup is limited to the batch's time range so
     DuckDB's zone maps skip the rest of a large, time-ordered table.
     """
-    with _new_rows(cur, table, _arrow(rows), key, time_column) as (_, count):
-        return count
-
-
-class _new_rows:
-    """Inserts the batch's new rows and keeps them in a temp table for the `with` block, so
-    rollups can be updated from exactly what was added."""
-
-    def __init__(self, cur: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, key: Sequence[str], time_column: str):
-        self.cur, self.table, self.rows, self.key, self.tc = cur, table, rows, key, time_column
-        self.temp = f"_new_{next(_names)}"
-
-    def __enter__(self) -> tuple[str, int]:
-        rows, cur = self.rows, self.cur
-        if rows.num_rows == 0:
-            return "", 0
-        _check_keys(rows, self.key, self.table)
-        lo, hi = (v.as_py() for v in pc.min_max(rows.column(self.tc)).values())
-        cols = ", ".join(_ident(c) for c in rows.column_names)
-        keys = ", ".join(_ident(k) for k in self.key)
-        tc = _ident(self.tc)
-        with _Registered(cur, rows) as batch:
-            cur.execute(
-                f"CREATE TEMP TABLE {self.temp} AS SELECT DISTINCT ON ({keys}) {cols} FROM {batch} "
-                f"ANTI JOIN (SELECT {keys} FROM {_ident(self.table)} WHERE {tc} BETWEEN ? AND ?) USING ({keys})",
-                [lo, hi],
-            )
-        cur.execute(f"INSERT INTO {_ident(self.table)} ({cols}) SELECT {cols} FROM {self.temp} ORDER BY {tc}")
-        return self.temp, scalar(cur, f"SELECT count(*) FROM {self.temp}")
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.rows.num_rows:
-            self.cur.execute(f"DROP TABLE IF EXISTS {self.temp}")
+    rows = _arrow(rows)
+    if rows.num_rows == 0:
+        return 0
+    with _Registered(cur, rows) as batch:
+        new, params = _absent(cur, batch, table, rows, key, time_column)
+        return _insert_from(cur, table, rows.column_names, new, params, time_column)
 
 
 def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
@@ -172,13 +145,43 @@ def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
     cheap however big the tables grow; only rows that were really new are counted, so the
     rollup stays exact however often a batch is re-sent. Columns: those of `health_checks`.
     """
-    with _new_rows(cur, "health_checks", _arrow(rows), ["check_name", "checked_at"], "checked_at") as (new, count):
-        if count:
-            cur.execute(
-                f"INSERT INTO health_rollup SELECT check_name, {hour_of('checked_at')}, ok, latency_ms, count(*) "
-                f"FROM {new} GROUP BY ALL"
-            )
-        return count
+    rows = _arrow(rows)
+    if rows.num_rows == 0:
+        return 0
+    with _Registered(cur, rows) as batch:
+        new, params = _absent(cur, batch, "health_checks", rows, ["check_name", "checked_at"], "checked_at")
+        # counted before the insert: afterwards the same rows are no longer new
+        cur.execute(
+            f"INSERT INTO health_rollup SELECT check_name, {hour_of('checked_at')}, ok, latency_ms, count(*) "
+            f"FROM {new} GROUP BY ALL",
+            params,
+        )
+        return _insert_from(cur, "health_checks", rows.column_names, new, params, "checked_at")
+
+
+def _absent(
+    cur: duckdb.DuckDBPyConnection, batch: str, table: str, rows: pa.Table, key: Sequence[str], time_column: str
+) -> tuple[str, dict[str, Any]]:
+    """SQL for the batch's rows whose key `table` lacks (one per key), and its parameters."""
+    _check_keys(rows, key, table)
+    lo, hi = (v.as_py() for v in pc.min_max(rows.column(time_column)).values())
+    keys = ", ".join(_ident(k) for k in key)
+    sql = (
+        f"(SELECT DISTINCT ON ({keys}) * FROM {batch} ANTI JOIN "
+        f"(SELECT {keys} FROM {_ident(table)} WHERE {_ident(time_column)} BETWEEN $lo AND $hi) USING ({keys}))"
+    )
+    return sql, {"lo": lo, "hi": hi}
+
+
+def _insert_from(
+    cur: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], source: str, params: dict[str, Any],
+    order_by: str,
+) -> int:
+    cols = ", ".join(_ident(c) for c in columns)
+    inserted = cur.execute(
+        f"INSERT INTO {_ident(table)} ({cols}) SELECT {cols} FROM {source} ORDER BY {_ident(order_by)}", params
+    ).fetchall()
+    return inserted[0][0]
 
 
 def rebuild_health_rollup(
