@@ -19,6 +19,7 @@ from hypercare import incidents
 from hypercare.clock import FixedClock, SystemClock
 from hypercare.config import Config, ConfigError, config_path, load_config
 from hypercare.runtime import AppContext, set_context
+from hypercare.secrets import load_secrets, secrets_files
 from hypercare.selfmonitor import init_self_monitoring, stop_self_monitoring
 from hypercare.store import Store, StoreError
 from hypercare.store.releases import record_release
@@ -36,8 +37,12 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _load(config_file: str | None) -> Config:
+    """The config, with secrets from `.streamlit/secrets.toml` put into the environment first."""
     try:
+        load_secrets(secrets_files(config_path(config_file).resolve().parent))
         return load_config(config_file)
+    except ValueError as exc:
+        _fail(str(exc))
     except ConfigError as exc:
         where = exc.path or config_path(config_file)
         _fail(f"{where} can't be used:\n  " + "\n  ".join(exc.problems) + f"\nRun `hypercare check-config --config {where}` after fixing it.")
@@ -68,7 +73,10 @@ def check_config(config_file: str | None) -> None:
     """Validate a config file and list every problem with its field and the fix."""
     path = config_path(config_file)
     try:
+        load_secrets(secrets_files(path.resolve().parent))
         config = load_config(path)
+    except ValueError as exc:
+        _fail(str(exc))
     except ConfigError as exc:
         click.echo(f"{path}: {len(exc.problems)} problem(s)")
         for problem in exc.problems:
@@ -79,7 +87,8 @@ def check_config(config_file: str | None) -> None:
         click.echo(f"  source {name}: every {interval:g} s")
     for env in _secret_envs(config):
         if not os.environ.get(env):
-            click.echo(f"  note: environment variable {env} is not set; the source that needs it will fail until it is")
+            click.echo(f"  note: {env} is set neither in the environment nor in .streamlit/secrets.toml; "
+                       "the source that needs it will fail until it is")
 
 
 def _secret_envs(config: Config) -> list[str]:
