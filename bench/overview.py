@@ -81,7 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args()
-    health_rows, error_projects, polls, reruns = (10_000_000, 350, 60, 7) if not args.smoke else (20_000, 4, 5, 2)
+    health_rows, error_projects, polls, reruns = (10_000_000, 350, 100, 7) if not args.smoke else (20_000, 4, 5, 2)
     rng = np.random.default_rng(7)
     window = Window(GO_LIVE, 72, 168, "Europe/Brussels")
     rows: list[tuple[str, str, str]] = []
@@ -115,13 +115,6 @@ def main() -> None:
         seconds = timed(lambda: _tx(store, lambda c: merge_rows(c, "error_counts", counts, ["project", "bucket_start"])))
         rows.append(("MERGE error_counts (re-polled, all keys exist)", f"{counts.num_rows:,} rows", f"{counts.num_rows / seconds / 1e6:.2f} M rows/s"))
 
-        poll_times = []
-        for i in range(polls):
-            start = NOW + timedelta(minutes=i)
-            batch = health_table(1000, 100, start, start + timedelta(seconds=59), rng)
-            poll_times.append(timed(lambda: _tx(store, lambda c: record_health_results(c, batch))))
-        rows.append(("1,000-row health poll committed (+rollup)", f"p50 {_ms(statistics.median(poll_times))}",
-                     f"p95 {_ms(_p95(poll_times))}"))
         store.close()
 
         # Queries: cold = first run on a freshly opened database; warm = median of the next runs.
@@ -139,6 +132,15 @@ def main() -> None:
             cold = timed(query)
             warm = statistics.median(timed(query) for _ in range(5))
             rows.append((f"query {name}", f"cold {_ms(cold)}", f"warm {_ms(warm)}"))
+
+        # polls into the big tables, as a serving process would: on the reopened, checkpointed file
+        poll_times = []
+        for i in range(polls):
+            start = NOW + timedelta(minutes=i)
+            poll = health_table(1000, 100, start, start + timedelta(seconds=59), rng)
+            poll_times.append(timed(lambda: _tx(store, lambda c: record_health_results(c, poll))))
+        rows.append(("1,000-row health poll committed (+rollup)", f"p50 {_ms(statistics.median(poll_times))}",
+                     f"p95 {_ms(_p95(poll_times))}"))
 
         config = parse_config({"release": {"name": "Bench", "go_live_at": GO_LIVE.isoformat(), "timezone": "Europe/Brussels"},
                                "checks": [{"name": f"check-{i}", "url": "http://127.0.0.1/"} for i in range(3)]}, Path(tmp))
