@@ -16,7 +16,6 @@ import gzip
 import json
 import random
 import threading
-import time
 import zlib
 from collections import defaultdict
 from collections.abc import Callable
@@ -120,6 +119,7 @@ class FakeSentry:
         self.raw_envelopes: list[bytes] = []
         self.encodings: list[str] = []
         self._lock = threading.RLock()
+        self.stopped = threading.Event()  # ends a slow answer early when the server stops
         self._next_issue = 1000
         self._per_project: dict[int, int] = defaultdict(int)
         self._version = 0  # bumped by every change to the issues
@@ -138,6 +138,7 @@ class FakeSentry:
         return self
 
     def stop(self) -> None:
+        self.stopped.set()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -552,8 +553,8 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.fake.take_fault(path)
         if fault is None:
             return False
-        if fault.delay:
-            time.sleep(fault.delay)
+        if fault.delay:  # a slow server: answer late (or not at all once stopped)
+            self.fake.stopped.wait(fault.delay)
         if fault.status is None:
             return False
         self._send(fault.status, fault.body if fault.body is not None else "", fault.headers, fault.content_type)
