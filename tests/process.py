@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -14,18 +19,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(condition: Callable[[], bool], proc: subprocess.Popen, seconds: float = 60) -> None:
+@contextmanager
+def hypercare(*args: str, log: Path) -> Iterator[subprocess.Popen]:
+    """`hypercare ARGS` running in the background, its output in `log` (a file, so a chatty
+    server never blocks on a full pipe); stopped at the end."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "hypercare.cli", *args], cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT, text=True)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def wait_until(condition: Callable[[], bool], proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
     """Poll `condition` while `proc` runs; fail at once if it exits, or after `seconds`."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met after {seconds} s")
+            raise TimeoutError(f"condition not met after {seconds} s; output:\n{log.read_text()[-2000:]}")
         try:
             proc.wait(timeout=0.2)  # the pause between polls; returns early only if it died
         except subprocess.TimeoutExpired:
             continue
-        output = proc.stdout.read() if proc.stdout else ""
-        raise RuntimeError(f"process exited with {proc.returncode}: {output[-2000:]}")
+        raise RuntimeError(f"process exited with {proc.returncode}; output:\n{log.read_text()[-2000:]}")
 
 
 def listening(port: int) -> Callable[[], bool]:

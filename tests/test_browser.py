@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.process import free_port, listening, wait_until
+from tests.process import free_port, hypercare, listening, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,15 +25,10 @@ if not Path(CHROMIUM).exists():
 @pytest.fixture
 def demo_server(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "hypercare.cli", "demo", "--port", str(port),
-                             "--data-dir", str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_until(listening(port), proc)
+    log = tmp_path / "demo.log"
+    with hypercare("demo", "--port", str(port), "--data-dir", str(tmp_path), log=log) as proc:
+        wait_until(listening(port), proc, log)
         yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_demo_overview_renders_in_chromium(demo_server, tmp_path):

@@ -10,8 +10,8 @@ import duckdb
 
 from hypercare.store import Store
 from hypercare.store.read import scalar
+from tests.process import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import duckdb
 import requests
 
-from tests.process import free_port, listening, wait_until
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.process import free_port, hypercare, listening, wait_until
+from tests.test_cli import config_file, run_cli
 
 
 def test_serve_collects_serves_and_publishes_a_readable_snapshot(tmp_path, httpserver):
     httpserver.expect_request("/health").respond_with_json({"status": "UP"})
-    config = tmp_path / "hypercare.toml"
-    config.write_text(f"""
-[release]
-name = "Booking platform"
-go_live_at = "2026-11-22T22:00:00+01:00"
-
-[store]
-path = "data/hc.duckdb"
-snapshot_minutes = 0.01
+    config = config_file(tmp_path, f"""snapshot_minutes = 0.01
 
 [[checks]]
 name = "api"
@@ -32,10 +19,9 @@ url = "{httpserver.url_for('/health')}"
 interval_seconds = 1
 """)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "hypercare.cli", "serve", "--config", str(config), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_until(listening(port), proc)
+    log = tmp_path / "serve.log"
+    with hypercare("serve", "--config", str(config), "--port", str(port), log=log) as proc:
+        wait_until(listening(port), proc, log)
         assert requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=10).text == "ok"
         snapshot = tmp_path / "data" / "hc.snapshot.duckdb"
         counts = {"results": 0, "runs": 0}
@@ -48,12 +34,8 @@ interval_seconds = 1
                 con.close()
             return counts["runs"] >= 2
 
-        wait_until(snapshot_has_two_runs, proc)
+        wait_until(snapshot_has_two_runs, proc, log)
         assert counts["results"] >= 2
         # the database itself stays held by the serving process: a second writer is refused clearly
-        second = subprocess.run([sys.executable, "-m", "hypercare.cli", "collect", "--once", "--config", str(config)],
-                                cwd=ROOT, capture_output=True, text=True, timeout=60)
+        second = run_cli("collect", "--once", "--config", str(config))
         assert second.returncode == 1 and "hypercare serve" in second.stderr
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
