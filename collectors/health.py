@@ -8,6 +8,7 @@ a bug or the store can fail the run itself.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -91,12 +92,18 @@ def prepare(config: CheckConfig, environ: Mapping[str, str]) -> HealthCheck:
         header: environ[value.removeprefix(ENV_PREFIX)] if value.startswith(ENV_PREFIX) else value
         for header, value in config.headers.items()
     }
-    request = _DEFAULTS.prepare_request(requests.Request(config.method, config.url, headers=headers))
+    request = _prepared(config.method, config.url, tuple(sorted(headers.items())))
     return HealthCheck(config, tuple(parse(c) for c in config.conditions), headers, request)
 
 
 _DEFAULTS = requests.Session()  # only for the default headers every check sends
 _DEFAULTS.headers["User-Agent"] = "hypercare"
+
+
+@functools.lru_cache(maxsize=4096)
+def _prepared(method: str, url: str, headers: tuple[tuple[str, str], ...]) -> requests.PreparedRequest:
+    """Prepared once per distinct request (a changed env: header makes a new one); callers copy it."""
+    return _DEFAULTS.prepare_request(requests.Request(method, url, headers=dict(headers)))
 
 
 def check_once(client: HttpClient, check: HealthCheck, at: datetime) -> HealthResult:
