@@ -26,14 +26,13 @@ import pyarrow as pa
 import requests
 import urllib3.exceptions
 
+from collectors.base import RunOutcome
 from hypercare.conditions import Condition, Observation, parse
 from hypercare.config import ENV_PREFIX, CheckConfig, Config, PlannedPeriodConfig
 from hypercare.health_state import UNKNOWN, Outcome, Transition, advance
 from hypercare.http import HttpClient, peer_cert_expires_at, redact
 from hypercare.store import Store
 from hypercare.store.writes import merge_rows, record_health_results
-
-from collectors.base import RunOutcome
 
 log = logging.getLogger(__name__)
 
