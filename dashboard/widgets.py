@@ -33,8 +33,9 @@ def kpi_tile(kpi: Kpi, higher_is_worse: bool = True) -> None:
         st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta="no baseline", delta_color="off",
                   help=kpi.note)
         return
-    st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta=baseline_delta(kpi),
-              delta_color="inverse" if higher_is_worse else "normal", help=kpi.note)
+    colour = "off" if kpi.value == kpi.baseline else "inverse" if higher_is_worse else "normal"
+    st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta=baseline_delta(kpi), delta_color=colour,
+              help=kpi.note)
 
 
 def baseline_delta(kpi: Kpi) -> str:
