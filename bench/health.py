@@ -20,8 +20,6 @@ import math
 import multiprocessing
 import os
 import resource
-import numpy as np
-import pyarrow as pa
 import statistics
 import sys
 import tempfile
@@ -29,15 +27,19 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _table import print_table  # noqa: E402
 
 from collectors.health import HealthCollector, due_checks, prepare, run_checks  # noqa: E402
 from hypercare.config import parse_config  # noqa: E402
 from hypercare.store import Store  # noqa: E402
 from hypercare.store.queries import health  # noqa: E402
 from hypercare.store.writes import append_rows, rebuild_health_rollup  # noqa: E402
-from _table import print_table  # noqa: E402
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 BODY = b'{"status": "UP"}'

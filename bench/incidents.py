@@ -17,6 +17,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _table import print_table  # noqa: E402
+
 from hypercare import incidents as inc  # noqa: E402
 from hypercare import notify  # noqa: E402
 from hypercare.clock import FixedClock  # noqa: E402
@@ -26,7 +28,6 @@ from hypercare.store import Store  # noqa: E402
 from hypercare.store.queries import incidents as q  # noqa: E402
 from hypercare.window import Window  # noqa: E402
 from tests.fakes.webhook import WebhookReceiver  # noqa: E402
-from _table import print_table  # noqa: E402
 
 G = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 NOW = G + timedelta(hours=30)

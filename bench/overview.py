@@ -25,6 +25,8 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _table import print_table  # noqa: E402
+
 from hypercare import runtime  # noqa: E402
 from hypercare.clock import FixedClock  # noqa: E402
 from hypercare.config import parse_config  # noqa: E402
@@ -38,7 +40,6 @@ from hypercare.store.writes import (  # noqa: E402
     replace_range,
 )
 from hypercare.window import Window  # noqa: E402
-from _table import print_table  # noqa: E402
 
 GO_LIVE = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 NOW = GO_LIVE + timedelta(hours=38)

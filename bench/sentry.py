@@ -21,13 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _table import print_table  # noqa: E402
+
 from collectors.base import run_collector  # noqa: E402
 from collectors.sentry import SentryCollector  # noqa: E402
 from hypercare.clock import FixedClock  # noqa: E402
 from hypercare.config import parse_config  # noqa: E402
 from hypercare.store import Store  # noqa: E402
 from tests.fakes.sentry import FakeSentry  # noqa: E402
-from _table import print_table  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 22, 0, tzinfo=timezone.utc)
 TOKEN = "sntrys_bench_token_0123456789"

@@ -27,15 +27,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _table import print_table  # noqa: E402
+
 from collectors.base import run_collector  # noqa: E402
 from collectors.tickets import ticket_collectors  # noqa: E402
 from hypercare.clock import SystemClock  # noqa: E402
 from hypercare.config import parse_config  # noqa: E402
 from hypercare.store import Store  # noqa: E402
 from hypercare.store.read import scalar  # noqa: E402
-
 from tests.fakes.github import FakeGitHub, issue  # noqa: E402
-from _table import print_table  # noqa: E402
 
 GO_LIVE = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 RELEASE = {"name": "bench", "go_live_at": GO_LIVE.isoformat(), "timezone": "Europe/Brussels"}

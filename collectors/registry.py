@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from collectors.base import Collector
+from collectors.health import HealthCollector
+from collectors.sentry import SentryCollector
+from collectors.tickets import ticket_collectors
 from hypercare.clock import Clock
 from hypercare.config import Config
-
-from collectors.base import Collector
-from collectors.sentry import SentryCollector
-from collectors.health import HealthCollector
-from collectors.tickets import ticket_collectors
 
 
 def build_collectors(config: Config, clock: Clock) -> list[Collector]:

@@ -11,10 +11,9 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from collectors.base import Collector, RunRecord, run_collector
 from hypercare.clock import Clock
 from hypercare.store import Store
-
-from collectors.base import Collector, RunRecord, run_collector
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ from typing import NoReturn
 
 import click
 
+from collectors.registry import build_collectors
+from collectors.scheduler import Scheduler, run_once
 from hypercare import incidents
 from hypercare.clock import FixedClock, SystemClock
 from hypercare.config import Config, ConfigError, config_path, load_config
@@ -23,9 +25,6 @@ from hypercare.secrets import load_secrets, secrets_files
 from hypercare.selfmonitor import init_self_monitoring, stop_self_monitoring
 from hypercare.store import Store, StoreError
 from hypercare.store.releases import record_release
-
-from collectors.registry import build_collectors
-from collectors.scheduler import Scheduler, run_once
 
 log = logging.getLogger("hypercare")
 APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"

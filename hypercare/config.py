@@ -7,8 +7,8 @@ Relative paths resolve against the config file's folder.
 
 from __future__ import annotations
 
-import hashlib
 import codecs
+import hashlib
 import os
 import re
 import tomllib

@@ -8,7 +8,6 @@ from typing import Any
 
 from hypercare.config import Config, parse_config
 from hypercare.http import RetryPolicy
-
 from tests.fakes.sentry import FakeSentry
 
 GO_LIVE = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)

@@ -13,7 +13,6 @@ from hypercare.store.read import scalar
 from tests.process import ROOT
 
 
-
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "hypercare.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-
 from hypercare.demo import CHECKOUT_ISSUE_ID, DEMO_NOW, build_demo, demo_window
 from hypercare.store.read import frame, scalar
 

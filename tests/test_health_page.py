@@ -9,7 +9,11 @@ import numpy as np
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from dashboard.figures.health import availability_figure, status_strip_figure, summary_table
+from dashboard.figures.health import (
+    availability_figure,
+    status_strip_figure,
+    summary_table,
+)
 from hypercare import runtime
 from hypercare.clock import FixedClock
 from hypercare.demo import DEMO_NOW, demo_config

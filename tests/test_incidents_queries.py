@@ -12,7 +12,7 @@ from hypercare.runtime import AppContext
 from hypercare.store import Store
 from hypercare.store.queries import incidents as q
 from hypercare.store.read import arrow
-from tests.test_incidents import CONFIG, G, WINDOW, put, ticket
+from tests.test_incidents import CONFIG, WINDOW, G, put, ticket
 
 NOW = G + timedelta(hours=10)
 

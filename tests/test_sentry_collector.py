@@ -16,7 +16,7 @@ from hypercare import runtime
 from hypercare.runtime import AppContext
 from hypercare.store.read import frame
 from hypercare.store.writes import read_checkpoint
-from tests.fakes.sentry import TOO_MANY, Fault, FakeSentry
+from tests.fakes.sentry import TOO_MANY, FakeSentry, Fault
 from tests.sentry_helpers import GO_LIVE, POLICY, TOKEN, make_config, seed
 
 PAGE = str(Path(__file__).parents[1] / "dashboard" / "views" / "errors.py")

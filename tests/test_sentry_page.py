@@ -10,7 +10,11 @@ import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from collectors.base import RunRecord
-from dashboard.figures.errors import crash_free_figure, errors_per_hour_figure, issue_rows
+from dashboard.figures.errors import (
+    crash_free_figure,
+    errors_per_hour_figure,
+    issue_rows,
+)
 from hypercare import demo, runtime
 from hypercare.clock import FixedClock
 from hypercare.store.writes import merge_rows

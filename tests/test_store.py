@@ -8,8 +8,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from hypercare.store import Store, StoreError
-from hypercare.store import schema
+from hypercare.store import Store, StoreError, schema
 from hypercare.store.read import frame, scalar
 from hypercare.store.writes import (
     insert_new,

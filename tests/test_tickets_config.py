@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from hypercare.config import ConfigError
-
 from tests.tickets_helpers import config_with
 
 

@@ -13,7 +13,6 @@ import pytest
 
 from collectors.base import run_collector
 from collectors.tickets import ticket_collectors
-
 from tests.tickets_helpers import config_with, runs, stored
 
 COLUMNS = {

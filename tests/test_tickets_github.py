@@ -10,7 +10,6 @@ from collectors.base import run_collector
 from collectors.tickets import ticket_collectors
 from collectors.tickets.github import GitHubCollector
 from hypercare.store.read import scalar
-
 from tests.fakes.github import FakeGitHub, at, issue
 from tests.fakes.ticket_api import Reply
 from tests.tickets_helpers import config_with, runs, stored

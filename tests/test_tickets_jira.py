@@ -9,7 +9,6 @@ import pytest
 
 from collectors.base import run_collector
 from collectors.tickets import ticket_collectors
-
 from tests.fakes.github import at
 from tests.fakes.jira import FakeJira, jira_issue
 from tests.fakes.ticket_api import Reply

@@ -16,7 +16,6 @@ from hypercare.demo import DEMO_NOW, GO_LIVE, demo_window
 from hypercare.runtime import AppContext
 from hypercare.store import Store
 from hypercare.store.queries import tickets as q
-
 from tests.tickets_helpers import config_with
 
 PAGE = Path(__file__).parents[1] / "dashboard" / "views" / "tickets.py"

@@ -8,7 +8,6 @@ import pytest
 from collectors.base import run_collector
 from collectors.tickets import ticket_collectors
 from hypercare.store.read import scalar
-
 from tests.fakes.github import at
 from tests.fakes.ticket_api import Reply
 from tests.fakes.zendesk import FakeZendesk, zendesk_ticket

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from collectors.sentry.mapping import next_cursor
 from hypercare.clock import Clock
 from hypercare.errors import CollectorError
 from hypercare.http import HttpClient, HttpError, RetryPolicy
-
-from collectors.sentry.mapping import next_cursor
 
 Params = Sequence[tuple[str, Any]]
 

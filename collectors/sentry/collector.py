@@ -23,16 +23,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from hypercare.clock import Clock
-from hypercare.config import Config
-from hypercare.errors import CollectorError
-from hypercare.http import RetryPolicy
-from hypercare.store import Store
-from hypercare.store.read import scalar
-from hypercare.store.releases import record_release
-from hypercare.store.writes import merge_rows, read_checkpoint, replace_range, save_checkpoint
-from hypercare.window import Window
-
 from collectors.base import RunOutcome
 from collectors.sentry.client import SentryApi
 from collectors.sentry.mapping import (
@@ -49,6 +39,20 @@ from collectors.sentry.mapping import (
     pick_go_live,
     session_rows,
 )
+from hypercare.clock import Clock
+from hypercare.config import Config
+from hypercare.errors import CollectorError
+from hypercare.http import RetryPolicy
+from hypercare.store import Store
+from hypercare.store.read import scalar
+from hypercare.store.releases import record_release
+from hypercare.store.writes import (
+    merge_rows,
+    read_checkpoint,
+    replace_range,
+    save_checkpoint,
+)
+from hypercare.window import Window
 
 log = logging.getLogger(__name__)
 

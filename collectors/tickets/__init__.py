@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from hypercare.clock import Clock
-from hypercare.config import Config, TicketSourceBase
-
 from collectors.tickets import csv, github, jira, zendesk
 from collectors.tickets.source import TicketCollector
+from hypercare.clock import Clock
+from hypercare.config import Config, TicketSourceBase
 
 KINDS = {"csv": csv.CsvCollector, "github": github.GitHubCollector, "jira": jira.JiraCollector, "zendesk": zendesk.ZendeskCollector}
 

@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import get_args
 from zoneinfo import ZoneInfo
 
-from hypercare.config import CsvSource, TicketField
-from hypercare.errors import CollectorError
-from hypercare.store import Store
-
 from collectors.base import RunOutcome
 from collectors.tickets.normalise import RawTicket
 from collectors.tickets.source import TicketCollector
+from hypercare.config import CsvSource, TicketField
+from hypercare.errors import CollectorError
+from hypercare.store import Store
 
 REQUIRED = ("ticket_id", "created_at")
 SHOWN_PROBLEMS = 10

@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from collectors.base import RunOutcome
+from collectors.tickets.normalise import RawTicket
+from collectors.tickets.source import Page, TicketCollector, newest
 from hypercare.config import GitHubSource
 from hypercare.errors import CollectorError
 from hypercare.http import HttpClient
 from hypercare.store import Store
-
-from collectors.base import RunOutcome
-from collectors.tickets.normalise import RawTicket
-from collectors.tickets.source import Page, TicketCollector, newest
 
 PAGE_SIZE = 100
 

@@ -13,13 +13,12 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hypercare.config import JiraSource
-from hypercare.http import HttpClient
-from hypercare.store import Store
-
 from collectors.base import RunOutcome
 from collectors.tickets.normalise import RawTicket
 from collectors.tickets.source import Page, TicketCollector, newest
+from hypercare.config import JiraSource
+from hypercare.http import HttpClient
+from hypercare.store import Store
 
 PAGE_SIZE = 100
 FIELDS = "summary,status,priority,labels,components,issuetype,created,updated"

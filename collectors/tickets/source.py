@@ -9,14 +9,13 @@ from datetime import datetime, timedelta
 
 import pyarrow as pa
 
+from collectors.tickets.normalise import TICKET_SCHEMA, Normaliser
 from hypercare.clock import Clock
 from hypercare.config import ReleaseConfig, TicketSourceBase
 from hypercare.errors import CollectorError
 from hypercare.http import HttpClient, HttpError
 from hypercare.store import Store
 from hypercare.store.writes import merge_rows, read_checkpoint, save_checkpoint
-
-from collectors.tickets.normalise import TICKET_SCHEMA, Normaliser
 
 KEY = ["source", "ticket_id"]
 # Pages are committed together up to about this many tickets: a transaction per 100-issue page

@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from hypercare.config import ZendeskSource
-from hypercare.http import HttpClient
-from hypercare.store import Store
-
 from collectors.base import RunOutcome
 from collectors.tickets.normalise import RawTicket
 from collectors.tickets.source import Page, TicketCollector
+from hypercare.config import ZendeskSource
+from hypercare.http import HttpClient
+from hypercare.store import Store
 
 PAGE_SIZE = 1000
 # Zendesk refuses a start_time within the last minute.

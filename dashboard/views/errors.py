@@ -4,7 +4,11 @@ baseline, crash-free sessions, and how fresh the Sentry data is."""
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.figures.errors import crash_free_figure, errors_per_hour_figure, issue_rows
+from dashboard.figures.errors import (
+    crash_free_figure,
+    errors_per_hour_figure,
+    issue_rows,
+)
 from hypercare.store.queries import errors, freshness
 
 context = data.ctx()

@@ -3,7 +3,11 @@
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.figures.health import availability_figure, status_strip_figure, summary_table
+from dashboard.figures.health import (
+    availability_figure,
+    status_strip_figure,
+    summary_table,
+)
 from hypercare.store.queries import freshness, health
 
 context = data.ctx()

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from hypercare.clock import Clock
-
 from tests.fakes.ticket_api import FakeApi, Reply, Request
 
 DOCS = "https://docs.github.com/rest"

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hypercare.clock import Clock
-
 from tests.fakes.ticket_api import FakeApi, Reply, Request
 
 

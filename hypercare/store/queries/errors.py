@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from hypercare.store.read import frame, first_row
+from hypercare.store.read import first_row, frame
 from hypercare.window import Period, Window
 
 HOUR = timedelta(hours=1)

@@ -7,13 +7,19 @@ counts down to exactly the instants the engine acts on. Instants are UTC; interv
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 
 import duckdb
 import pandas as pd
 
-from hypercare.escalation import SEVERITIES, STATES, EscalationPolicy, IncidentState, deadlines
+from hypercare.escalation import (
+    SEVERITIES,
+    STATES,
+    EscalationPolicy,
+    IncidentState,
+    deadlines,
+)
 from hypercare.store.read import arrow, frame
 
 # Events after which the SLA clock, the level timer and the reminder timer restart.
