@@ -27,7 +27,8 @@ def format_number(value: float | None, unit: str = "") -> str:
 def kpi_tile(kpi: Kpi, higher_is_worse: bool = True) -> None:
     """A metric with its baseline as the delta; 'no baseline' and 'unknown' said in words."""
     if kpi.value is None:
-        st.metric(kpi.label, "unknown", help=f"No data for this period. {kpi.note}")
+        st.metric(kpi.label, "unknown", help=kpi.note)
+        st.caption(kpi.unknown_because or "no data collected for this period")
         return
     if kpi.baseline is None:
         st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta="no baseline", delta_color="off",

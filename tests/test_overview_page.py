@@ -93,3 +93,13 @@ def test_health_and_ticket_tiles_equal_the_values_recomputed_from_rows(demo_app)
     assert metric(at, "Tickets / h").value == str(created)
     open_now = scalar(cur, "SELECT count(*) FROM incidents WHERE status <> 'resolved'")
     assert metric(at, "Open incidents").value == str(open_now) and open_now == 1
+
+
+def test_tiles_of_sources_never_collected_say_unknown_not_zero(tmp_path, store):
+    config = demo_config(tmp_path)
+    runtime.set_context(runtime.AppContext(config, store, FixedClock(DEMO_NOW)))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert metric(at, "Sentry errors / h").value == "unknown"
+    assert metric(at, "Tickets / h").value == "unknown"  # 0 tickets would look green: it must not
+    assert "sentry is not collected yet" in [c.value for c in at.caption]

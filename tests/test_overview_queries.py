@@ -104,3 +104,26 @@ def test_timeline_sums_per_hour(filled, rows, window):
     got = errors[errors["hour"] == hour]["value"].item()
     assert got == expected
     assert len(errors) == 240
+
+
+def record_run(store, collector: str, finished_at: datetime) -> None:
+    row = {"run_id": f"{collector}-{finished_at.isoformat()}", "collector": collector, "started_at": finished_at,
+           "finished_at": finished_at, "ok": True, "rows_written": 1, "error": None}
+    with store.transaction() as cur:
+        append_rows(cur, "collector_runs", pa.Table.from_pylist([row]))
+
+
+def test_a_stale_or_missing_source_makes_its_tiles_unknown(filled, window):
+    now = window.go_live_at + timedelta(hours=30, minutes=10)
+    record_run(filled, "sentry", now - timedelta(minutes=20))  # 4 intervals of 300 s ago: stale
+    record_run(filled, "checks", now - timedelta(minutes=1))
+    sources = (("sentry", 300.0), ("checks", 60.0))
+    tiles = {k.key: k for k in overview.kpis(filled.cursor(), window, now, sources)}
+    assert tiles["errors_per_hour"].value is None and tiles["errors_per_hour"].unknown_because == "sentry is stale"
+    assert tiles["new_issues"].value is None
+    assert tiles["tickets_per_hour"].value is None
+    assert tiles["tickets_per_hour"].unknown_because == "no ticket source is configured"
+    assert tiles["availability"].unknown_because is None  # fresh checks: the figure stands (no rows here: None)
+    record_run(filled, "sentry", now - timedelta(minutes=2))
+    fresh = {k.key: k for k in overview.kpis(filled.cursor(), window, now, sources)}
+    assert fresh["errors_per_hour"].value == overview.errors_per_hour(filled.cursor(), window, now).value is not None

@@ -25,7 +25,8 @@ def live() -> None:
                f"{go_live:%a %d %b %Y %H:%M} ({release.timezone})")
     st.progress(window.progress(now), text=f"{window.label(now)} · phase: {window.phase(now)}")
 
-    kpis = data.cached(overview.kpis)(window, now)
+    sources = tuple(context.config.sources())
+    kpis = data.cached(overview.kpis)(window, now, sources)
     columns = [c for _ in range(2) for c in st.columns(3)]
     for column, kpi in zip(columns, kpis):
         with column:
@@ -39,7 +40,7 @@ def live() -> None:
     st.plotly_chart(timeline_figure(series, decisions, planned, window), width="stretch")
 
     st.subheader("Data freshness", anchor=False)
-    rows = data.cached(freshness.source_freshness)(now, tuple(context.config.sources()))
+    rows = data.cached(freshness.source_freshness)(now, sources)
     widgets.freshness_table(rows, window)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
+from hypercare.store.queries.freshness import Freshness
 from hypercare.window import Period, Window
 
 
@@ -16,6 +17,7 @@ class Kpi:
     baseline: float | None
     unit: str
     note: str
+    unknown_because: str | None = None  # why the value can't be trusted (a stale source, ...)
 
     @property
     def ratio(self) -> float | None:
@@ -36,3 +38,14 @@ def measured_kpi(key: str, label: str, unit: str, window: Window, period: Period
                  measure: Callable[[Period], float | None], note: str) -> Kpi:
     """`measure` over `period`, beside its mean over the same hours of the baseline."""
     return Kpi(key, label, measure(period), baseline_mean(window, period, measure), unit, note)
+
+
+def unless_stale(kpi: Kpi, sources: Sequence[Freshness], what: str) -> Kpi:
+    """`kpi`, or "unknown" when none of `sources` is configured or any is not fresh: a stale
+    or empty source makes its figures unknown, never green. `what` names the kind of source."""
+    if not sources:
+        return replace(kpi, value=None, unknown_because=f"no {what} source is configured")
+    behind = [f"{s.collector} is {'stale' if s.state == 'stale' else 'not collected yet'}" for s in sources if not s.usable]
+    if behind:
+        return replace(kpi, value=None, unknown_because="; ".join(behind))
+    return kpi

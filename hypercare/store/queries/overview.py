@@ -12,7 +12,8 @@ import duckdb
 import pandas as pd
 
 from hypercare.store.queries import health, tickets
-from hypercare.store.queries.kpi import Kpi, measured_kpi
+from hypercare.store.queries.freshness import source_freshness
+from hypercare.store.queries.kpi import Kpi, measured_kpi, unless_stale
 from hypercare.store.read import frame, hour_of, scalar
 from hypercare.window import Period, Window
 
@@ -124,11 +125,25 @@ def tickets_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: dateti
 
 
 KPI_FUNCTIONS = (errors_per_hour, new_issues, availability, latency_p95, tickets_per_hour)
+KPI_SOURCES = {  # which collectors a tile's figure comes from (prefixes of collector names)
+    "errors_per_hour": ("sentry", "Sentry"), "new_issues": ("sentry", "Sentry"),
+    "availability": ("checks", "health-check"), "latency_p95": ("checks", "health-check"),
+    "tickets_per_hour": ("tickets:", "ticket"),
+}
 
 
-def kpis(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> list[Kpi]:
-    """Every KPI tile of the Overview, in display order."""
-    return [kpi(cur, window, now) for kpi in KPI_FUNCTIONS]
+def kpis(
+    cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, sources: tuple[tuple[str, float], ...]
+) -> list[Kpi]:
+    """Every KPI tile of the Overview, in display order; `sources` are the configured
+    (collector, interval) pairs, whose freshness decides whether a figure can be trusted."""
+    fresh = source_freshness(cur, now, sources)
+    tiles = []
+    for measure in KPI_FUNCTIONS:
+        kpi = measure(cur, window, now)
+        prefix, what = KPI_SOURCES[kpi.key]
+        tiles.append(unless_stale(kpi, [f for f in fresh if f.collector.startswith(prefix)], what))
+    return tiles
 
 
 HIGHER_IS_BETTER = frozenset({"availability"})
