@@ -192,5 +192,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             raise
         con.execute("COMMIT")
         applied.append(version)
-        log.info("store migrated to schema %s (%s)", version, description)
+    if applied and current:
+        log.info("store migrated from schema %s to %s", current, applied[-1])
+    elif applied:
+        log.debug("store created with schema %s", applied[-1])
     return applied
