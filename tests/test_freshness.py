@@ -35,6 +35,7 @@ def test_states_and_the_latest_message(store):
     assert by["sentry"].state == "fresh" and by["sentry"].last_ok_at == NOW - timedelta(minutes=4)
     assert by["checks"].state == "stale" and by["checks"].last_error == "could not reach api"
     assert by["tickets:desk"].state == "fresh" and by["tickets:desk"].last_error == "export.csv: 1 rows skipped"
+    assert by["tickets:desk"].latest_ok and by["checks"].latest_ok is False and by["absent"].latest_ok is None
     assert by["tickets:old"].state == "never" and by["tickets:old"].last_error == "answered 401"
     assert by["tickets:late"].state == "never" and by["absent"].state == "never"
     assert not by["checks"].usable and by["sentry"].usable

@@ -25,7 +25,7 @@ if sentry is None:
 
 now = data.now()
 fresh = data.cached(freshness.source_freshness)(now, (("sentry", sentry.interval_seconds),))[0]
-if fresh.last_error:
+if fresh.latest_ok is False:
     st.error(f"The last Sentry collection failed: {fresh.last_error}")
 
 summary = data.cached(errors.summary)(window, now)

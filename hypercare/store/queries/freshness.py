@@ -24,6 +24,7 @@ class Freshness:
     last_ok_at: datetime | None
     last_run_at: datetime | None
     last_error: str | None  # of the latest run: why it failed, or what an ok run skipped
+    latest_ok: bool | None  # whether the latest run succeeded; None: no run yet
     state: str  # "fresh" | "stale" | "never"
 
     @property
@@ -45,7 +46,7 @@ def source_freshness(
                max(finished_at) FILTER (WHERE ok) AS last_ok_at,
                max(finished_at) AS last_run_at,
                -- a struct, because arg_max skips NULL arguments and would dig up an old error
-               arg_max({'error': error}, finished_at) AS latest
+               arg_max({'ok': ok, 'error': error}, finished_at) AS latest
         FROM collector_runs
         WHERE list_contains(?, collector) AND finished_at <= ?
         GROUP BY collector
@@ -64,5 +65,5 @@ def source_freshness(
         else:
             state = "fresh"
         latest = r.get("latest") or {}
-        result.append(Freshness(name, interval, last_ok, r.get("last_run_at"), latest.get("error"), state))
+        result.append(Freshness(name, interval, last_ok, r.get("last_run_at"), latest.get("error"), latest.get("ok"), state))
     return result
