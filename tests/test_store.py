@@ -164,3 +164,12 @@ def test_snapshot_is_readable_while_the_owner_holds_the_file(store):
     con = duckdb.connect(str(path), read_only=True)
     assert tables(con) >= CONTRACT
     con.close()
+
+
+def test_a_batch_repeating_a_key_is_stored_once(store):
+    rows = health_rows("api", T0, 5)
+    with store.transaction() as cur:
+        assert record_health_results(cur, pa.concat_tables([rows, rows.slice(0, 2)])) == 5
+    cur = store.cursor()
+    assert scalar(cur, "SELECT count(*) FROM health_checks") == 5
+    assert scalar(cur, "SELECT sum(n) FROM health_rollup") == 5

@@ -165,10 +165,14 @@ def _absent(
     """SQL for the batch's rows whose key `table` lacks (one per key), and its parameters."""
     _check_keys(rows, key, table)
     lo, hi = (v.as_py() for v in pc.min_max(rows.column(time_column)).values())
+    tc = _ident(time_column)
+    stored = scalar(cur, f"SELECT count(*) FROM {_ident(table)} WHERE {tc} BETWEEN ? AND ?", [lo, hi])
+    if not stored and rows.group_by(list(key)).aggregate([]).num_rows == rows.num_rows:
+        return f"(SELECT * FROM {batch})", {}  # the usual poll: nothing stored in its range, no join
     keys = ", ".join(_ident(k) for k in key)
     sql = (
         f"(SELECT DISTINCT ON ({keys}) * FROM {batch} ANTI JOIN "
-        f"(SELECT {keys} FROM {_ident(table)} WHERE {_ident(time_column)} BETWEEN $lo AND $hi) USING ({keys}))"
+        f"(SELECT {keys} FROM {_ident(table)} WHERE {tc} BETWEEN $lo AND $hi) USING ({keys}))"
     )
     return sql, {"lo": lo, "hi": hi}
 
