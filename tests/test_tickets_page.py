@@ -59,6 +59,7 @@ def test_empty_store_and_before_go_live(tmp_path):
         assert not at.exception
         assert "No tickets in this period." in [t.value for t in at.text]
         assert "never collected" in list(at.dataframe[-1].value.state)
+        assert at.metric[0].value == "unknown"  # never collected: not a reassuring 0
         early = page(config, store, GO_LIVE - timedelta(hours=3))
         assert not early.exception
     finally:

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import data, widgets
 from dashboard.figures.tickets import hourly_figure, labels_figure, mix_figure
 from hypercare.store.queries import freshness, tickets
+from hypercare.store.queries.kpi import unless_stale
 
 context = data.ctx()
 window = context.window()
@@ -18,11 +19,12 @@ if not sources:
     st.info("No ticket source configured: add a [[tickets]] entry (jira, zendesk, github or csv) to the config.")
 
 now = data.now()
+fresh = data.cached(freshness.source_freshness)(now, sources)
 period = window.baseline if window.phase(now) == "pre-go-live" else window.elapsed(now)
 mix = data.cached(tickets.ticket_mix)(period)
 tiles = st.columns(3)
 with tiles[0]:
-    widgets.kpi_tile(data.cached(tickets.since_go_live)(window, now))
+    widgets.kpi_tile(unless_stale(data.cached(tickets.since_go_live)(window, now), fresh, "ticket"))
 tiles[1].metric("Usage questions", "–" if mix.total == 0 else f"{mix.share('usage'):.0%}")
 tiles[2].metric("Technical problems", "–" if mix.total == 0 else f"{mix.share('technical'):.0%}")
 st.text(mix.summary)
@@ -58,4 +60,4 @@ if len(unmapped):
     st.dataframe(unmapped, hide_index=True, width="stretch")
 
 st.subheader("Data freshness", anchor=False)
-widgets.freshness_table(data.cached(freshness.source_freshness)(now, sources), window)
+widgets.freshness_table(fresh, window)
