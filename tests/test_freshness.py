@@ -39,3 +39,10 @@ def test_states_and_the_latest_message(store):
     assert by["tickets:old"].state == "never" and by["tickets:old"].last_error == "answered 401"
     assert by["tickets:late"].state == "never" and by["absent"].state == "never"
     assert not by["checks"].usable and by["sentry"].usable
+
+
+def test_a_run_that_finished_just_after_a_rounded_now_counts(store):
+    with store.transaction() as cur:
+        merge_rows(cur, "collector_runs", pa.Table.from_pylist([run("sentry", -0.5, True)]), ["run_id"])
+    (sentry,) = source_freshness(store.cursor(), NOW, [("sentry", 300)])
+    assert sentry.state == "fresh"  # pages round `now` down by up to 15 s

@@ -36,7 +36,9 @@ def test_empty_database_says_no_data_yet(store, clock, tmp_path):
     infos = [i.value for i in at.info]
     assert "No Sentry data yet." in infos and "No error counts yet." in infos
     assert any("crash-free rate is unknown" in i for i in infos)
-    assert {m.label: m.value for m in at.metric}["Crash-free sessions"] == "unknown"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Crash-free sessions"] == "unknown"
+    assert metrics["New issues since go-live"] == "unknown"  # never collected: not a reassuring 0
 
 
 def test_a_failed_collection_is_shown_as_an_actionable_error(store, clock, tmp_path):

@@ -29,13 +29,16 @@ if fresh.latest_ok is False:
     st.error(f"The last Sentry collection failed: {fresh.last_error}")
 
 summary = data.cached(errors.summary)(window, now)
+known = fresh.usable  # a stale or never-collected source makes its figures unknown, never a calm 0
+crash_free = summary.crash_free_since_go_live
 tiles = st.columns(4)
-tiles[0].metric("New issues since go-live", f"{summary.new_issues:,}")
-tiles[1].metric("Users hit by new issues", f"{summary.new_issue_users:,}")
-tiles[2].metric("Regressions", f"{summary.regressions:,}")
-tiles[3].metric("Crash-free sessions", widgets.format_number(
-    None if summary.crash_free_since_go_live is None else summary.crash_free_since_go_live * 100, "%"),
-    help="Since go-live; unknown without sessions (release health).")
+tiles[0].metric("New issues since go-live", f"{summary.new_issues:,}" if known else "unknown")
+tiles[1].metric("Users hit by new issues", f"{summary.new_issue_users:,}" if known else "unknown")
+tiles[2].metric("Regressions", f"{summary.regressions:,}" if known else "unknown")
+tiles[3].metric("Crash-free sessions", widgets.format_number(crash_free * 100 if known and crash_free is not None else None, "%"),
+                help="Since go-live; unknown without sessions (release health).")
+if not known:
+    st.caption(f"Sentry data is {widgets.STATE_LABELS[fresh.state].lower()}: these figures are unknown until collection works again.")
 
 for heading, query, empty in (
     ("New issues since go-live, by impact", errors.new_issues, "No new issue since go-live."),

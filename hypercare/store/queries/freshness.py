@@ -15,6 +15,9 @@ import duckdb
 from hypercare.store.read import arrow
 
 STALE_AFTER_INTERVALS = 3
+# Runs that finished up to this long after `now` still count: pages round `now` down to share
+# cached results, and a run that just finished must not look like one from the future.
+NOW_SLACK = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def source_freshness(
         WHERE list_contains(?, collector) AND finished_at <= ?
         GROUP BY collector
         """,
-        [names, now],
+        [names, now + NOW_SLACK],
     ).to_pylist()
     by_name = {r["collector"]: r for r in rows}
     result = []
