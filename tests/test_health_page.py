@@ -113,3 +113,14 @@ def test_health_page_before_go_live(demo):
     (headline,) = [m for m in at.metric if m.label.startswith("Availability since go-live")]
     assert headline.value == "no data"
     assert at.dataframe[0].value["window"].tolist() == ["no data"] * len(config.checks)
+
+
+def test_stale_checks_are_called_out(demo):
+    config, store = demo
+    later = DEMO_NOW + timedelta(minutes=10)  # more than three 60 s intervals without a run
+    runtime.set_context(runtime.AppContext(config, store, FixedClock(later), demo=True))
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    assert any("out of date" in w.value for w in at.warning)
+    runtime.set_context(runtime.AppContext(config, store, FixedClock(DEMO_NOW), demo=True))
+    assert not any("out of date" in w.value for w in AppTest.from_file(PAGE, default_timeout=30).run().warning)

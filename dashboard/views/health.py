@@ -25,6 +25,11 @@ if not names:
 
 now = data.now()
 elapsed = window.elapsed(now)
+sources = tuple(s for s in context.config.sources() if s[0] == "checks")
+fresh = data.cached(freshness.source_freshness)(now, sources)
+if fresh and fresh[0].state == "stale":
+    st.warning("The checks have not run successfully for over three intervals: the states below are out of date "
+               "and the check collector needs attention (see Freshness).")
 summary = data.cached(health.check_summary)(now, window.go_live_at, window.end, window.baseline_start, names)
 overall = data.cached(health.availability)(elapsed.start, elapsed.end, names)
 if summary["last_checked_at"].isna().all():
@@ -45,5 +50,4 @@ else:
     st.plotly_chart(availability_figure(summary, target), width="stretch")
 
 st.subheader("Freshness", anchor=False)
-sources = tuple(s for s in context.config.sources() if s[0] == "checks")
-widgets.freshness_table(data.cached(freshness.source_freshness)(now, sources), window)
+widgets.freshness_table(fresh, window)
