@@ -28,10 +28,11 @@ import urllib3.exceptions
 
 from collectors.base import RunOutcome
 from hypercare.conditions import Condition, Observation, parse
-from hypercare.config import ENV_PREFIX, CheckConfig, Config, PlannedPeriodConfig
+from hypercare.config import ENV_PREFIX, CheckConfig, Config
 from hypercare.health_state import UNKNOWN, Outcome, Transition, advance
 from hypercare.http import HttpClient, peer_cert_expires_at, redact
 from hypercare.store import Store
+from hypercare.store.planned import write_planned_periods
 from hypercare.store.writes import merge_rows, record_health_results
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1 << 20  # conditions look at the first MiB; a health endpoint is far smaller
 MAX_REDIRECTS = 10
 DUE_SLACK = timedelta(seconds=1)  # a check due a moment from now counts as due this cycle
-CONFIG_MARKER = "config"  # planned_periods.marked_by of the periods written from the config file
 
 RESULT_SCHEMA = pa.schema([
     ("check_name", pa.string()),
@@ -246,30 +246,6 @@ def _table(items: Sequence[object], schema: pa.Schema) -> pa.Table:
 
 def results_table(results: Sequence[HealthResult]) -> pa.Table:
     return _table(results, RESULT_SCHEMA)
-
-
-def write_planned_periods(cur: duckdb.DuckDBPyConnection, periods: Sequence[PlannedPeriodConfig], now: datetime) -> int:
-    """Make the config's planned periods the stored ones marked by the config; returns how many
-    were new. Periods marked on a page are left alone."""
-    ids = [p.period_id for p in periods]
-    cur.execute(
-        "DELETE FROM planned_periods WHERE marked_by = ? AND NOT list_contains(?, period_id)", [CONFIG_MARKER, ids]
-    )
-    stored = {r[0] for r in cur.execute("SELECT period_id FROM planned_periods WHERE list_contains(?, period_id)", [ids]).fetchall()}
-    new = [
-        {"period_id": p.period_id, "starts_at": p.starts_at, "ends_at": p.ends_at, "scope": p.scope,
-         "reason": p.reason, "marked_by": CONFIG_MARKER, "marked_at": now, "check_names": p.checks}
-        for p in periods if p.period_id not in stored
-    ]
-    if new:
-        schema = pa.schema([
-            ("period_id", pa.string()), ("starts_at", pa.timestamp("us", tz="UTC")),
-            ("ends_at", pa.timestamp("us", tz="UTC")), ("scope", pa.string()), ("reason", pa.string()),
-            ("marked_by", pa.string()), ("marked_at", pa.timestamp("us", tz="UTC")),
-            ("check_names", pa.list_(pa.string())),
-        ])
-        merge_rows(cur, "planned_periods", pa.Table.from_pylist(new, schema=schema), ["period_id"])
-    return len(new)
 
 
 def due_checks(cur: duckdb.DuckDBPyConnection, checks: Sequence[CheckConfig], now: datetime) -> list[CheckConfig]:

@@ -27,6 +27,7 @@ from hypercare.config import Config, load_config
 from hypercare.health_state import UNKNOWN, Outcome, advance
 from hypercare.incidents import seed_demo_incidents
 from hypercare.store import Store
+from hypercare.store.planned import write_planned_periods
 from hypercare.store.releases import record_release
 from hypercare.store.writes import append_rows, rebuild_health_rollup
 from hypercare.window import Window
@@ -107,7 +108,6 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED) -> Store:
         "check_transitions": _check_transitions(config, health),
         "tickets": _tickets(gen),
         "decisions": _decisions(),
-        "planned_periods": _planned_periods(config),
         "collector_runs": _collector_runs(gen, config),
         "checkpoints": _checkpoints(),
     }
@@ -116,6 +116,7 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED) -> Store:
         for table, rows in tables.items():
             append_rows(cur, table, rows, order.get(table))
         rebuild_health_rollup(cur, window.baseline_start, DEMO_NOW + timedelta(hours=1))
+        write_planned_periods(cur, config.planned_periods, GO_LIVE - timedelta(days=2))
     record_release(store, config)
     seed_demo_incidents(store, config, window, until=DEMO_NOW)
     return store
@@ -422,18 +423,6 @@ def _decisions() -> pa.Table:
     return pa.Table.from_pylist(rows, schema=pa.schema([
         ("decision_id", pa.string()), ("decided_at", TS), ("kind", pa.string()), ("summary", pa.string()),
         ("reason", pa.string()), ("actor", pa.string()), ("evidence", pa.string()),
-    ]))
-
-
-def _planned_periods(config: Config) -> pa.Table:
-    rows = [{
-        "starts_at": p.starts_at, "ends_at": p.ends_at,
-        "reason": p.reason, "marked_by": "config", "marked_at": GO_LIVE - timedelta(days=2),
-        "check_names": p.checks, "period_id": p.period_id, "scope": p.scope,
-    } for p in config.planned_periods]
-    return pa.Table.from_pylist(rows, schema=pa.schema([
-        ("period_id", pa.string()), ("starts_at", TS), ("ends_at", TS), ("scope", pa.string()),
-        ("reason", pa.string()), ("marked_by", pa.string()), ("marked_at", TS), ("check_names", pa.list_(pa.string())),
     ]))
 
 
