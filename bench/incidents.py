@@ -19,11 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _table import print_table  # noqa: E402
 
-from hypercare import incidents as inc  # noqa: E402
-from hypercare import notify  # noqa: E402
+from hypercare.incidents import actions as inc  # noqa: E402
+from hypercare.incidents import notify  # noqa: E402
 from hypercare.clock import FixedClock  # noqa: E402
 from hypercare.config import parse_config  # noqa: E402
-from hypercare.escalation import EscalationPolicy  # noqa: E402
+from hypercare.incidents.escalation import EscalationPolicy  # noqa: E402
 from hypercare.store import Store  # noqa: E402
 from hypercare.store.queries import incidents as q  # noqa: E402
 from hypercare.window import Window  # noqa: E402

@@ -17,7 +17,7 @@ import click
 
 from collectors.registry import build_collectors
 from collectors.scheduler import Scheduler, run_once
-from hypercare import incidents
+from hypercare.incidents import actions as incidents
 from hypercare.clock import FixedClock, SystemClock
 from hypercare.config import Config, ConfigError, config_path, load_config
 from hypercare.runtime import AppContext, set_context

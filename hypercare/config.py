@@ -31,7 +31,7 @@ from pydantic import (
 
 from hypercare.conditions import ConditionError
 from hypercare.conditions import parse as parse_condition
-from hypercare.escalation import Condition
+from hypercare.incidents.escalation import Condition
 
 DEFAULT_CONFIG_NAME = "hypercare.toml"
 CONFIG_ENV = "HYPERCARE_CONFIG"

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from hypercare.config import Config, load_config
 from hypercare.health_state import UNKNOWN, Outcome, advance
-from hypercare.incidents import seed_demo_incidents
+from hypercare.incidents.actions import seed_demo_incidents
 from hypercare.store import Store
 from hypercare.store.planned import write_planned_periods
 from hypercare.store.releases import record_release

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hypercare.escalation import (
+from hypercare.incidents.escalation import (
     Condition,
     EscalationPolicy,
     IncidentState,

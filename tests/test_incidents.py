@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hypercare import incidents as inc
+from hypercare.incidents import actions as inc
 from hypercare.clock import FixedClock
 from hypercare.config import ConfigError, parse_config
-from hypercare.escalation import evaluate
+from hypercare.incidents.escalation import evaluate
 from hypercare.store import Store
 from hypercare.store.queries.incidents import incident_states
 from hypercare.store.read import arrow, frame

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from hypercare import incidents as inc
-from hypercare import notify
+from hypercare.incidents import actions as inc
+from hypercare.incidents import notify
 from hypercare.clock import FixedClock
 from hypercare.store import Store
 from hypercare.store.read import arrow

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from hypercare import incidents as inc
+from hypercare.incidents import actions as inc
 from hypercare.clock import FixedClock
 from hypercare.config import parse_config
 from hypercare.runtime import AppContext, set_context

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from statistics import mean
 
-from hypercare import incidents as inc
+from hypercare.incidents import actions as inc
 from hypercare.clock import FixedClock
 from hypercare.config import load_config
 from hypercare.runtime import AppContext

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from dashboard.data import cached, clear, ctx, now
-from hypercare import incidents
-from hypercare.escalation import SEVERITIES, describe_minutes, in_hypercare
+from hypercare.incidents import actions as incidents
+from hypercare.incidents.escalation import SEVERITIES, describe_minutes, in_hypercare
 from hypercare.store.queries import incidents as q
 
 st.title("Incidents & escalation")

@@ -1,6 +1,6 @@
 """Incident queries: engine states, open incidents by urgency, timelines, counts, MTTA/MTTR, signals.
 
-Deadlines come from `hypercare.escalation.deadlines` on each incident's frozen policy, so the page
+Deadlines come from `hypercare.incidents.escalation.deadlines` on each incident's frozen policy, so the page
 counts down to exactly the instants the engine acts on. Instants are UTC; intervals [start, end).
 """
 
@@ -13,7 +13,7 @@ from functools import lru_cache
 import duckdb
 import pandas as pd
 
-from hypercare.escalation import (
+from hypercare.incidents.escalation import (
     SEVERITIES,
     STATES,
     EscalationPolicy,

@@ -19,14 +19,14 @@ import duckdb
 
 from hypercare.clock import Clock
 from hypercare.config import AutoOpenRule, Config
-from hypercare.escalation import (
+from hypercare.incidents.escalation import (
     SEVERITIES,
     Action,
     EscalationPolicy,
     evaluate,
     next_due,
 )
-from hypercare.notify import Delivery, deliver_pending, queue, slack_escape
+from hypercare.incidents.notify import Delivery, deliver_pending, queue, slack_escape
 from hypercare.store import Store
 from hypercare.store.queries import incidents as q
 from hypercare.window import Period, Window
