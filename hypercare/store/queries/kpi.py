@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from hypercare.store.queries.freshness import Freshness
+from hypercare.states import source_state
 from hypercare.window import Period, Window
 
 
@@ -41,11 +42,10 @@ def measured_kpi(key: str, label: str, unit: str, window: Window, period: Period
 
 
 def unless_stale(kpi: Kpi, sources: Sequence[Freshness], what: str) -> Kpi:
-    """`kpi`, or "unknown" when none of `sources` is configured or any is not fresh: a stale
-    or empty source makes its figures unknown, never green. `what` names the kind of source."""
-    if not sources:
-        return replace(kpi, value=None, unknown_because=f"no {what} source is configured")
-    behind = [f"{s.collector} is {'stale' if s.state == 'stale' else 'not collected yet'}" for s in sources if not s.usable]
-    if behind:
-        return replace(kpi, value=None, unknown_because="; ".join(behind))
+    """`kpi`, or "unknown" when its sources' state (hypercare.states.source_state) is not
+    usable: a stale or empty source makes its figures unknown, never green. `what` names the
+    kind of source."""
+    state = source_state(sources, what)
+    if not state.usable:
+        return replace(kpi, value=None, unknown_because=state.reason)
     return kpi
