@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
+from hypercare.auth.identity import Identity, Role, local_identity
 from hypercare.runtime import AppContext, get_context
 
 TTL_SECONDS = 30
@@ -19,6 +20,16 @@ NOW_STEP = timedelta(seconds=15)
 
 def ctx() -> AppContext:
     return get_context()
+
+
+def identity() -> Identity:
+    """Who is using this page: the one place pages ask. Without sign-in, the OS user as lead."""
+    return local_identity()
+
+
+def may(role: Role) -> bool:
+    """Whether to render widgets that write: the one check every page uses for them."""
+    return identity().may(role)
 
 
 def now() -> datetime:

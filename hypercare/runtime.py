@@ -25,11 +25,6 @@ class AppContext:
     clock: Clock
     demo: bool = False
 
-    @property
-    def actor(self) -> str:
-        """Who page actions are recorded as when no one signed in."""
-        return "demo user" if self.demo else "dashboard"
-
     def go_live_at(self) -> datetime | None:
         """The configured go-live instant, else the one detected from Sentry (releases table)."""
         if self.config.release.go_live_at is not None:

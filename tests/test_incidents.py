@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hypercare.auth.identity import Identity, PermissionDenied
 from hypercare.incidents import actions as inc
 from hypercare.clock import FixedClock
 from hypercare.config import ConfigError, parse_config
@@ -21,6 +22,11 @@ from hypercare.window import Window
 
 G = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 WINDOW = Window(G, 72, 168, "Europe/Brussels")
+
+
+def who(name: str) -> Identity:
+    """A responder named `name` (no e-mail), recorded as just the name."""
+    return Identity(name, None, "responder")
 
 
 def make_config(**escalation):
@@ -60,7 +66,7 @@ def snapshot(store):
 
 def test_every_action_is_an_event_with_actor_time_and_note(store):
     t = G + timedelta(hours=2)
-    i = inc.open_incident(store, CONFIG, title="Checkout errors", severity="SEV2", actor="ana", now=t, note="seen in Sentry")
+    i = inc.open_incident(store, CONFIG, title="Checkout errors", severity="SEV2", identity=who("ana"), now=t, note="seen in Sentry")
     steps = [
         ("acknowledge", {}, "open", "acknowledged"),
         ("assign owner", {"owner": "Bo"}, None, "Bo"),
@@ -72,7 +78,7 @@ def test_every_action_is_an_event_with_actor_time_and_note(store):
         ("add note", {}, None, None),
     ]
     for n, (action, extra, before, after) in enumerate(steps, start=1):
-        inc.perform(store, i.incident_id, action, actor="bo", now=t + timedelta(minutes=n), note=f"step {n}", **extra)
+        inc.perform(store, i.incident_id, action, identity=who("bo"), now=t + timedelta(minutes=n), note=f"step {n}", **extra)
     log = events(store)
     assert log["kind"] == ["open", "acknowledge", "assign", "escalate", "severity", "mitigate", "resolve", "reopen", "note"]
     assert log["from_value"][1:] == [s[2] for s in steps]
@@ -98,26 +104,26 @@ def test_every_action_is_an_event_with_actor_time_and_note(store):
 ])
 def test_refused_actions_change_nothing(store, action, setup, message):
     t = G + timedelta(hours=1)
-    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", actor="ana", now=t)
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", identity=who("ana"), now=t)
     for k, s in enumerate(setup, start=1):
-        inc.perform(store, i.incident_id, s, actor="ana", now=t + timedelta(minutes=k))
+        inc.perform(store, i.incident_id, s, identity=who("ana"), now=t + timedelta(minutes=k))
     before = snapshot(store)
     with pytest.raises(inc.IncidentError, match=message):
-        inc.perform(store, i.incident_id, action, actor="ana", now=t + timedelta(hours=1), severity="SEV2")
+        inc.perform(store, i.incident_id, action, identity=who("ana"), now=t + timedelta(hours=1), severity="SEV2")
     after = snapshot(store)
     assert all(before[k].equals(after[k]) for k in before)
 
 
 def test_compare_and_set_refuses_a_stale_incident(store):
-    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", actor="ana", now=G)
-    inc.acknowledge(store, i.incident_id, actor="bo", now=G + timedelta(minutes=1))
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", identity=who("ana"), now=G)
+    inc.acknowledge(store, i.incident_id, identity=who("bo"), now=G + timedelta(minutes=1))
     with pytest.raises(inc.IncidentConflict), store.transaction() as cur:
         inc._compare_and_set(cur, i, {"status": "mitigated"})  # `i` still says "open"
     assert row(store, i.incident_id)["status"] == "acknowledged"
 
 
 def test_policy_is_frozen_at_opening(store):
-    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", actor="ana", now=G + timedelta(hours=1))
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", identity=who("ana"), now=G + timedelta(hours=1))
     policy = json.loads(row(store, i.incident_id)["policy"])
     assert policy["targets"]["hypercare"]["SEV2"] == {"ack_minutes": 15, "resolve_minutes": 240}
     assert policy["targets"]["normal"]["SEV2"] == {"ack_minutes": 30, "resolve_minutes": 480}
@@ -129,13 +135,13 @@ def test_policy_is_frozen_at_opening(store):
     assert r["level"] == 2
     assert set(events(store)["kind"]) == {"open", "escalate", "sla_breach"}
     # An incident opened after the change gets the new policy.
-    j = inc.open_incident(store, slower, title="y", severity="SEV2", actor="ana", now=G + timedelta(hours=2))
+    j = inc.open_incident(store, slower, title="y", severity="SEV2", identity=who("ana"), now=G + timedelta(hours=2))
     assert [lv["name"] for lv in json.loads(row(store, j.incident_id)["policy"])["levels"]] == ["only"]
 
 
 def test_ticks_through_time_escalate_breach_and_remind_once(store):
     clock = FixedClock(G + timedelta(hours=3))
-    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", actor="ana", now=clock.now())
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", identity=who("ana"), now=clock.now())
     seen = []
     for _ in range(4 * 12 + 1):  # every 5 minutes (all deadlines here fall on them) for 4 h, twice each
         first = inc.tick(store, CONFIG, WINDOW, clock.now(), deliver=False)
@@ -145,7 +151,7 @@ def test_ticks_through_time_escalate_breach_and_remind_once(store):
         assert all(state[k].equals(v) for k, v in snapshot(store).items())
         seen += [((a.due_at - i.opened_at).total_seconds() / 60, a.kind, a.to_level or a.sla) for a in first.actions]
         if clock.now() == i.opened_at + timedelta(minutes=100):
-            inc.acknowledge(store, i.incident_id, actor="bo", now=clock.now())
+            inc.acknowledge(store, i.incident_id, identity=who("bo"), now=clock.now())
         clock.advance(minutes=5)
     assert seen == [
         (15, "sla_breach", "ack"), (15, "escalate", 2),
@@ -162,9 +168,9 @@ def test_ticks_through_time_escalate_breach_and_remind_once(store):
 
 
 def test_resolve_notifies_every_level_that_was_paged(store):
-    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", actor="ana", now=G)
-    inc.escalate(store, i.incident_id, actor="ana", now=G + timedelta(minutes=1))
-    inc.resolve(store, i.incident_id, actor="bo", now=G + timedelta(minutes=2), note="fixed <here>")
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", identity=who("ana"), now=G)
+    inc.escalate(store, i.incident_id, identity=who("ana"), now=G + timedelta(minutes=1))
+    inc.resolve(store, i.incident_id, identity=who("bo"), now=G + timedelta(minutes=2), note="fixed <here>")
     sent = frame(store.cursor(), "SELECT channel, message FROM notifications WHERE kind = 'resolve' ORDER BY channel")
     assert list(sent["channel"]) == ["HOOK_L1", "HOOK_L2"]
     assert sent["message"][0] == "[SEV2] INC-1 x: resolved by bo: fixed &lt;here&gt;"
@@ -205,7 +211,7 @@ def test_sentry_rule_opens_once_for_a_new_issue_that_spreads_fast(store):
     put(store, "sentry_issues", [sentry_issue("1", 300, now - timedelta(minutes=20), now + timedelta(minutes=5))], ["issue_id"])
     assert inc.tick(store, config, WINDOW, now + timedelta(minutes=6), deliver=False).opened == []
     # Resolved: the same issue does not open a second incident, even while still new.
-    inc.resolve(store, opened[0].incident_id, actor="bo", now=now + timedelta(minutes=7))
+    inc.resolve(store, opened[0].incident_id, identity=who("bo"), now=now + timedelta(minutes=7))
     assert inc.tick(store, config, WINDOW, now + timedelta(minutes=8), deliver=False).opened == []
     # Another new issue does.
     put(store, "sentry_issues", [sentry_issue("6", 51, now, now + timedelta(minutes=8))], ["issue_id"])
@@ -241,7 +247,7 @@ def test_checks_rule_needs_a_run_of_failures_outside_planned_periods(store):
     assert inc.tick(store, config, WINDOW, at - timedelta(seconds=1), deliver=False).opened == []
     assert inc.tick(store, config, WINDOW, at + timedelta(minutes=1), deliver=False).opened == []
     # Resolved while the same run of failures goes on: covered. A new run after the resolution: a new incident.
-    inc.resolve(store, opened[0].incident_id, actor="bo", now=at + timedelta(minutes=2))
+    inc.resolve(store, opened[0].incident_id, identity=who("bo"), now=at + timedelta(minutes=2))
     put(store, "health_checks", checks("api", start + timedelta(minutes=11), [False]), ["check_name", "checked_at"])
     assert inc.tick(store, config, WINDOW, at + timedelta(minutes=3), deliver=False).opened == []
     put(store, "health_checks", checks("api", start + timedelta(minutes=12), [True] + [False] * 6), ["check_name", "checked_at"])
@@ -291,32 +297,32 @@ def test_config_validates_rules_with_the_evaluating_parser():
 
 
 def test_a_read_only_store_refuses_actions_with_a_sentence(store, tmp_path):
-    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", actor="ana", now=G)
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", identity=who("ana"), now=G)
     store.close()
     reader = Store(tmp_path / "hypercare.duckdb", read_only=True)
     try:
         with pytest.raises(inc.IncidentError, match="read-only copy .* `hypercare serve`"):
-            inc.acknowledge(reader, i.incident_id, actor="bo", now=G)
+            inc.acknowledge(reader, i.incident_id, identity=who("bo"), now=G)
         with pytest.raises(inc.IncidentError, match="read-only"):
-            inc.open_incident(reader, CONFIG, title="y", severity="SEV2", actor="bo", now=G)
+            inc.open_incident(reader, CONFIG, title="y", severity="SEV2", identity=who("bo"), now=G)
     finally:
         reader.close()
 
 
 def test_concurrent_acknowledgements_record_exactly_one(store):
     for n in range(5):
-        i = inc.open_incident(store, CONFIG, title=f"race {n}", severity="SEV2", actor="ana", now=G)
+        i = inc.open_incident(store, CONFIG, title=f"race {n}", severity="SEV2", identity=who("ana"), now=G)
         barrier, outcomes = threading.Barrier(2), []
 
-        def ack(who):
+        def ack(name):
             barrier.wait()
             try:
-                inc.acknowledge(store, i.incident_id, actor=who, now=G + timedelta(minutes=1))
+                inc.acknowledge(store, i.incident_id, identity=who(name), now=G + timedelta(minutes=1))
                 outcomes.append("ok")
             except inc.IncidentError:
                 outcomes.append("refused")
 
-        threads = [threading.Thread(target=ack, args=(who,)) for who in ("bo", "cy")]
+        threads = [threading.Thread(target=ack, args=(name,)) for name in ("bo", "cy")]
         for t in threads:
             t.start()
         for t in threads:
@@ -327,9 +333,35 @@ def test_concurrent_acknowledgements_record_exactly_one(store):
 
 
 def test_an_action_evaluated_before_an_acknowledgement_is_dropped(store):
-    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", actor="ana", now=G + timedelta(hours=1))
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", identity=who("ana"), now=G + timedelta(hours=1))
     due = evaluate(incident_states(store.cursor()), WINDOW, G + timedelta(hours=1, minutes=15))
     assert {a.kind for a in due} == {"sla_breach", "escalate"}
-    inc.acknowledge(store, i.incident_id, actor="bo", now=G + timedelta(hours=1, minutes=15))
+    inc.acknowledge(store, i.incident_id, identity=who("bo"), now=G + timedelta(hours=1, minutes=15))
     assert [inc._apply(store, a, G + timedelta(hours=1, minutes=15)) for a in due] == [None, None]
     assert events(store)["kind"] == ["open", "acknowledge"]
+
+
+@pytest.mark.parametrize("action", inc.ACTIONS)
+def test_a_stakeholder_is_refused_every_action_and_nothing_is_written(store, action):
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", identity=who("ana"), now=G)
+    before = events(store), arrow(store.cursor(), "SELECT * FROM incidents").to_pylist()
+    sam = Identity("Sam", "sam@example.com", "stakeholder")
+    with pytest.raises(PermissionDenied, match="needs the responder role"):
+        inc.perform(store, i.incident_id, action, identity=sam, now=G + timedelta(minutes=1),
+                    owner="Sam", severity="SEV1", note="not allowed")
+    assert (events(store), arrow(store.cursor(), "SELECT * FROM incidents").to_pylist()) == before
+
+
+def test_a_stakeholder_cannot_open_an_incident(store):
+    with pytest.raises(PermissionDenied):
+        inc.open_incident(store, CONFIG, title="x", severity="SEV2", now=G,
+                          identity=Identity("Sam", None, "stakeholder"))
+    assert arrow(store.cursor(), "SELECT count(*) AS n FROM incidents").to_pylist() == [{"n": 0}]
+    assert arrow(store.cursor(), "SELECT count(*) AS n FROM incident_events").to_pylist() == [{"n": 0}]
+
+
+def test_the_actor_is_the_identity_with_its_email(store):
+    lead = Identity("Lea", "lea@example.com", "lead")
+    i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", identity=lead, now=G)
+    inc.acknowledge(store, i.incident_id, identity=lead, now=G + timedelta(minutes=1))
+    assert events(store)["actor"] == ["Lea <lea@example.com>"] * 2

@@ -10,7 +10,7 @@ from hypercare.clock import FixedClock
 from hypercare.store import Store
 from hypercare.store.read import arrow
 from tests.fakes.webhook import WebhookReceiver
-from tests.test_incidents import CONFIG, WINDOW
+from tests.test_incidents import CONFIG, WINDOW, who
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
@@ -20,7 +20,7 @@ def outbox(store):
 
 
 def open_one(store):
-    return inc.open_incident(store, CONFIG, title="Checkout <fails>", severity="SEV2", actor="ana", now=NOW)
+    return inc.open_incident(store, CONFIG, title="Checkout <fails>", severity="SEV2", identity=who("ana"), now=NOW)
 
 
 def test_fails_first_then_succeeds_and_is_delivered_once(store):
@@ -82,8 +82,8 @@ def test_missing_webhook_env_and_permanent_errors_are_recorded_and_bounded(store
 
 def test_a_channel_that_is_down_costs_one_row_per_round(store):
     open_one(store)
-    inc.add_note(store, "INC-1", "more", actor="ana", now=NOW)
-    inc.resolve(store, "INC-1", actor="ana", now=NOW + timedelta(minutes=1))
+    inc.add_note(store, "INC-1", "more", identity=who("ana"), now=NOW)
+    inc.resolve(store, "INC-1", identity=who("ana"), now=NOW + timedelta(minutes=1))
     with WebhookReceiver([500, 500, 500]) as hook:
         env = {"HOOK_L1": hook.url()}
         assert notify.deliver_pending(store, NOW, env=env, clock=FixedClock(NOW)) == notify.Delivery(0, 1)

@@ -12,7 +12,7 @@ from hypercare.runtime import AppContext
 from hypercare.store import Store
 from hypercare.store.queries import incidents as q
 from hypercare.store.read import arrow
-from tests.test_incidents import CONFIG, WINDOW, G, put, ticket
+from tests.test_incidents import CONFIG, WINDOW, G, put, ticket, who
 
 NOW = G + timedelta(hours=10)
 
@@ -29,9 +29,9 @@ def scenario(store):
     made = []
     for sev, ago, actions in plan:
         opened = NOW - timedelta(minutes=ago)
-        i = inc.open_incident(store, CONFIG, title=f"{sev} {ago}", severity=sev, actor="ana", now=opened)
+        i = inc.open_incident(store, CONFIG, title=f"{sev} {ago}", severity=sev, identity=who("ana"), now=opened)
         for verb, after in actions:
-            inc.perform(store, i.incident_id, verb, actor="bo", now=opened + timedelta(minutes=after))
+            inc.perform(store, i.incident_id, verb, identity=who("bo"), now=opened + timedelta(minutes=after))
         made.append((i.incident_id, sev, ago, dict(actions)))
     return made
 

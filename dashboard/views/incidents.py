@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from dashboard.data import cached, clear, ctx, now
+from dashboard.data import cached, clear, ctx, identity, may, now
+from hypercare.auth.identity import PermissionDenied
 from hypercare.incidents import actions as incidents
 from hypercare.incidents.escalation import SEVERITIES, describe_minutes, in_hypercare
+from hypercare.outside_text import as_text
 from hypercare.store.queries import incidents as q
 
 st.title("Incidents & escalation")
@@ -20,12 +22,12 @@ def act(action: str, incident_id: str | None) -> None:
     try:
         if action == "open":
             inc = incidents.open_incident(context.store, context.config, title=s.new_title, severity=s.new_severity,
-                                          actor=s.actor_open, now=context.clock.now(), note=s.new_note)
+                                          identity=identity(), now=context.clock.now(), note=s.new_note)
         else:
-            inc = incidents.perform(context.store, incident_id, s.action, actor=s.actor, now=context.clock.now(),
+            inc = incidents.perform(context.store, incident_id, s.action, identity=identity(), now=context.clock.now(),
                                     owner=s.owner, severity=s.severity, note=s.note)
         s.outcome = ("ok", f"{inc.incident_id}: {action if action == 'open' else s.action} recorded.")
-    except incidents.IncidentError as exc:
+    except (incidents.IncidentError, PermissionDenied) as exc:
         s.outcome = ("error", f"{exc}.")
     clear()
 
@@ -60,32 +62,36 @@ else:
     })
 
 everything = cached(q.all_incidents)()
+acts = may("responder")
 if everything.empty:
-    st.info("No incidents yet: open one below, or the auto-open rules will when a signal crosses its threshold.")
+    st.info("No incidents yet" + (": open one below, or the auto-open rules will when a signal crosses its threshold."
+                                   if acts else "."))
 else:
-    st.subheader("Act on an incident", anchor=False)
+    st.subheader("Act on an incident" if acts else "Incident history", anchor=False)
     titles = dict(zip(everything["incident_id"], everything["incident_id"] + " · " + everything["status"] + " · " + everything["title"]))
     chosen = st.selectbox("Incident", list(titles), format_func=titles.get, key="incident")
-    with st.form("act"):
-        st.selectbox("Action", incidents.ACTIONS, key="action")
-        left, right = st.columns(2)
-        left.text_input("Owner (for assign owner)", key="owner")
-        right.selectbox("Severity (for change severity)", SEVERITIES, key="severity")
-        st.text_area("Note", key="note")
-        st.text_input("Acting as", value=context.actor, key="actor")
-        st.form_submit_button("Record", on_click=act, args=("action", chosen), type="primary")
+    if acts:
+        with st.form("act"):
+            st.selectbox("Action", incidents.ACTIONS, key="action")
+            left, right = st.columns(2)
+            left.text_input("Owner (for assign owner)", key="owner")
+            right.selectbox("Severity (for change severity)", SEVERITIES, key="severity")
+            st.text_area("Note", key="note")
+            st.caption(f"Recorded as {as_text(identity().actor)}.")
+            st.form_submit_button("Record", on_click=act, args=("action", chosen), type="primary")
     st.markdown("**Timeline**")
     st.dataframe(cached(q.incident_timeline)(chosen), hide_index=True, column_config={"occurred_at": when})
     st.markdown("**Notifications**")
     st.dataframe(cached(q.incident_notifications)(chosen), hide_index=True,
                  column_config={"created_at": when, "sent_at": when})
 
-with st.expander("Open an incident"), st.form("open"):
-    st.text_input("Title", key="new_title")
-    st.selectbox("Severity", SEVERITIES, index=2, key="new_severity")
-    st.text_area("What is known", key="new_note")
-    st.text_input("Acting as", value=context.actor, key="actor_open")
-    st.form_submit_button("Open incident", on_click=act, args=("open", None))
+if acts:
+    with st.expander("Open an incident"), st.form("open"):
+        st.text_input("Title", key="new_title")
+        st.selectbox("Severity", SEVERITIES, index=2, key="new_severity")
+        st.text_area("What is known", key="new_note")
+        st.caption(f"Recorded as {as_text(identity().actor)}.")
+        st.form_submit_button("Open incident", on_click=act, args=("open", None))
 
 st.subheader("Incidents by severity and state", anchor=False)
 st.dataframe(cached(q.incident_counts)())

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from hypercare.auth.identity import Identity, require
 from hypercare.clock import Clock
 from hypercare.config import AutoOpenRule, Config
 from hypercare.incidents.escalation import (
@@ -33,6 +34,9 @@ from hypercare.window import Period, Window
 
 ENGINE_ACTOR = "hypercare"
 _NOTIFY = ("open", "reopen", "escalate", "sla_breach", "reminder", "resolve")
+_DOING = {"acknowledge": "acknowledging", "assign": "assigning", "escalate": "escalating",
+          "severity": "changing the severity of", "mitigate": "mitigating", "resolve": "resolving",
+          "reopen": "reopening", "note": "adding a note to"}
 _WORDS = {
     "open": "opened", "reopen": "reopened", "escalate": "escalated", "sla_breach": "SLA breached",
     "reminder": "reminder", "resolve": "resolved",
@@ -87,6 +91,24 @@ def open_incident(
     *,
     title: str,
     severity: str,
+    identity: Identity,
+    now: datetime,
+    source_kind: str | None = None,
+    source_ref: str | None = None,
+    note: str | None = None,
+) -> Incident:
+    """A person opens an incident (responder or lead); see `_open`."""
+    require(identity, "responder", "opening an incident")
+    return _open(store, config, title=title, severity=severity, actor=identity.actor, now=now,
+                 source_kind=source_kind, source_ref=source_ref, note=note)
+
+
+def _open(
+    store: Store,
+    config: Config,
+    *,
+    title: str,
+    severity: str,
     actor: str,
     now: datetime,
     source_kind: str | None = None,
@@ -120,14 +142,14 @@ def open_incident(
 Plan = Callable[[Incident], tuple[dict, str | None, str | None] | None]
 
 
-def acknowledge(store: Store, incident_id: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+def acknowledge(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
     def plan(inc: Incident):
         _expect(inc, "acknowledge", ("open",))
         return {"status": "acknowledged", "acknowledged_at": inc.acknowledged_at or now}, inc.status, "acknowledged"
-    return _change(store, incident_id, "acknowledge", actor, now, note, plan)
+    return _act(store, incident_id, "acknowledge", identity, now, note, plan)
 
 
-def assign_owner(store: Store, incident_id: str, owner: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+def assign_owner(store: Store, incident_id: str, owner: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
     owner = _required(owner, "the owner's name")
 
     def plan(inc: Incident):
@@ -135,64 +157,64 @@ def assign_owner(store: Store, incident_id: str, owner: str, *, actor: str, now:
         if inc.owner == owner:
             raise IncidentError(f"{inc.incident_id} is already owned by {owner}")
         return {"owner": owner}, inc.owner, owner
-    return _change(store, incident_id, "assign", actor, now, note, plan)
+    return _act(store, incident_id, "assign", identity, now, note, plan)
 
 
-def escalate(store: Store, incident_id: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+def escalate(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
     """Go up one level by hand (the engine does it when an acknowledgement is late)."""
     def plan(inc: Incident):
         _expect(inc, "escalate", ("open", "acknowledged", "mitigated"))
         if inc.level >= len(inc.policy.levels):
             raise IncidentError(f"{inc.incident_id} is at the top level ({inc.policy.level_name(inc.level)}) already")
         return {"level": inc.level + 1}, str(inc.level), str(inc.level + 1)
-    return _change(store, incident_id, "escalate", actor, now, note, plan)
+    return _act(store, incident_id, "escalate", identity, now, note, plan)
 
 
-def change_severity(store: Store, incident_id: str, severity: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+def change_severity(store: Store, incident_id: str, severity: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
     def plan(inc: Incident):
         _expect(inc, "change the severity of", ("open", "acknowledged", "mitigated"))
         if severity not in SEVERITIES or severity == inc.severity:
             raise IncidentError(f"choose a severity other than {inc.severity} among {', '.join(SEVERITIES)}")
         return {"severity": severity}, inc.severity, severity
-    return _change(store, incident_id, "severity", actor, now, note, plan)
+    return _act(store, incident_id, "severity", identity, now, note, plan)
 
 
-def mitigate(store: Store, incident_id: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+def mitigate(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
     def plan(inc: Incident):
         _expect(inc, "mitigate", ("open", "acknowledged"))
         return ({"status": "mitigated", "mitigated_at": now, "acknowledged_at": inc.acknowledged_at or now},
                 inc.status, "mitigated")
-    return _change(store, incident_id, "mitigate", actor, now, note, plan)
+    return _act(store, incident_id, "mitigate", identity, now, note, plan)
 
 
-def resolve(store: Store, incident_id: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+def resolve(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
     def plan(inc: Incident):
         _expect(inc, "resolve", ("open", "acknowledged", "mitigated"))
         return ({"status": "resolved", "resolved_at": now, "acknowledged_at": inc.acknowledged_at or now},
                 inc.status, "resolved")
-    return _change(store, incident_id, "resolve", actor, now, note, plan)
+    return _act(store, incident_id, "resolve", identity, now, note, plan)
 
 
-def reopen(store: Store, incident_id: str, *, actor: str, now: datetime, note: str | None = None) -> Incident:
+def reopen(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
     """Back to open: SLA timers, the level timer and reminders start again from now."""
     def plan(inc: Incident):
         _expect(inc, "reopen", ("resolved",))
         return {"status": "open", "resolved_at": None, "mitigated_at": None}, inc.status, "open"
-    return _change(store, incident_id, "reopen", actor, now, note, plan)
+    return _act(store, incident_id, "reopen", identity, now, note, plan)
 
 
-def add_note(store: Store, incident_id: str, note: str, *, actor: str, now: datetime) -> Incident:
+def add_note(store: Store, incident_id: str, note: str, *, identity: Identity, now: datetime) -> Incident:
     note = _required(note, "the note's text")
-    return _change(store, incident_id, "note", actor, now, note, lambda inc: ({}, None, None))
+    return _act(store, incident_id, "note", identity, now, note, lambda inc: ({}, None, None))
 
 
 ACTIONS = ("acknowledge", "assign owner", "escalate", "change severity", "mitigate", "resolve", "reopen", "add note")
 
 
-def perform(store: Store, incident_id: str, action: str, *, actor: str, now: datetime, owner: str | None = None,
+def perform(store: Store, incident_id: str, action: str, *, identity: Identity, now: datetime, owner: str | None = None,
             severity: str | None = None, note: str | None = None) -> Incident:
     """One of ACTIONS by name (what the page's form sends)."""
-    common = {"actor": actor, "now": now}
+    common = {"identity": identity, "now": now}
     simple = {"acknowledge": acknowledge, "escalate": escalate, "mitigate": mitigate, "resolve": resolve, "reopen": reopen}
     match action:
         case _ if action in simple:
@@ -204,6 +226,13 @@ def perform(store: Store, incident_id: str, action: str, *, actor: str, now: dat
         case "add note":
             return add_note(store, incident_id, note or "", **common)
     raise IncidentError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
+
+
+def _act(store: Store, incident_id: str, kind: str, identity: Identity, now: datetime, note: str | None,
+         plan: Plan) -> Incident:
+    """A person's change: refused before anything is read or written unless they are a responder."""
+    require(identity, "responder", f"{_DOING[kind]} an incident")
+    return _change(store, incident_id, kind, identity.actor, now, note, plan)
 
 
 def _change(store: Store, incident_id: str, kind: str, actor: str, now: datetime, note: str | None,
@@ -344,8 +373,8 @@ def auto_open(store: Store, config: Config, window: Window | None, now: datetime
             shown = f"{value:.4g}" if isinstance(value, float) else str(value)
             note = f"auto-opened: {rule.source} {rule.condition} (measured {shown}) within {rule.within_minutes:g} min"
             try:
-                inc = open_incident(store, config, title=signal.title, severity=rule.severity, actor=ENGINE_ACTOR,
-                                    now=now, source_kind=signal.source_kind, source_ref=signal.source_ref, note=note)
+                inc = _open(store, config, title=signal.title, severity=rule.severity, actor=ENGINE_ACTOR,
+                           now=now, source_kind=signal.source_kind, source_ref=signal.source_ref, note=note)
             except IncidentError:
                 continue  # opened by someone else meanwhile
             coverage[source] = None
@@ -425,30 +454,31 @@ def seed_demo_incidents(store: Store, config: Config, window: Window, until: dat
     def at(h: int, m: int = 0) -> datetime:
         return T + timedelta(hours=h, minutes=m)
 
-    amira, jonas = "Amira (platform on-call)", "Jonas (service desk)"
+    amira = Identity("Amira (platform on-call)", None, "responder")
+    jonas = Identity("Jonas (service desk)", None, "responder")
     checkout = "INC-1"
     script: list[tuple[datetime, Callable[[datetime], object]]] = [
-        (at(9, 10), lambda t: open_incident(
+        (at(9, 10), lambda t: _open(
             store, config, title="Checkout fails with 'slot no longer available'", severity="SEV2",
             actor=ENGINE_ACTOR, now=t, source_kind="sentry", source_ref="4507310001",
             note="auto-opened: sentry new_issue_users >= 50 within 30 min")),
-        (at(9, 55), lambda t: acknowledge(store, checkout, actor=amira, now=t,
+        (at(9, 55), lambda t: acknowledge(store, checkout, identity=amira, now=t,
                                           note="Looking at it; booking-api pods are healthy, suspect slot cache")),
-        (at(9, 56), lambda t: assign_owner(store, checkout, "Amira", actor=amira, now=t)),
+        (at(9, 56), lambda t: assign_owner(store, checkout, "Amira", identity=amira, now=t)),
         (at(11, 30), lambda t: add_note(store, checkout, "Slot cache keys changed format in 2.0; old entries "
-                                        "read as expired, so open slots look taken", actor=amira, now=t)),
-        (at(13, 20), lambda t: mitigate(store, checkout, actor=amira, now=t,
+                                        "read as expired, so open slots look taken", identity=amira, now=t)),
+        (at(13, 20), lambda t: mitigate(store, checkout, identity=amira, now=t,
                                         note="Flushed the slot cache; checkout errors back to baseline")),
-        (at(14, 5), lambda t: resolve(store, checkout, actor=amira, now=t,
+        (at(14, 5), lambda t: resolve(store, checkout, identity=amira, now=t,
                                       note="Hotfix fitbook-web@2.0.1 reads both key formats; deployed and verified")),
-        (at(20), lambda t: open_incident(
+        (at(20), lambda t: _open(
             store, config, title="Payment provider health check flapping", severity="SEV3",
             actor=ENGINE_ACTOR, now=t, source_kind="checks", source_ref="payment-provider",
             note="auto-opened: checks down_minutes >= 5 within 10 min")),
-        (at(20, 12), lambda t: acknowledge(store, "INC-2", actor=jonas, now=t,
+        (at(20, 12), lambda t: acknowledge(store, "INC-2", identity=jonas, now=t,
                                            note="Provider status page reports degraded EU latency")),
-        (at(20, 13), lambda t: assign_owner(store, "INC-2", "Jonas", actor=jonas, now=t)),
-        (at(21, 40), lambda t: mitigate(store, "INC-2", actor=jonas, now=t,
+        (at(20, 13), lambda t: assign_owner(store, "INC-2", "Jonas", identity=jonas, now=t)),
+        (at(21, 40), lambda t: mitigate(store, "INC-2", identity=jonas, now=t,
                                         note="Raised the checkout payment timeout to 20 s; payments succeed, "
                                              "the check still flaps; waiting for the provider's fix")),
     ]
