@@ -40,6 +40,7 @@ from hypercare.config import parse_config  # noqa: E402
 from hypercare.store import Store  # noqa: E402
 from hypercare.store.queries import health  # noqa: E402
 from hypercare.store.writes import append_rows, rebuild_health_rollup  # noqa: E402
+from hypercare.window import Window  # noqa: E402
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 BODY = b'{"status": "UP"}'
@@ -137,8 +138,9 @@ def page_queries(checks: int, hours: int, folder: Path) -> list[tuple[str, str]]
     store.close()
     store = Store(path)
     now, go_live, window_end = end, end - timedelta(hours=72), end
+    page_window = Window(go_live, 72, (go_live - T0).total_seconds() / 3600)
     queries = {
-        "check_summary (the page's table)": lambda c: health.check_summary(c, now, go_live, window_end, T0, tuple(names)),
+        "check_summary (the page's table)": lambda c: health.check_summary(c, now, page_window, tuple(names)),
         "status_strip (72 h x checks)": lambda c: health.status_strip(c, go_live, now, tuple(names)),
         "availability (Overview KPI)": lambda c: health.availability(c, go_live, now),
         "latency_percentile p95 (Overview KPI)": lambda c: health.latency_percentile(c, go_live, now, 0.95),

@@ -24,25 +24,43 @@ def format_number(value: float | None, unit: str = "") -> str:
     return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
 
 
-def kpi_tile(kpi: Kpi, higher_is_worse: bool = True) -> None:
-    """A metric with its baseline as the delta; 'no baseline' and 'unknown' said in words."""
-    if kpi.value is None:
-        st.metric(kpi.label, "unknown", help=kpi.note)
-        st.caption(kpi.unknown_because or "no data collected for this period")
+def kpi_tile(kpi: Kpi) -> None:
+    """A metric with its comparison as the delta, and in words underneath which period it
+    measures and what it compares with. Red/green only when the change matters (Kpi.change);
+    "unknown", "not started" and "no baseline" are said in words with their reason."""
+    if not kpi.state.usable or kpi.value is None:
+        shown = kpi.state.shown_as if not kpi.state.usable else "unknown"
+        st.metric(kpi.label, shown, help=kpi.note)
+        st.caption(f"{kpi.period} · {kpi.unknown_because or 'no data was collected in this period'}")
+        return
+    value = format_number(kpi.value, kpi.unit)
+    if kpi.target is not None:
+        change = kpi.change(kpi.target)
+        st.metric(kpi.label, value, delta=f"{kpi.value - kpi.target:+.2f} pts vs the {kpi.target:g} % target",
+                  delta_color=CHANGE_COLOURS[change], delta_arrow="auto" if change else "off", help=kpi.note)
+        last_week = ("no baseline" if kpi.baseline is None
+                     else f"{format_number(kpi.baseline, kpi.unit)} ({kpi.value - kpi.baseline:+.2f} pts)")
+        st.caption(f"{kpi.period} · {kpi.compared_with.removeprefix('vs ')}: {last_week}")
         return
     if kpi.baseline is None:
-        st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta="no baseline", delta_color="off",
-                  help=kpi.note)
+        st.metric(kpi.label, value, delta="no baseline", delta_color="off", delta_arrow="off", help=kpi.note)
+        st.caption(f"{kpi.period} · {kpi.baseline_state.reason}")
         return
-    colour = "off" if kpi.value == kpi.baseline else "inverse" if higher_is_worse else "normal"
-    st.metric(kpi.label, format_number(kpi.value, kpi.unit), delta=baseline_delta(kpi), delta_color=colour,
-              help=kpi.note)
+    change = kpi.change()
+    st.metric(kpi.label, value, delta=baseline_delta(kpi), delta_color=CHANGE_COLOURS[change],
+              delta_arrow="auto" if kpi.value != kpi.baseline else "off", help=kpi.note)
+    st.caption(f"{kpi.period} · {kpi.compared_with}")
+
+
+CHANGE_COLOURS = {"worse": "red", "better": "green", None: "gray"}
 
 
 def baseline_delta(kpi: Kpi) -> str:
-    """'+8 vs 2 (4.0×)', '-1.32 pts vs 100.00 %', '+12 ms vs 431 ms': the change and the baseline."""
+    """'+8 vs 2 (4.0×)', '-1.32 pts vs 100.00 %', '+12 ms vs 431 ms', 'same as 0': the change and the baseline."""
     delta = kpi.value - kpi.baseline
     baseline = format_number(kpi.baseline, kpi.unit)
+    if delta == 0:
+        return f"same as {baseline}"
     if kpi.unit == "%":
         return f"{delta:+.2f} pts vs {baseline}"
     if kpi.unit == "ms":

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from hypercare.store.queries.freshness import Freshness
+from hypercare.window import Window
 
 StateName = Literal[
     "collected", "partial", "not offered", "not configured", "never collected", "stale", "failed",
@@ -51,8 +53,19 @@ class FigureState:
         """True when the value may be shown and judged (collected, partial, no baseline)."""
         return self.state in USABLE
 
+    @property
+    def shown_as(self) -> str:
+        """What a cell or tile shows instead of a value that can't be shown."""
+        return SHOWN_AS.get(self.state, "unknown")
+
+    def sentence(self) -> str:
+        """'unknown: sentry is stale', 'not started: the window begins Sun 22 Nov 22:00'."""
+        return f"{self.shown_as}: {self.reason}" if self.reason else self.shown_as
+
 
 COLLECTED = FigureState("collected")
+SHOWN_AS = {"not started": "not started", "no baseline": "no baseline", "not offered": "not offered",
+            "not configured": "not configured"}
 
 
 def source_state(sources: Sequence[Freshness], what: str) -> FigureState:
@@ -74,3 +87,44 @@ def source_state(sources: Sequence[Freshness], what: str) -> FigureState:
             return FigureState("failed", "; ".join(f"{s.collector} is failing" for s in failed))
         return FigureState("stale", "; ".join(f"{s.collector} is stale" for s in stale))
     return COLLECTED
+
+
+def phase_state(window: Window, now: datetime) -> FigureState:
+    """The state of a figure about the window so far (since go-live): "not started" before
+    go-live (saying when the window begins, in the team's zone), else collected."""
+    if now < window.go_live_at:
+        return FigureState("not started", f"the window begins {window.local(window.go_live_at):%a %d %b %H:%M}")
+    return COLLECTED
+
+
+def figure_state(sources: Sequence[Freshness], what: str, window: Window | None = None,
+                 now: datetime | None = None) -> FigureState:
+    """The one answer for a figure read from `sources`: a figure about the window so far is
+    "not started" before go-live (pass `window` and `now`); otherwise the sources decide
+    (`source_state`)."""
+    if window is not None and now is not None:
+        phase = phase_state(window, now)
+        if phase.state == "not started":
+            return phase
+    return source_state(sources, what)
+
+
+def baseline_state(samples: int, baseline: float | None) -> FigureState:
+    """The state of a comparison: "no baseline" when the same hours of the baseline have no
+    copy (`samples` == 0) or no copy had data (`baseline` None); collected otherwise. A
+    baseline of 0 is a value (the change is shown, no ratio)."""
+    if samples == 0:
+        return FigureState("no baseline", "the same hours before go-live don't exist in the baseline")
+    if baseline is None:
+        return FigureState("no baseline", "no data was collected in the same hours before go-live")
+    return COLLECTED
+
+
+def sessions_state(sources: Sequence[Freshness], sessions_ever: int) -> FigureState:
+    """The crash-free rate's state: "not offered" when no release-health session was ever
+    collected (the server or the SDK doesn't offer them), else the Sentry source decides. A
+    period without sessions is collected with no value ("unknown", never 100 %)."""
+    state = source_state(sources, "Sentry")
+    if state.usable and sessions_ever == 0:
+        return FigureState("not offered", "no release-health sessions were collected (is session tracking on in the SDK?)")
+    return state

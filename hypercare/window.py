@@ -103,33 +103,83 @@ class Window:
     def local(self, instant: datetime) -> datetime:
         return instant.astimezone(self.tz)
 
-    def baseline_samples(self, period: Period) -> list[Period]:
-        """Copies of `period` shifted back to the same local hours of the baseline.
+    def local_label(self, instant: datetime, fmt: str = "%a %H:%M") -> str:
+        """`instant` on the team's clock; a reading a fall-back repeats gets its zone
+        abbreviation ('Sun 02:00 CEST', then 'Sun 02:00 CET'), so the two hours never look like one."""
+        local = self.local(instant)
+        text = f"{local:{fmt}}"
+        return f"{text} {local:%Z}" if is_repeated(local) else text
 
-        A week back at a time when the baseline spans at least 7 days, else a day back; shifts
-        are made on the team's local wall clock so a DST change keeps the local hour. Only
-        copies that lie wholly inside the baseline (before go-live) count. An empty list means
-        "no baseline", which callers show as such, never as 0.
+    def span_label(self, period: Period, fmt: str = "%a %H:%M") -> str:
+        """A period on the team's clock: 'Tue 10:00–11:00'; the first 02:00 hour of a
+        fall-back reads 'Sun 02:00 CEST–03:00', never '02:00–02:00'."""
+        end_wall = _wall(period.end - _TICK, self.tz) + _TICK
+        return f"{self.local_label(period.start, fmt)}–{end_wall:%H:%M}"
+
+    def baseline_samples(self, period: Period) -> list[Period]:
+        """Copies of `period` shifted back to the same local wall-clock hours of the baseline.
+
+        A week back when the baseline spans at least 7 days, else a day back; the shift is made
+        on the team's wall clock, so a DST change keeps the local hour. The period's end is read
+        as the wall time just before it, so the first 02:00 hour of a fall-back (whose end is
+        the second 02:00) still spans 02:00–03:00: both 02:00 hours of a fall-back take the one
+        02:00 hour of the week before. A copy that falls in a spring-forward's skipped hour is
+        empty and left out; a one-hour copy that holds a fall-back's two 02:00 hours counts as
+        two samples of an hour each. Only copies wholly inside the baseline (before go-live)
+        count. An empty list means "no baseline", shown as such, never as 0.
         """
         step = timedelta(days=7) if self.baseline_hours >= 7 * 24 else timedelta(days=1)
         tz = self.tz
-        start_local = period.start.astimezone(tz).replace(tzinfo=None)
-        end_local = period.end.astimezone(tz).replace(tzinfo=None)
+        start_wall = _wall(period.start, tz)
+        end_wall = _wall(period.end - _TICK, tz) + _TICK
+        wall_length = end_wall - start_wall
         samples = []
         k = 1
         while True:
-            s = _from_local(start_local - k * step, tz)
-            e = _from_local(end_local - k * step, tz)
+            s = _from_wall(start_wall - k * step, tz)
+            e = _from_wall(end_wall - k * step, tz)
             if s < self.baseline_start:
                 break
-            if e <= self.go_live_at and e > s:
-                samples.append(Period(s, e))
+            if self.go_live_at >= e > s:
+                if e - s > wall_length and wall_length <= timedelta(hours=1):
+                    samples += [Period(s, s + wall_length), Period(e - wall_length, e)]
+                else:
+                    samples.append(Period(s, e))
             k += 1
         return samples
 
 
-def _from_local(naive_local: datetime, tz: ZoneInfo) -> datetime:
-    return naive_local.replace(tzinfo=tz).astimezone(timezone.utc)
+_TICK = timedelta(microseconds=1)
+
+
+def is_repeated(local: datetime) -> bool:
+    """Whether this local reading occurs twice (the repeated hour of a fall-back)."""
+    other = local.replace(fold=1 - local.fold)
+    return other.utcoffset() != local.utcoffset()
+
+
+def _wall(instant: datetime, tz: ZoneInfo) -> datetime:
+    """The local wall-clock reading of `instant` (naive: a repeated hour reads the same twice)."""
+    return instant.astimezone(tz).replace(tzinfo=None, fold=0)
+
+
+def _from_wall(wall: datetime, tz: ZoneInfo) -> datetime:
+    """The first UTC instant whose wall-clock reading is at or after `wall`: the first of two
+    readings in a fall-back, the end of the gap for a reading a spring-forward skips."""
+    first = wall.replace(tzinfo=tz, fold=0).astimezone(timezone.utc)
+    second = wall.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
+    earliest = min(first, second)
+    if _wall(earliest, tz) == wall:
+        return earliest
+    if _wall(max(first, second), tz) == wall:
+        return max(first, second)
+    # in a gap: step from the earlier reading to where the wall clock passes `wall`
+    t = earliest
+    while _wall(t, tz) < wall:
+        t += timedelta(minutes=15)
+    while _wall(t - timedelta(minutes=1), tz) >= wall:
+        t -= timedelta(minutes=1)
+    return t
 
 
 def _hours(h: float) -> str:

@@ -157,3 +157,32 @@ def test_current_states(store, rows):
     assert states.loc["api", "last_failure"] == failure["error"]
     assert states.loc["api", "first_checked_at"] == min(r["checked_at"] for r in api)
     assert states.loc["web", "tls_days_left"] == pytest.approx(20.5)
+
+
+def test_the_baseline_column_is_the_same_hours_of_the_baseline_not_the_whole_week(store):
+    """Day-long baseline copies: the window's hours 10:00–12:00 take 10:00–12:00 of the days
+    before; a failure outside those hours changes nothing, and with no copy it is "no baseline"."""
+    from hypercare.window import Window
+
+    go_live = T0 + timedelta(days=2)  # Thu 26 Nov 08:00 UTC; baseline 48 h: same hour of the day
+    window = Window(go_live, 72, 48)
+    rows = []
+    for day in (1, 2):  # 1 and 2 days before go-live
+        for minute in range(0, 120, 10):  # 08:00–10:00 of each baseline day
+            t = go_live - timedelta(days=day) + timedelta(minutes=minute)
+            ok = not (day == 1 and minute < 30)  # 3 failures in the copy a day back
+            rows.append({"check_name": "api", "checked_at": t, "url": "https://api/", "ok": ok, "status_code": 200,
+                         "latency_ms": 50, "error": None, "cert_expires_at": None})
+    # a failure outside the same hours (the baseline's evening) must not count
+    rows.append({"check_name": "api", "checked_at": go_live - timedelta(hours=5), "url": "https://api/", "ok": False,
+                 "status_code": 503, "latency_ms": 50, "error": "status 503", "cert_expires_at": None})
+    rows += [{"check_name": "api", "checked_at": go_live + timedelta(minutes=m), "url": "https://api/", "ok": True,
+              "status_code": 200, "latency_ms": 50, "error": None, "cert_expires_at": None} for m in range(0, 120, 10)]
+    with store.transaction() as cur:
+        record_health_results(cur, pa.Table.from_pylist(rows, schema=RESULT_SCHEMA))
+    table = q.check_summary(store.cursor(), go_live + timedelta(hours=2), window, ("api", "web"))
+    expected = (100 * 9 / 12 + 100.0) / 2  # mean of the two copies, like the Overview's tile
+    assert table.set_index("check_name").loc["api", "availability_baseline"] == pytest.approx(expected)
+    assert np.isnan(table.set_index("check_name").loc["web", "availability_baseline"])  # no result: no baseline
+    no_copy = q.check_summary(store.cursor(), go_live + timedelta(hours=2), Window(go_live, 72, 0), ("api",))
+    assert no_copy["availability_baseline"].isna().all()

@@ -127,3 +127,40 @@ def test_a_stale_or_missing_source_makes_its_tiles_unknown(filled, window):
     record_run(filled, "sentry", now - timedelta(minutes=2))
     fresh = {k.key: k for k in overview.kpis(filled.cursor(), window, now, sources)}
     assert fresh["errors_per_hour"].value == overview.errors_per_hour(filled.cursor(), window, now).value is not None
+
+
+def test_before_go_live_window_tiles_are_not_started_and_hourly_rates_still_measure(filled, window):
+    now = window.go_live_at - timedelta(hours=2, minutes=30)
+    record_run(filled, "sentry", now - timedelta(minutes=1))
+    record_run(filled, "checks", now - timedelta(minutes=1))
+    tiles = {k.key: k for k in overview.kpis(filled.cursor(), window, now, (("sentry", 300.0), ("checks", 60.0)))}
+    for key in ("new_issues", "availability", "latency_p95"):
+        assert tiles[key].state.state == "not started" and tiles[key].value is None
+        assert tiles[key].unknown_because == "the window begins Sat 28 Mar 22:00"
+    hour = window.last_hour(now)
+    assert tiles["errors_per_hour"].value == sum(r["events"] for r in _in(rows_of(filled), hour))
+    assert tiles["errors_per_hour"].period == "last full hour Sat 18:00–19:00"
+
+
+def rows_of(store):
+    return store.cursor().execute("SELECT bucket_start, events FROM error_counts").fetchall()
+
+
+def _in(rows, period):
+    return [{"events": e} for b, e in rows if period.start <= b < period.end]
+
+
+def test_the_first_02_00_hour_of_a_fall_back_has_its_baseline_on_the_overview(store):
+    """Europe/Brussels, Sun 25 Oct 2026: UTC 00:00–01:00 is 02:00–03:00 CEST; its copy a week
+    earlier lies in the baseline, so the tile has a baseline (it used to say "no baseline")."""
+    w = Window(datetime(2026, 10, 24, 20, tzinfo=timezone.utc), 72, 168, "Europe/Brussels")
+    week_before = datetime(2026, 10, 18, 0, tzinfo=timezone.utc)  # Sun 18 Oct 02:00 CEST
+    errors = [{"project": "web", "bucket_start": week_before, "bucket_seconds": 3600, "events": 6},
+              {"project": "web", "bucket_start": datetime(2026, 10, 25, 0, tzinfo=timezone.utc), "bucket_seconds": 3600,
+               "events": 9}]
+    with store.transaction() as cur:
+        append_rows(cur, "error_counts", pa.Table.from_pylist(errors))
+    now = datetime(2026, 10, 25, 1, 20, tzinfo=timezone.utc)  # in the second 02:00 hour
+    tile = overview.errors_per_hour(store.cursor(), w, now)
+    assert (tile.value, tile.baseline) == (9, 6)
+    assert tile.period == "last full hour Sun 02:00 CEST–03:00"

@@ -98,7 +98,8 @@ def test_new_issues_ranked_by_users_events_and_recent_trend(store):
     df = errors.new_issues(store.cursor(), WINDOW, NOW)
     assert list(df["issue_id"]) == ["4", "6", "2", "3"]
     by_id = df.set_index("issue_id")
-    assert by_id.loc["2", "recent_events"] == 21 + 22 + 23 and by_id.loc["2", "earlier_events"] == 18 + 19 + 20
+    # three complete hours before now's hour (its 23 events so far are left out), and the three before
+    assert by_id.loc["2", "recent_events"] == 20 + 21 + 22 and by_id.loc["2", "earlier_events"] == 17 + 18 + 19
     assert by_id.loc["3", "recent_events"] == 0 and by_id.loc["3", "earlier_events"] == 0
     assert by_id["recent_events"].isna()[["4", "6"]].all()
 

@@ -60,3 +60,44 @@ def test_no_sample_means_no_baseline():
     # a period longer than the baseline has no copy that lies wholly before go-live
     w = Window(datetime(2026, 11, 22, 21, 0, tzinfo=UTC), 72, 168)
     assert w.baseline_samples(Period(w.go_live_at - timedelta(days=8), w.go_live_at)) == []
+
+
+def _hour(y, m, d, h):
+    start = datetime(y, m, d, h, tzinfo=UTC)
+    return Period(start, start + timedelta(hours=1))
+
+
+def _local_starts(samples):
+    return [(s.start.astimezone(BRUSSELS).strftime("%a %d %H:%M %z"), s.hours) for s in samples]
+
+
+def test_both_02_00_hours_of_a_fall_back_take_the_one_02_00_hour_of_the_week_before():
+    # Clocks go back on Sun 25 Oct 2026 at 03:00 CEST; the window holds both 02:00 hours.
+    w = Window(datetime(2026, 10, 24, 20, tzinfo=UTC), 72, 168, "Europe/Brussels")
+    first, second = _hour(2026, 10, 25, 0), _hour(2026, 10, 25, 1)  # 02:00 CEST, 02:00 CET
+    assert first.start.astimezone(BRUSSELS).hour == second.start.astimezone(BRUSSELS).hour == 2
+    expected = [Period(datetime(2026, 10, 18, 0, tzinfo=UTC), datetime(2026, 10, 18, 1, tzinfo=UTC))]
+    assert w.baseline_samples(first) == w.baseline_samples(second) == expected
+    # the hours around them keep their own local hour
+    assert _local_starts(w.baseline_samples(_hour(2026, 10, 24, 23))) == [("Sun 18 01:00 +0200", 1.0)]
+    assert _local_starts(w.baseline_samples(_hour(2026, 10, 25, 2))) == [("Sun 18 03:00 +0200", 1.0)]
+    # a period spanning the night copies the same wall-clock hours (one UTC hour fewer)
+    night = Period(datetime(2026, 10, 24, 22, tzinfo=UTC), datetime(2026, 10, 25, 5, tzinfo=UTC))
+    assert w.baseline_samples(night) == [Period(datetime(2026, 10, 17, 22, tzinfo=UTC), datetime(2026, 10, 18, 4, tzinfo=UTC))]
+
+
+def test_a_fall_back_inside_the_baseline_gives_two_one_hour_samples():
+    w = Window(datetime(2026, 10, 31, 20, tzinfo=UTC), 72, 168, "Europe/Brussels")
+    samples = w.baseline_samples(_hour(2026, 11, 1, 1))  # Sun 02:00 CET
+    assert samples == [_hour(2026, 10, 25, 0), _hour(2026, 10, 25, 1)]
+
+
+def test_the_hour_a_spring_forward_skips_has_no_copy():
+    # Clocks go forward on Sun 29 Mar 2026 at 02:00 CET: that day has no 02:00 hour.
+    w = Window(datetime(2026, 4, 4, 20, tzinfo=UTC), 72, 168, "Europe/Brussels")
+    assert w.baseline_samples(_hour(2026, 4, 5, 0)) == []  # Sun 5 Apr 02:00 CEST
+    assert _local_starts(w.baseline_samples(_hour(2026, 4, 4, 23))) == [("Sun 29 01:00 +0100", 1.0)]
+    assert _local_starts(w.baseline_samples(_hour(2026, 4, 5, 1))) == [("Sun 29 03:00 +0200", 1.0)]
+    # a spring-forward inside the window: 03:00 CEST takes 03:00 CET of the week before
+    w = Window(datetime(2026, 3, 28, 20, tzinfo=UTC), 72, 168, "Europe/Brussels")
+    assert _local_starts(w.baseline_samples(_hour(2026, 3, 29, 1))) == [("Sun 22 03:00 +0100", 1.0)]

@@ -30,7 +30,7 @@ fresh = data.cached(freshness.source_freshness)(now, sources)
 if fresh and fresh[0].state == "stale":
     st.warning("The checks have not run successfully for over three intervals: the states below are out of date "
                "and the check collector needs attention (see Freshness).")
-summary = data.cached(health.check_summary)(now, window.go_live_at, window.end, window.baseline_start, names)
+summary = data.cached(health.check_summary)(now, window, names)
 overall = data.cached(health.availability)(elapsed.start, elapsed.end, names)
 if summary["last_checked_at"].isna().all():
     st.info("No health results yet: they appear after the first run of the checks collector.")

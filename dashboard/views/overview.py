@@ -26,11 +26,11 @@ def live() -> None:
     st.progress(window.progress(now), text=f"{window.label(now)} · phase: {window.phase(now)}")
 
     sources = tuple(context.config.sources())
-    kpis = data.cached(overview.kpis)(window, now, sources)
+    kpis = data.cached(overview.kpis)(window, now, sources, context.config.health.availability_target)
     columns = [c for _ in range(2) for c in st.columns(3)]
     for column, kpi in zip(columns, kpis):
         with column:
-            widgets.kpi_tile(kpi, higher_is_worse=kpi.key not in overview.HIGHER_IS_BETTER)
+            widgets.kpi_tile(kpi)
     with columns[len(kpis)]:
         widgets.incident_tile(data.cached(incidents.open_incidents_by_severity)(now))
 

@@ -26,17 +26,25 @@ def _floor_hour(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
+def recent_hours(now: datetime, hours: int = RECENT_HOURS) -> tuple[Period, Period]:
+    """The last `hours` complete clock hours before `now`, and the `hours` before them."""
+    end = _floor_hour(now)
+    recent = Period(end - hours * HOUR, end)
+    return recent, Period(recent.start - hours * HOUR, recent.start)
+
+
 def _issues(cur: duckdb.DuckDBPyConnection, where: str, period: Period, now: datetime, hours: int) -> pd.DataFrame:
     """Issues matching `where` (over columns of sentry_issues and a.lo, a.hi = `period`), with
-    their events in the last `hours` hour buckets up to `now` (`recent_events`) and in the
-    `hours` before (`earlier_events`), from Sentry's hourly issue stats. An issue last seen
-    before such a period had 0 events in it; otherwise, without stats covering it, unknown."""
-    recent_start = _floor_hour(now) - (hours - 1) * HOUR
+    their events in the last `hours` complete clock hours before `now` (`recent_events`) and in
+    the `hours` before those (`earlier_events`), from Sentry's hourly issue stats: both periods
+    are whole hours, so the trend compares like with like. An issue last seen before such a
+    period had 0 events in it; otherwise, without stats covering it, unknown."""
+    recent, earlier = recent_hours(now, hours)
     return frame(
         cur,
         f"""
         WITH a AS (SELECT ?::TIMESTAMPTZ AS lo, ?::TIMESTAMPTZ AS hi, ?::TIMESTAMPTZ AS rs,
-                          ?::TIMESTAMPTZ AS es, ?::TIMESTAMPTZ AS now),
+                          ?::TIMESTAMPTZ AS es, ?::TIMESTAMPTZ AS re),
         picked AS (SELECT sentry_issues.* FROM sentry_issues, a WHERE {where}),
         hourly AS (
             SELECT issue_id, stats_start + to_hours(i - 1) AS hour, hourly_events[i] AS n
@@ -45,21 +53,21 @@ def _issues(cur: duckdb.DuckDBPyConnection, where: str, period: Period, now: dat
         ),
         sums AS (
             SELECT issue_id,
-                   sum(n) FILTER (WHERE hour >= a.rs AND hour <= a.now) AS recent,
+                   sum(n) FILTER (WHERE hour >= a.rs AND hour < a.re) AS recent,
                    sum(n) FILTER (WHERE hour >= a.es AND hour < a.rs) AS earlier,
                    max(hour) + INTERVAL 1 HOUR AS covered_to
             FROM hourly, a GROUP BY issue_id
         )
         SELECT p.issue_id, p.short_id, p.project, p.title, p.culprit, p.level, p.status, p.substatus,
                p.first_seen, p.last_seen, p.user_count, p.event_count,
-               CASE WHEN p.last_seen < a.rs THEN 0 WHEN s.covered_to > a.now THEN s.recent END AS recent_events,
+               CASE WHEN p.last_seen < a.rs THEN 0 WHEN s.covered_to >= a.re THEN s.recent END AS recent_events,
                CASE WHEN p.last_seen < a.es THEN 0 WHEN s.covered_to >= a.rs THEN s.earlier END AS earlier_events,
                p.permalink
         FROM picked p CROSS JOIN a LEFT JOIN sums s USING (issue_id)
         ORDER BY p.user_count DESC NULLS LAST, p.event_count DESC NULLS LAST,
                  recent_events DESC NULLS LAST, p.issue_id
         """,
-        [period.start, period.end, recent_start, recent_start - hours * HOUR, now],
+        [period.start, period.end, recent.start, earlier.start, recent.end],
     )
 
 

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from hypercare.store.read import frame
+from hypercare.window import Window
 
 HOUR = timedelta(hours=1)
 PERCENTILES = (0.5, 0.95, 0.99)
@@ -210,29 +211,28 @@ def current_states(cur: duckdb.DuckDBPyConnection, now: datetime, check_names: S
 
 
 def check_summary(
-    cur: duckdb.DuckDBPyConnection,
-    now: datetime,
-    window_start: datetime,
-    window_end: datetime,
-    baseline_start: datetime,
-    check_names: Sequence[str],
+    cur: duckdb.DuckDBPyConnection, now: datetime, window: Window, check_names: Sequence[str]
 ) -> pd.DataFrame:
     """The Health page's table: `current_states` plus availability (percent) over the elapsed
-    window, the last 24 h, the last hour and the baseline, and latency percentiles over the
-    elapsed window. Availability is None where a check has no counted result ("no baseline"
-    for the baseline column)."""
+    window, the last 24 h, the last hour, and the same hours of the baseline as the elapsed
+    window (the mean over `Window.baseline_samples`, like the Overview's tile), and latency
+    percentiles over the elapsed window. Availability is None where a check has no counted
+    result; the baseline is None ("no baseline") where the same hours have no copy or the
+    copies hold no result of that check."""
     table = current_states(cur, now, check_names)
-    end = max(min(now, window_end), window_start)
+    elapsed = window.elapsed(now)
     spans = {
-        "availability_window": (window_start, end),
+        "availability_window": (elapsed.start, elapsed.end),
         "availability_24h": (now - timedelta(hours=24), now),
         "availability_1h": (now - HOUR, now),
-        "availability_baseline": (baseline_start, window_start),
     }
     for column, (start, stop) in spans.items():
         found = availability_by_check(cur, start, stop, check_names).set_index("check_name")["availability"]
         table[column] = table["check_name"].map(found)
-    latency = percentiles(cur, window_start, end, check_names).set_index("check_name")
+    copies = [availability_by_check(cur, s.start, s.end, check_names) for s in window.baseline_samples(elapsed)]
+    baseline = pd.concat(copies).groupby("check_name")["availability"].mean() if copies else pd.Series(dtype="float64")
+    table["availability_baseline"] = table["check_name"].map(baseline)
+    latency = percentiles(cur, elapsed.start, elapsed.end, check_names).set_index("check_name")
     for column in latency.columns:
         table[column] = table["check_name"].map(latency[column])
     return table

@@ -13,7 +13,13 @@ import pandas as pd
 
 from hypercare.store.queries import health, tickets
 from hypercare.store.queries.freshness import source_freshness
-from hypercare.store.queries.kpi import Kpi, measured_kpi, unless_stale
+from hypercare.store.queries.kpi import (
+    Kpi,
+    last_hour_words,
+    measured_kpi,
+    since_go_live_words,
+    unless_stale,
+)
 from hypercare.store.read import frame, hour_of, scalar
 from hypercare.window import Period, Window
 
@@ -40,13 +46,15 @@ def new_issue_count(cur: duckdb.DuckDBPyConnection, period: Period) -> int:
 def errors_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
     hour = window.last_hour(now)
     return measured_kpi("errors_per_hour", "Sentry errors / h", "events", window, hour,
-                        lambda p: error_events(cur, p), _hour_note(window, hour))
+                        lambda p: error_events(cur, p), _hour_note(window, hour),
+                        period_words=last_hour_words(window, hour))
 
 
 def new_issues(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
     since = window.elapsed(now)
     return measured_kpi("new_issues", "New Sentry issues", "issues", window, since, lambda p: new_issue_count(cur, p),
-                        f"first seen since go-live ({since.hours:.0f} h); baseline: the same hours before go-live")
+                        f"first seen since go-live ({since.hours:.0f} h); baseline: the same hours before go-live",
+                        period_words="first seen " + since_go_live_words(window, now), since_go_live=True, now=now)
 
 
 TIMELINE_SERIES = {
@@ -95,11 +103,12 @@ def planned_periods(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFram
 
 
 def _hour_note(window: Window, hour: Period) -> str:
-    start, end = window.local(hour.start), window.local(hour.end)
-    return f"{start:%a %H:%M}–{end:%H:%M} local; baseline: the same hour a {'week' if window.baseline_hours >= 168 else 'day'} before"
+    return f"{window.span_label(hour)} ({window.timezone}); baseline: the same hour a {'week' if window.baseline_hours >= 168 else 'day'} before"
 
 
-def availability(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
+def availability(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, target: float | None = None) -> Kpi:
+    """Successful checks / checks since go-live (planned periods excluded), against `target`
+    (percent) first and the same hours of the baseline second."""
     def percent(p: Period) -> float | None:
         counts = health.availability(cur, p.start, p.end)
         return None if counts is None else 100.0 * counts[0] / counts[1]
@@ -107,7 +116,9 @@ def availability(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) 
     since = window.elapsed(now)
     return measured_kpi("availability", "Availability", "%", window, since, percent,
                         f"successful checks / checks since go-live ({since.hours:.0f} h), planned periods "
-                        "excluded; baseline: the same hours before go-live")
+                        "excluded; baseline: the same hours before go-live",
+                        period_words=since_go_live_words(window, now) + ", planned periods excluded",
+                        since_go_live=True, now=now, target=target, higher_is_better=True)
 
 
 def latency_p95(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
@@ -115,13 +126,15 @@ def latency_p95(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -
     return measured_kpi("latency_p95", "Check latency p95", "ms", window, since,
                         lambda p: health.latency_percentile(cur, p.start, p.end, 0.95),
                         f"all checks together since go-live ({since.hours:.0f} h), planned periods excluded; "
-                        "baseline: the same hours before go-live")
+                        "baseline: the same hours before go-live",
+                        period_words="all checks " + since_go_live_words(window, now), since_go_live=True, now=now)
 
 
 def tickets_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
     hour = window.last_hour(now)
     return measured_kpi("tickets_per_hour", "Tickets / h", "tickets", window, hour,
-                        lambda p: tickets.tickets_created(cur, p.start, p.end), _hour_note(window, hour))
+                        lambda p: tickets.tickets_created(cur, p.start, p.end), _hour_note(window, hour),
+                        period_words=last_hour_words(window, hour))
 
 
 KPI_FUNCTIONS = (errors_per_hour, new_issues, availability, latency_p95, tickets_per_hour)
@@ -133,17 +146,16 @@ KPI_SOURCES = {  # which collectors a tile's figure comes from (prefixes of coll
 
 
 def kpis(
-    cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, sources: tuple[tuple[str, float], ...]
+    cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, sources: tuple[tuple[str, float], ...],
+    availability_target: float | None = None,
 ) -> list[Kpi]:
     """Every KPI tile of the Overview, in display order; `sources` are the configured
     (collector, interval) pairs, whose freshness decides whether a figure can be trusted."""
     fresh = source_freshness(cur, now, sources)
     tiles = []
     for measure in KPI_FUNCTIONS:
-        kpi = measure(cur, window, now)
+        kpi = measure(cur, window, now, availability_target) if measure is availability else measure(cur, window, now)
         prefix, what = KPI_SOURCES[kpi.key]
         tiles.append(unless_stale(kpi, [f for f in fresh if f.collector.startswith(prefix)], what))
     return tiles
 
-
-HIGHER_IS_BETTER = frozenset({"availability"})

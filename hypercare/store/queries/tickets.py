@@ -13,7 +13,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from hypercare.store.queries.kpi import Kpi, measured_kpi
+from hypercare.store.queries.kpi import Kpi, measured_kpi, since_go_live_words
 from hypercare.store.read import arrow, frame, scalar
 from hypercare.window import Period, Window
 
@@ -83,7 +83,8 @@ def since_go_live(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime)
     since = window.elapsed(now)
     return measured_kpi("tickets", "Tickets since go-live", "tickets", window, since,
                         lambda p: tickets_created(cur, p.start, p.end),
-                        f"created since go-live ({since.hours:.0f} h); baseline: tickets created in the same hours before go-live")
+                        f"created since go-live ({since.hours:.0f} h); baseline: tickets created in the same hours before go-live",
+                        period_words="created " + since_go_live_words(window, now), since_go_live=True, now=now)
 
 
 @dataclass(frozen=True)
