@@ -365,3 +365,19 @@ def test_the_actor_is_the_identity_with_its_email(store):
     i = inc.open_incident(store, CONFIG, title="x", severity="SEV2", identity=lead, now=G)
     inc.acknowledge(store, i.incident_id, identity=lead, now=G + timedelta(minutes=1))
     assert events(store)["actor"] == ["Lea <lea@example.com>"] * 2
+
+
+def test_an_action_is_refused_unless_the_incident_is_still_the_version_seen(store):
+    t = G + timedelta(hours=1)
+    inc.open_incident(store, make_config(), title="x", severity="SEV2", identity=who("ana"), now=t)
+    seen = inc.get_incident(store.cursor(), "INC-1").version
+    bo = who("bo")
+    inc.acknowledge(store, "INC-1", identity=bo, now=t)
+    inc.resolve(store, "INC-1", identity=bo, now=t)
+    inc.reopen(store, "INC-1", identity=bo, now=t)  # open again, but not the incident that was seen
+    with pytest.raises(inc.IncidentConflict, match="changed after this page showed it"):
+        inc.perform(store, "INC-1", "escalate", identity=who("ana"), now=t, seen_version=seen)
+    assert inc.get_incident(store.cursor(), "INC-1").level == 1
+    now_seen = inc.get_incident(store.cursor(), "INC-1").version
+    assert now_seen == seen + 3
+    assert inc.perform(store, "INC-1", "escalate", identity=who("ana"), now=t, seen_version=now_seen).level == 2

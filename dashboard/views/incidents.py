@@ -16,17 +16,34 @@ tz = context.config.release.timezone
 when = st.column_config.DatetimeColumn(format="ddd HH:mm", timezone=tz)
 
 
-def act(action: str, incident_id: str | None) -> None:
-    """Form callback: runs before the rerun renders, so the page shows the change at once."""
+# The button says what it will do to which incident, so a click can't land elsewhere.
+BUTTONS = {
+    "acknowledge": "Acknowledge {}", "assign owner": "Assign an owner to {}", "escalate": "Escalate {}",
+    "change severity": "Change the severity of {}", "mitigate": "Mark {} mitigated", "resolve": "Resolve {}",
+    "reopen": "Reopen {}", "add note": "Add the note to {}",
+}
+
+
+def act(action: str, incident_id: str, seen_version: int) -> None:
+    """Form callback: `action` on the incident the page showed, refused if it changed since.
+    Runs before the rerun renders, so the page shows the change at once."""
     s = st.session_state
     try:
-        if action == "open":
-            inc = incidents.open_incident(context.store, context.config, title=s.new_title, severity=s.new_severity,
-                                          identity=identity(), now=context.clock.now(), note=s.new_note)
-        else:
-            inc = incidents.perform(context.store, incident_id, s.action, identity=identity(), now=context.clock.now(),
-                                    owner=s.owner, severity=s.severity, note=s.note)
-        s.outcome = ("ok", f"{inc.incident_id}: {action if action == 'open' else s.action} recorded.")
+        inc = incidents.perform(context.store, incident_id, action, identity=identity(), now=context.clock.now(),
+                                owner=s.get("owner"), severity=s.get("severity"), note=s.note,
+                                seen_version=seen_version)
+        s.outcome = ("ok", f"{inc.incident_id}: {action} recorded.")
+    except (incidents.IncidentError, PermissionDenied) as exc:
+        s.outcome = ("error", f"{exc}.")
+    clear()
+
+
+def open_new() -> None:
+    s = st.session_state
+    try:
+        inc = incidents.open_incident(context.store, context.config, title=s.new_title, severity=s.new_severity,
+                                      identity=identity(), now=context.clock.now(), note=s.new_note)
+        s.outcome = ("ok", f"{inc.incident_id}: open recorded.")
     except (incidents.IncidentError, PermissionDenied) as exc:
         s.outcome = ("error", f"{exc}.")
     clear()
@@ -43,7 +60,7 @@ if window is not None:
 
 if "outcome" in st.session_state:
     kind, message = st.session_state.pop("outcome")
-    (st.success if kind == "ok" else st.error)(message)
+    (st.success if kind == "ok" else st.error)(as_text(message))  # may hold names and titles
 
 st.subheader("Open incidents, most urgent first", anchor=False)
 st.caption("Hypercare targets in force." if in_hypercare(window, t) else "Normal targets in force.")
@@ -68,17 +85,24 @@ if everything.empty:
                                    if acts else "."))
 else:
     st.subheader("Act on an incident" if acts else "Incident history", anchor=False)
-    titles = dict(zip(everything["incident_id"], everything["incident_id"] + " · " + everything["status"] + " · " + everything["title"]))
-    chosen = st.selectbox("Incident", list(titles), format_func=titles.get, key="incident")
+    # Options are ids and their labels never change, so the choice stays put when the list reorders.
+    shown = everything.set_index("incident_id")
+    chosen = st.selectbox("Incident", list(shown.index), key="incident",
+                          format_func=lambda i: f"{i} · {shown.at[i, 'title']}")
+    seen = shown.loc[chosen]
+    st.caption(as_text(f"{chosen} is {seen.status}, {seen.severity}, level {seen.level}, "
+                       f"owner {seen.owner if isinstance(seen.owner, str) else 'nobody'}."))
     if acts:
+        action = st.selectbox("Action", incidents.ACTIONS, key="action")
         with st.form("act"):
-            st.selectbox("Action", incidents.ACTIONS, key="action")
-            left, right = st.columns(2)
-            left.text_input("Owner (for assign owner)", key="owner")
-            right.selectbox("Severity (for change severity)", SEVERITIES, key="severity")
-            st.text_area("Note", key="note")
+            if action == "assign owner":
+                st.text_input("Owner", key="owner")
+            if action == "change severity":
+                st.selectbox("Severity", SEVERITIES, key="severity")
+            st.text_area("Note (required)" if action == "add note" else "Note", key="note")
             st.caption(f"Recorded as {as_text(identity().actor)}.")
-            st.form_submit_button("Record", on_click=act, args=("action", chosen), type="primary")
+            st.form_submit_button(BUTTONS[action].format(chosen), on_click=act, type="primary",
+                                  args=(action, chosen, int(seen.version)))
     st.markdown("**Timeline**")
     st.dataframe(cached(q.incident_timeline)(chosen), hide_index=True, column_config={"occurred_at": when})
     st.markdown("**Notifications**")
@@ -91,7 +115,7 @@ if acts:
         st.selectbox("Severity", SEVERITIES, index=2, key="new_severity")
         st.text_area("What is known", key="new_note")
         st.caption(f"Recorded as {as_text(identity().actor)}.")
-        st.form_submit_button("Open incident", on_click=act, args=("open", None))
+        st.form_submit_button("Open incident", on_click=open_new)
 
 st.subheader("Incidents by severity and state", anchor=False)
 st.dataframe(cached(q.incident_counts)())

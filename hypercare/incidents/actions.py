@@ -66,6 +66,7 @@ class Incident:
     source_kind: str | None
     source_ref: str | None
     policy: EscalationPolicy
+    version: int = 0  # +1 with every change of the row: what a page's compare-and-set compares
 
 
 _COLUMNS = [f.name for f in fields(Incident)]
@@ -131,7 +132,7 @@ def _open(
                        source_kind, source_ref, policy)
         cur.execute(
             f"INSERT INTO incidents ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-            [*(getattr(inc, c) for c in _COLUMNS[:-1]), policy.to_json()],
+            [policy.to_json() if c == "policy" else getattr(inc, c) for c in _COLUMNS],
         )
         _record(cur, inc, "open", now, None, "open", actor, note, key=now.isoformat())
     return inc
@@ -142,14 +143,16 @@ def _open(
 Plan = Callable[[Incident], tuple[dict, str | None, str | None] | None]
 
 
-def acknowledge(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
+def acknowledge(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None,
+                seen_version: int | None = None) -> Incident:
     def plan(inc: Incident):
         _expect(inc, "acknowledge", ("open",))
         return {"status": "acknowledged", "acknowledged_at": inc.acknowledged_at or now}, inc.status, "acknowledged"
-    return _act(store, incident_id, "acknowledge", identity, now, note, plan)
+    return _act(store, incident_id, "acknowledge", identity, now, note, plan, seen_version)
 
 
-def assign_owner(store: Store, incident_id: str, owner: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
+def assign_owner(store: Store, incident_id: str, owner: str, *, identity: Identity, now: datetime, note: str | None = None,
+                 seen_version: int | None = None) -> Incident:
     owner = _required(owner, "the owner's name")
 
     def plan(inc: Incident):
@@ -157,64 +160,75 @@ def assign_owner(store: Store, incident_id: str, owner: str, *, identity: Identi
         if inc.owner == owner:
             raise IncidentError(f"{inc.incident_id} is already owned by {owner}")
         return {"owner": owner}, inc.owner, owner
-    return _act(store, incident_id, "assign", identity, now, note, plan)
+    return _act(store, incident_id, "assign", identity, now, note, plan, seen_version)
 
 
-def escalate(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
+def escalate(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None,
+             seen_version: int | None = None) -> Incident:
     """Go up one level by hand (the engine does it when an acknowledgement is late)."""
     def plan(inc: Incident):
         _expect(inc, "escalate", ("open", "acknowledged", "mitigated"))
         if inc.level >= len(inc.policy.levels):
             raise IncidentError(f"{inc.incident_id} is at the top level ({inc.policy.level_name(inc.level)}) already")
         return {"level": inc.level + 1}, str(inc.level), str(inc.level + 1)
-    return _act(store, incident_id, "escalate", identity, now, note, plan)
+    return _act(store, incident_id, "escalate", identity, now, note, plan, seen_version)
 
 
-def change_severity(store: Store, incident_id: str, severity: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
+def change_severity(store: Store, incident_id: str, severity: str, *, identity: Identity, now: datetime, note: str | None = None,
+                    seen_version: int | None = None) -> Incident:
     def plan(inc: Incident):
         _expect(inc, "change the severity of", ("open", "acknowledged", "mitigated"))
         if severity not in SEVERITIES or severity == inc.severity:
             raise IncidentError(f"choose a severity other than {inc.severity} among {', '.join(SEVERITIES)}")
         return {"severity": severity}, inc.severity, severity
-    return _act(store, incident_id, "severity", identity, now, note, plan)
+    return _act(store, incident_id, "severity", identity, now, note, plan, seen_version)
 
 
-def mitigate(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
+def mitigate(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None,
+             seen_version: int | None = None) -> Incident:
     def plan(inc: Incident):
         _expect(inc, "mitigate", ("open", "acknowledged"))
         return ({"status": "mitigated", "mitigated_at": now, "acknowledged_at": inc.acknowledged_at or now},
                 inc.status, "mitigated")
-    return _act(store, incident_id, "mitigate", identity, now, note, plan)
+    return _act(store, incident_id, "mitigate", identity, now, note, plan, seen_version)
 
 
-def resolve(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
+def resolve(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None,
+            seen_version: int | None = None) -> Incident:
     def plan(inc: Incident):
         _expect(inc, "resolve", ("open", "acknowledged", "mitigated"))
         return ({"status": "resolved", "resolved_at": now, "acknowledged_at": inc.acknowledged_at or now},
                 inc.status, "resolved")
-    return _act(store, incident_id, "resolve", identity, now, note, plan)
+    return _act(store, incident_id, "resolve", identity, now, note, plan, seen_version)
 
 
-def reopen(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None) -> Incident:
+def reopen(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None,
+           seen_version: int | None = None) -> Incident:
     """Back to open: SLA timers, the level timer and reminders start again from now."""
     def plan(inc: Incident):
         _expect(inc, "reopen", ("resolved",))
         return {"status": "open", "resolved_at": None, "mitigated_at": None}, inc.status, "open"
-    return _act(store, incident_id, "reopen", identity, now, note, plan)
+    return _act(store, incident_id, "reopen", identity, now, note, plan, seen_version)
 
 
-def add_note(store: Store, incident_id: str, note: str, *, identity: Identity, now: datetime) -> Incident:
+def add_note(store: Store, incident_id: str, note: str, *, identity: Identity, now: datetime,
+             seen_version: int | None = None) -> Incident:
     note = _required(note, "the note's text")
-    return _act(store, incident_id, "note", identity, now, note, lambda inc: ({}, None, None))
+    return _act(store, incident_id, "note", identity, now, note, lambda inc: ({}, None, None), seen_version)
 
 
 ACTIONS = ("acknowledge", "assign owner", "escalate", "change severity", "mitigate", "resolve", "reopen", "add note")
 
 
 def perform(store: Store, incident_id: str, action: str, *, identity: Identity, now: datetime, owner: str | None = None,
-            severity: str | None = None, note: str | None = None) -> Incident:
-    """One of ACTIONS by name (what the page's form sends)."""
-    common = {"identity": identity, "now": now}
+            severity: str | None = None, note: str | None = None, seen_version: int | None = None) -> Incident:
+    """One of ACTIONS by name (what the page's form sends).
+
+    `seen_version`: the incident's `version` when the page showed it; if the incident changed
+    since (someone acted, the engine escalated), the action is refused with IncidentConflict
+    rather than applied to a state the person never saw.
+    """
+    common = {"identity": identity, "now": now, "seen_version": seen_version}
     simple = {"acknowledge": acknowledge, "escalate": escalate, "mitigate": mitigate, "resolve": resolve, "reopen": reopen}
     match action:
         case _ if action in simple:
@@ -229,28 +243,35 @@ def perform(store: Store, incident_id: str, action: str, *, identity: Identity, 
 
 
 def _act(store: Store, incident_id: str, kind: str, identity: Identity, now: datetime, note: str | None,
-         plan: Plan) -> Incident:
+         plan: Plan, seen_version: int | None) -> Incident:
     """A person's change: refused before anything is read or written unless they are a responder."""
     require(identity, "responder", f"{_DOING[kind]} an incident")
-    return _change(store, incident_id, kind, identity.actor, now, note, plan)
+    return _change(store, incident_id, kind, identity.actor, now, note, plan, seen_version=seen_version)
 
 
 def _change(store: Store, incident_id: str, kind: str, actor: str, now: datetime, note: str | None,
-            plan: Plan, key: str | None = None) -> Incident | None:
-    """Apply `plan` as a compare-and-set plus its event; a plan returning None changes nothing."""
+            plan: Plan, key: str | None = None, seen_version: int | None = None) -> Incident | None:
+    """Apply `plan` as a compare-and-set plus its event; a plan returning None changes nothing.
+
+    `seen_version`: refuse unless the incident is still at the version a person saw."""
     actor = _required(actor, "who is acting")
     note = (note or "").strip() or None
     with _writing(store, incident_id) as cur:
         inc = get_incident(cur, incident_id)
         if inc is None:
             raise IncidentError(f"no incident {incident_id}")
+        if seen_version is not None and inc.version != seen_version:
+            raise IncidentConflict(
+                f"{incident_id} changed after this page showed it (it is now {inc.status}, {inc.severity}, "
+                f"level {inc.level}, owner {inc.owner or 'nobody'}); nothing was recorded: look at it again and choose"
+            )
         planned = plan(inc)
         if planned is None:
             return None
         updates, from_value, to_value = planned
         if updates:
             _compare_and_set(cur, inc, updates)
-        after = replace(inc, **updates)
+        after = replace(inc, **updates, version=inc.version + 1) if updates else inc
         _record(cur, after, kind, now, from_value, to_value, actor, note, key=key or f"{now.isoformat()}|{actor}|{note}")
     return after
 
@@ -273,9 +294,8 @@ def _writing(store: Store, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
 def _compare_and_set(cur: duckdb.DuckDBPyConnection, inc: Incident, updates: dict) -> None:
     sets = ", ".join(f"{c} = ?" for c in updates)
     changed = cur.execute(
-        f"""UPDATE incidents SET {sets} WHERE incident_id = ? AND status = ? AND level = ?
-            AND severity = ? AND owner IS NOT DISTINCT FROM ?""",
-        [*updates.values(), inc.incident_id, inc.status, inc.level, inc.severity, inc.owner],
+        f"UPDATE incidents SET {sets}, version = version + 1 WHERE incident_id = ? AND version = ?",
+        [*updates.values(), inc.incident_id, inc.version],
     ).fetchall()[0][0]
     if changed != 1:
         raise IncidentConflict(f"{inc.incident_id} changed meanwhile; reload and try again")

@@ -101,11 +101,18 @@ ALTER TABLE sentry_issues ADD COLUMN stats_start TIMESTAMPTZ;
 ALTER TABLE sentry_issues ADD COLUMN hourly_events BIGINT[];
 """
 
+# Every change of an incident row adds 1 to its version, so an action taken on a page can be
+# refused when the incident changed after the page showed it (compare-and-set on what was seen).
+MIGRATION_35 = """
+ALTER TABLE incidents ADD COLUMN version INTEGER DEFAULT 0;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "data contract tables", MIGRATION_1),
     (3, "sentry issue hourly stats", MIGRATION_3),
     (5, "tickets: category_raw and unmapped flags", MIGRATION_5),
     (6, "notifications: event_id and message", MIGRATION_6),
+    (35, "incidents: version for compare-and-set", MIGRATION_35),
 ]
 
 LATEST = max(v for v, _, _ in MIGRATIONS)

@@ -161,10 +161,12 @@ def source_coverage(cur: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dat
 
 
 def all_incidents(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every incident, unresolved first, newest first: the choices for the actions panel."""
+    """Every incident, unresolved first, newest first: the choices for the actions panel.
+
+    `version` is what an action taken from the panel compares against (see actions.perform)."""
     return frame(
         cur,
-        """SELECT incident_id, title, severity, status, level, owner, opened_at, source_kind, source_ref
+        """SELECT incident_id, title, severity, status, level, owner, opened_at, source_kind, source_ref, version
            FROM incidents ORDER BY status = 'resolved', opened_at DESC, incident_id""",
     )
 
