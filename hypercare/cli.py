@@ -25,6 +25,8 @@ from hypercare.secrets import load_secrets, secrets_files
 from hypercare.selfmonitor import init_self_monitoring, stop_self_monitoring
 from hypercare.store import Store, StoreError
 from hypercare.store.releases import record_release
+from hypercare.verdict import readout
+from hypercare.verdict.history import record_status
 
 log = logging.getLogger("hypercare")
 APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
@@ -35,16 +37,17 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def _load(config_file: str | None) -> Config:
-    """The config, with secrets from `.streamlit/secrets.toml` put into the environment first."""
+def _load(config_file: str | None, code: int = 1) -> Config:
+    """The config, with secrets from `.streamlit/secrets.toml` put into the environment first;
+    exits with `code` and a sentence when it can't be used."""
     try:
         load_secrets(secrets_files(config_path(config_file).resolve().parent))
         return load_config(config_file)
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(str(exc), code)
     except ConfigError as exc:
         where = exc.path or config_path(config_file)
-        _fail(f"{where} can't be used:\n  " + "\n  ".join(exc.problems) + f"\nRun `hypercare check-config --config {where}` after fixing it.")
+        _fail(f"{where} can't be used:\n  " + "\n  ".join(exc.problems) + f"\nRun `hypercare check-config --config {where}` after fixing it.", code)
 
 
 def _open_store(config: Config) -> Store:
@@ -116,7 +119,7 @@ def collect(config_file: str | None, once: bool, only: str | None) -> None:
     record_release(store, config)
     context = AppContext(config, store, clock)
     try:
-        records = run_once(store, collectors, clock, _tick_hooks(context))
+        records = run_once(store, collectors, clock, [_status_hook(context), *_tick_hooks(context)])
         store.publish_snapshot()
     finally:
         stop_self_monitoring()  # sends what is queued before the process exits
@@ -127,12 +130,53 @@ def collect(config_file: str | None, once: bool, only: str | None) -> None:
         sys.exit(1)
 
 
+def _status_hook(context: AppContext) -> Callable[[datetime], object]:
+    """The verdict: evaluated after new data and every minute, stored in status_history (runs
+    before the escalation tick, which delivers a status-change notification it queued)."""
+    def status(now: datetime) -> object:
+        return record_status(context.store, context.config, context.window(), now)
+
+    return status
+
+
 def _tick_hooks(context: AppContext) -> list[Callable[[datetime], object]]:
     """What runs after new data: the escalation engine (auto-open, escalate, notify)."""
     def escalation(now: datetime) -> object:
         return incidents.tick(context.store, context.config, context.window(), now, clock=context.clock)
 
     return [escalation]
+
+
+@main.command()
+@config_option
+@click.option("--at", "at", metavar="ISO-8601", help="Evaluate as of this instant, e.g. 2026-11-23T09:00:00+01:00.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole evaluation as JSON.")
+def status(config_file: str | None, at: str | None, as_json: bool) -> None:
+    """Print the status with its reasons and the exit progress.
+
+    Exit code (Nagios/Icinga plugin convention): 0 GREEN, 1 AMBER, 2 RED, 3 UNKNOWN, and 3 when
+    the config or the store can't be used.
+    """
+    when = _instant(at)
+    config = _load(config_file, code=readout.UNKNOWN_EXIT)
+    try:
+        report = readout.status_report(config, SystemClock(), when)
+    except StoreError as exc:
+        _fail(str(exc), readout.UNKNOWN_EXIT)
+    click.echo(report.evaluation.to_json() if as_json else report.text)
+    sys.exit(report.exit_code)
+
+
+def _instant(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not ISO 8601; write e.g. 2026-11-23T09:00:00+01:00", param_hint="--at")
+    if value.tzinfo is None:
+        raise click.BadParameter(f"{text!r} has no UTC offset; add one, e.g. {text}+01:00 or {text}Z", param_hint="--at")
+    return value
 
 
 @main.command()
@@ -148,7 +192,7 @@ def serve(config_file: str | None, port: int, address: str) -> None:
     record_release(store, config)
     context = AppContext(config, store, clock)
     hooks = [(config.store.snapshot_minutes * 60, lambda now: store.publish_snapshot())]
-    hooks += [(30.0, hook) for hook in _tick_hooks(context)]
+    hooks += [(60.0, _status_hook(context))] + [(30.0, hook) for hook in _tick_hooks(context)]
     scheduler = Scheduler(store, build_collectors(config, clock), clock, hooks)
     scheduler.start()
     _serve(context, port, address)

@@ -31,7 +31,8 @@ from pydantic import (
 
 from hypercare.conditions import ConditionError
 from hypercare.conditions import parse as parse_condition
-from hypercare.incidents.escalation import Condition
+from hypercare.verdict.language import Condition, Over, parse_over, rule_metric
+from hypercare.verdict.metrics import CATALOGUE, Metric
 
 DEFAULT_CONFIG_NAME = "hypercare.toml"
 CONFIG_ENV = "HYPERCARE_CONFIG"
@@ -405,6 +406,55 @@ class EscalationConfig(Strict):
         return self
 
 
+class CriterionConfig(Strict):
+    """What [[rules]] and [[exit]] share: `metric op threshold` measured `over` a period, in
+    force from `from_hour` until `until_hour` (hours since go-live), on an optional scope."""
+
+    name: str = Field(min_length=1)
+    metric: str
+    op: str
+    threshold: Any
+    over: str = "1h"
+    from_hour: float | None = Field(None, ge=0)
+    until_hour: float | None = Field(None, gt=0)
+    checks: list[str] | None = None
+    projects: list[str] | None = None
+    severity: Severity | None = None
+    min_samples: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _parsed(self) -> CriterionConfig:
+        rule_metric(self.metric, self.op, self.threshold, self.over,
+                    {"checks": self.checks, "projects": self.projects, "severity": self.severity})
+        if self.from_hour is not None and self.until_hour is not None and self.until_hour <= self.from_hour:
+            raise ValueError(f"until_hour ({self.until_hour:g}) must be after from_hour ({self.from_hour:g})")
+        return self
+
+    @property
+    def catalogue_entry(self) -> Metric:
+        return CATALOGUE[self.metric]
+
+    @property
+    def period(self) -> Over:
+        return parse_over(self.over, self.catalogue_entry)
+
+
+class RuleConfig(CriterionConfig):
+    """A rollback criterion: met at `critical` means RED, at `warning` AMBER."""
+
+    level: Literal["warning", "critical"]
+
+
+class ExitConfig(CriterionConfig):
+    """An exit criterion: held when met at each of the last `hold_hours` complete clock hours."""
+
+    hold_hours: int = Field(1, ge=1, le=24 * 14)
+
+
+class StatusConfig(Strict):
+    builtin_rules: bool = True  # the documented built-in rules apply when no [[rules]] are configured
+
+
 def _check_dsn(dsn: str | None) -> str | None:
     if dsn is None:
         return None
@@ -434,6 +484,9 @@ class Config(Strict):
     tickets: list[TicketSource] = []
     escalation: EscalationConfig = EscalationConfig()
     self_monitoring: SelfMonitoringConfig = SelfMonitoringConfig()
+    rules: list[RuleConfig] = []
+    exit: list[ExitConfig] = []
+    status: StatusConfig = StatusConfig()
 
     def sources(self) -> list[tuple[str, float]]:
         """(collector name, interval in seconds) of each configured source, as collector_runs
@@ -465,7 +518,31 @@ class Config(Strict):
         dupes = sorted({n for n in sources if sources.count(n) > 1})
         if dupes:
             raise ValueError(f"tickets: give each source a distinct name; {', '.join(dupes)} repeated")
+        self._check_criteria(names)
         return self
+
+    def _check_criteria(self, check_names: list[str]) -> None:
+        """Rules and exit criteria: unique names, scopes that exist, sources that are configured."""
+        criteria = [("rule", c) for c in self.rules] + [("exit criterion", c) for c in self.exit]
+        seen = [c.name for _, c in criteria]
+        dupes = sorted({n for n in seen if seen.count(n) > 1})
+        if dupes:
+            raise ValueError(f"rules and exit: give each a distinct name; {', '.join(dupes)} repeated")
+        configured = {"sentry": self.sentry is not None, "checks": bool(self.checks), "tickets": bool(self.tickets),
+                      "incidents": True}
+        add = {"sentry": "a [sentry] section", "checks": "[[checks]]", "tickets": "a [[tickets]] source"}
+        projects = self.sentry.projects if self.sentry else []
+        for what, c in criteria:
+            source = c.catalogue_entry.source
+            if not configured[source]:
+                raise ValueError(f"{what} {c.name!r}: {c.metric} reads {source}, which is not configured; "
+                                 f"add {add[source]} or remove the {what}")
+            unknown = [n for n in c.checks or [] if n not in check_names]
+            if unknown:
+                raise ValueError(f"{what} {c.name!r}: no check named {', '.join(unknown)}; use names from [[checks]]")
+            unknown = [p for p in c.projects or [] if p not in projects]
+            if unknown:
+                raise ValueError(f"{what} {c.name!r}: {', '.join(unknown)} is not in [sentry] projects")
 
 
 def config_path(explicit: str | os.PathLike | None = None) -> Path:
@@ -502,6 +579,12 @@ def parse_config(data: dict[str, Any], base_dir: Path, path: Path | None = None)
 
 def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
     loc = _field_path(err["loc"], data)
+    where = err["loc"]
+    if len(where) >= 2 and where[0] in ("rules", "exit") and isinstance(where[1], int):
+        entries = data.get(where[0])
+        entry = entries[where[1]] if isinstance(entries, list) and where[1] < len(entries) else None
+        if isinstance(entry, dict) and entry.get("name"):
+            loc = loc.replace(f"{where[0]}[{where[1]}]", f"{where[0]}[{where[1]}] ({entry['name']!r})", 1)
     kind = err["type"]
     if kind == "extra_forbidden":
         return f"{loc}: unknown key; remove it or fix its spelling (see hypercare.example.toml)"

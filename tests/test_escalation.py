@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from hypercare.incidents.escalation import (
-    Condition,
     EscalationPolicy,
     IncidentState,
     Level,
@@ -15,6 +14,7 @@ from hypercare.incidents.escalation import (
     evaluate,
     next_due,
 )
+from hypercare.verdict.language import Condition
 from hypercare.window import Window
 
 G = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)

@@ -9,7 +9,6 @@ applied evaluation at the same `now` yields nothing more: every due action moves
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -217,66 +216,3 @@ def describe_minutes(minutes: float) -> str:
     if minutes < 120:
         return f"{minutes:.0f} min"
     return f"{minutes / 60:.1f} h".replace(".0 h", " h")
-
-
-# --- auto-open conditions: one parser both validates the config and evaluates the rule ---
-
-# Per source, the measures a rule may compare: name -> allowed text values (None: a number).
-MEASURES: dict[str, dict[str, tuple[str, ...] | None]] = {
-    "sentry": {"new_issue_users": None, "new_issue_events": None},
-    "checks": {"down_minutes": None},
-    "tickets": {"tickets_per_hour_vs_baseline": None, "priority": ("P1", "P2", "P3", "P4")},
-}
-_OPS = {
-    ">=": lambda a, b: a >= b,
-    ">": lambda a, b: a > b,
-    "<=": lambda a, b: a <= b,
-    "<": lambda a, b: a < b,
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-}
-_CONDITION = re.compile(r"^\s*([A-Za-z_]+)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
-
-
-@dataclass(frozen=True)
-class Condition:
-    """`measure op value`, e.g. `new_issue_users >= 50` or `priority == "P1"`."""
-
-    measure: str
-    op: str
-    value: float | str
-
-    @classmethod
-    def parse(cls, text: str, source: str) -> Condition:
-        """Raises ValueError saying what to write instead."""
-        measures = MEASURES[source]
-        examples = " or ".join(
-            f'{m} == "{allowed[0]}"' if allowed else f"{m} >= 5" for m, allowed in measures.items()
-        )
-        match = _CONDITION.match(text)
-        if not match:
-            raise ValueError(f"cannot read {text!r}; write 'measure operator value', e.g. {examples}")
-        measure, op, raw = match.groups()
-        if measure not in measures:
-            raise ValueError(f"{measure!r} is not a {source} measure; use {examples}")
-        allowed = measures[measure]
-        if allowed is None:
-            try:
-                value: float | str = float(raw)
-            except ValueError:
-                raise ValueError(f"{measure} compares with a number, not {raw}; e.g. {measure} >= 5") from None
-        else:
-            value = raw.strip("\"'")
-            if op not in ("==", "!=") or raw[:1] not in "\"'" or value not in allowed:
-                raise ValueError(f'{measure} takes == or != and one of {", ".join(allowed)} in quotes, e.g. {measure} == "{allowed[0]}"')
-        return cls(measure, op, value)
-
-    def holds(self, measured: Mapping[str, float | str | None]) -> bool:
-        """False when the measure was not taken (None or absent): unknown never triggers."""
-        actual = measured.get(self.measure)
-        return actual is not None and _OPS[self.op](actual, self.value)
-
-    def __str__(self) -> str:
-        value = f'"{self.value}"' if isinstance(self.value, str) else f"{self.value:g}"
-        return f"{self.measure} {self.op} {value}"
-

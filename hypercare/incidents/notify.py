@@ -39,7 +39,7 @@ def notification_id(event_id: str, channel: str) -> str:
 
 def queue(
     cur: duckdb.DuckDBPyConnection,
-    incident_id: str,
+    incident_id: str | None,  # None: not about one incident (a change of the verdict)
     event_id: str,
     kind: str,
     channels: Sequence[str],

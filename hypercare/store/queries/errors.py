@@ -7,6 +7,7 @@ no collected bucket has no count, and an hour without sessions has no crash-free
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -87,10 +88,11 @@ def regressions(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime,
                    Period(window.go_live_at, end), now, hours)
 
 
-def hourly_errors(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.Series:
+def hourly_errors(cur: duckdb.DuckDBPyConnection, span: Period, projects: Sequence[str] | None = None) -> pd.Series:
     """Error events per UTC hour over `span`, indexed by hour; hours without a bucket are absent.
 
     Buckets finer than an hour add up; a coarser bucket is spread evenly over its hours.
+    `projects`: only these Sentry projects (None: every project).
     """
     df = frame(
         cur,
@@ -98,10 +100,11 @@ def hourly_errors(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.Series:
         SELECT date_trunc('hour', bucket_start) + to_hours(k) AS hour,
                sum(events / greatest(1, bucket_seconds // 3600))::DOUBLE AS events
         FROM (SELECT *, unnest(range(greatest(1, bucket_seconds // 3600))) AS k FROM error_counts
-              WHERE bucket_start < ? AND bucket_start + to_seconds(bucket_seconds) > ?)
+              WHERE bucket_start < ? AND bucket_start + to_seconds(bucket_seconds) > ?
+                AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project)))
         GROUP BY 1 HAVING hour >= ? AND hour < ? ORDER BY 1
         """,
-        [span.end, span.start, span.start, span.end],
+        [span.end, span.start, _names(projects), _names(projects), span.start, span.end],
     )
     return pd.Series(df["events"].to_numpy(), index=pd.DatetimeIndex(df["hour"]), dtype="float64")
 
@@ -174,7 +177,34 @@ def summary(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Er
 
 
 def _crash_free_rate(cur: duckdb.DuckDBPyConnection, period: Period) -> float | None:
-    sessions, crashed = first_row(
-        cur, "SELECT sum(sessions), sum(crashed) FROM session_health WHERE bucket_start >= ? AND bucket_start < ?",
-        [period.start, period.end])
+    sessions, crashed = session_totals(cur, period)
     return None if not sessions else 1 - crashed / sessions
+
+
+def session_totals(cur: duckdb.DuckDBPyConnection, period: Period,
+                   projects: Sequence[str] | None = None) -> tuple[int, int]:
+    """(sessions, crashed) in hourly buckets starting in [start, end), of `projects` (None: all)."""
+    sessions, crashed = first_row(
+        cur,
+        "SELECT coalesce(sum(sessions), 0), coalesce(sum(crashed), 0) FROM session_health "
+        "WHERE bucket_start >= ? AND bucket_start < ? AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project))",
+        [period.start, period.end, _names(projects), _names(projects)])
+    return int(sessions), int(crashed)
+
+
+def largest_new_issue(cur: duckdb.DuckDBPyConnection, period: Period,
+                      projects: Sequence[str] | None = None) -> tuple[int, int]:
+    """(issues first seen in [start, end), the most users any one of them has hit), of `projects`.
+
+    The users are Sentry's count as collected (today's), never a sum over issues: one person
+    hit by two issues is one person. 0 users when no issue is new."""
+    issues, users = first_row(
+        cur,
+        "SELECT count(*), coalesce(max(user_count), 0) FROM sentry_issues WHERE first_seen >= ? AND first_seen < ? "
+        "AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project))",
+        [period.start, period.end, _names(projects), _names(projects)])
+    return int(issues), int(users)
+
+
+def _names(names: Sequence[str] | None) -> list[str] | None:
+    return None if names is None else list(names)

@@ -6,6 +6,7 @@ counts down to exactly the instants the engine acts on. Instants are UTC; interv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -20,7 +21,7 @@ from hypercare.incidents.escalation import (
     IncidentState,
     deadlines,
 )
-from hypercare.store.read import arrow, frame
+from hypercare.store.read import arrow, frame, scalar
 
 # Events after which the SLA clock, the level timer and the reminder timer restart.
 _CLOCK_KINDS = ("open", "reopen")
@@ -303,3 +304,40 @@ def recent_tickets(cur: duckdb.DuckDBPyConnection, since: datetime, now: datetim
            WHERE created_at > ? AND created_at <= ? ORDER BY created_at, source, ticket_id""",
         [since, now],
     ).to_pylist()
+
+
+# --- figures the verdict's rules read (hypercare/verdict/metrics.py) ---
+
+def open_at(cur: duckdb.DuckDBPyConnection, at: datetime, severities: Sequence[str] | None = None) -> int:
+    """Incidents open (opened or reopened, not resolved since) at the instant `at`, from the audit
+    log, so a past instant counts what was open then; of `severities` (None: all). The severity
+    is the incident's current one."""
+    return int(scalar(
+        cur,
+        """
+        WITH last AS (
+            SELECT incident_id, arg_max(kind, occurred_at) AS kind FROM incident_events
+            WHERE occurred_at <= ? AND kind IN ('open', 'reopen', 'resolve') GROUP BY incident_id
+        )
+        SELECT count(*) FROM last JOIN incidents i USING (incident_id)
+        WHERE last.kind <> 'resolve' AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], i.severity))
+        """,
+        [at, _list(severities), _list(severities)],
+    ))
+
+
+def sla_breaches(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                 severities: Sequence[str] | None = None) -> int:
+    """SLA breaches (acknowledge or resolve target missed) recorded in [start, end), of incidents
+    of `severities` (None: all)."""
+    return int(scalar(
+        cur,
+        """SELECT count(*) FROM incident_events e JOIN incidents i USING (incident_id)
+           WHERE e.kind = 'sla_breach' AND e.occurred_at >= ? AND e.occurred_at < ?
+             AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], i.severity))""",
+        [start, end, _list(severities), _list(severities)],
+    ))
+
+
+def _list(values: Sequence[str] | None) -> list[str] | None:
+    return None if values is None else list(values)

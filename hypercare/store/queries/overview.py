@@ -6,6 +6,7 @@ Every KPI is a `Kpi`: the measured value (None = unknown: the data can't say), t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import duckdb
@@ -34,12 +35,14 @@ def error_events(cur: duckdb.DuckDBPyConnection, period: Period) -> int | None:
     )
 
 
-def new_issue_count(cur: duckdb.DuckDBPyConnection, period: Period) -> int:
-    """Sentry issues first seen in [start, end)."""
+def new_issue_count(cur: duckdb.DuckDBPyConnection, period: Period, projects: Sequence[str] | None = None) -> int:
+    """Sentry issues first seen in [start, end), of `projects` (None: every project)."""
+    names = None if projects is None else list(projects)
     return scalar(
         cur,
-        "SELECT count(*) FROM sentry_issues WHERE first_seen >= ? AND first_seen < ?",
-        [period.start, period.end],
+        "SELECT count(*) FROM sentry_issues WHERE first_seen >= ? AND first_seen < ? "
+        "AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project))",
+        [period.start, period.end, names, names],
     )
 
 

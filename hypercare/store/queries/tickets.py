@@ -25,9 +25,16 @@ GROUPS: dict[str, tuple[str, ...]] = {
 _GROUP_SQL = {"priority": "coalesce(t.priority, 'unset')", "category": "coalesce(t.category, 'other')"}
 
 
-def tickets_created(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> int:
-    """Tickets created in [start, end), every source together."""
-    return scalar(cur, "SELECT count(*) FROM tickets WHERE created_at >= ? AND created_at < ?", [start, end])
+def tickets_created(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, *,
+                    priority: str | None = None, category: str | None = None) -> int:
+    """Tickets created in [start, end), every source together; only of `priority` / `category`
+    when given."""
+    return scalar(
+        cur,
+        "SELECT count(*) FROM tickets WHERE created_at >= ? AND created_at < ? "
+        "AND (?::VARCHAR IS NULL OR priority = ?) AND (?::VARCHAR IS NULL OR category = ?)",
+        [start, end, priority, priority, category, category],
+    )
 
 
 def window_hours(window: Window, now: datetime) -> list[Period]:

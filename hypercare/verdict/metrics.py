@@ -1,0 +1,297 @@
+"""The one metric catalogue: every figure a rule, an exit criterion or an auto-open condition
+can name, each measured by one function whose docstring says exactly what it measures.
+
+A measuring function takes the `Inputs` (a cursor and what the config says), a half-open UTC
+period [start, end) and a `Scope`, and returns a `Measured`: the value (None: the data can't
+say), how many data points it rests on, and for ratios the baseline it divided by. It reads
+through the page queries in `hypercare/store/queries/`, so a rule and a page never disagree.
+Whether a source is fresh enough to trust is decided by the caller (hypercare/verdict/evaluate.py)
+from the one state model; a function only says what the rows say.
+
+Entries without a function (`measure=None`) are measured per signal by the auto-open engine
+(hypercare/incidents/actions.py) and can't be used in [[rules]] or [[exit]].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+import duckdb
+
+from hypercare.store.queries import errors, health, incidents, overview, tickets
+from hypercare.window import Period, Window
+
+SourceKind = Literal["sentry", "checks", "tickets", "incidents"]
+ScopeKey = Literal["checks", "projects", "severity"]
+SEVERITY_ORDER = ("SEV1", "SEV2", "SEV3", "SEV4")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What every measuring function may read besides its period: the store, the window (for
+    the same hours of the baseline), the availability target and the configured checks."""
+
+    cur: duckdb.DuckDBPyConnection
+    window: Window
+    availability_target: float = 99.9
+    check_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which part of a source a rule looks at; None: all of it."""
+
+    checks: tuple[str, ...] | None = None
+    projects: tuple[str, ...] | None = None
+    severity: str | None = None  # this severity or a more severe one
+
+    @property
+    def severities(self) -> tuple[str, ...] | None:
+        if self.severity is None:
+            return None
+        return SEVERITY_ORDER[: SEVERITY_ORDER.index(self.severity) + 1]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A measurement. `value` None: no data in the period. `baseline` (ratios only): the
+    denominator, None when there is no baseline copy; `current`: the numerator."""
+
+    value: float | None
+    samples: int | None = None  # data points the value rests on; None: not a sampled figure
+    baseline: float | None = None
+    current: float | None = None
+    no_baseline: str | None = None  # why a ratio has no value although the period has data
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str  # how a sentence names it: "Sentry errors per hour"
+    unit: str  # "/h", "×", "%", "ms", "" (a count), "× budget"
+    source: SourceKind
+    measure: Callable[[Inputs, Period, Scope], Measured] | None
+    scopes: frozenset[str] = frozenset()
+    min_samples: int = 0
+    sampled: str = ""  # what a data point is, for "3 of 10 <sampled>"
+    instant: bool = False  # measured at the end of the period; `over` only places that instant
+    auto_open: frozenset[str] = frozenset()  # auto-open sources that may name it
+    values: tuple[str, ...] | None = None  # a text measure's allowed values (auto-open only)
+
+    @property
+    def doc(self) -> str:
+        return (self.measure.__doc__ or "").strip() if self.measure else _AUTO_OPEN_DOCS.get(self.name, "")
+
+    @property
+    def check_metric(self) -> bool:
+        return self.source == "checks"
+
+
+# --- Sentry ---
+
+def _hours(period: Period) -> float:
+    return max(period.hours, 1e-9)
+
+
+def errors_per_hour(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """Sentry error events per hour over the period: the events in the collected hourly buckets
+    (errors.hourly_errors) divided by the hours that have a bucket. Data points: hours collected."""
+    series = errors.hourly_errors(src.cur, period, scope.projects)
+    if series.empty:
+        return Measured(None, 0)
+    return Measured(float(series.sum()) / len(series), len(series))
+
+
+def errors_vs_baseline(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """Sentry errors per hour over the period ÷ errors per hour over the same hours of the
+    baseline (the mean over every baseline copy that has data). Rates, not totals, so a copy that
+    is an hour shorter or longer across a DST change compares fairly. A zero or absent baseline
+    gives no value ("no baseline"), never a ratio against 0."""
+    now = errors_per_hour(src, period, scope)
+    return _vs_baseline(src, period, scope, errors_per_hour, now)
+
+
+def new_issues(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """Sentry issues first seen in the period (any level, any status)."""
+    return Measured(float(overview.new_issue_count(src.cur, period, scope.projects)))
+
+
+def new_issue_users(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """The most users any one issue first seen in the period has hit (Sentry's user count as
+    collected — today's count, Sentry keeps no history of it); never a sum over issues, which
+    would count a person hit by two issues twice. 0 when no issue is new."""
+    _, users = errors.largest_new_issue(src.cur, period, scope.projects)
+    return Measured(float(users))
+
+
+def crash_free_rate(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """Percent (0–100) of release-health sessions in the period that did not crash:
+    100 × (1 − crashed ÷ sessions), over hourly buckets starting in the period. Data points:
+    sessions. No sessions: no value (never 100 %)."""
+    sessions, crashed = errors.session_totals(src.cur, period, scope.projects)
+    if not sessions:
+        return Measured(None, 0)
+    return Measured(100.0 * (1 - crashed / sessions), sessions)
+
+
+# --- health checks ---
+
+def availability(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """Percent of health-check results in the period that succeeded, over the scoped checks
+    together, leaving out results inside planned periods (health.availability). Data points:
+    check results counted."""
+    counts = health.availability(src.cur, period.start, period.end, scope.checks)
+    if counts is None:
+        return Measured(None, 0)
+    ok, total = counts
+    return Measured(100.0 * ok / total, total)
+
+
+def error_budget_burn(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """How fast failed checks consume the error budget of `[health] availability_target` over
+    the period: (failed ÷ counted results) ÷ (1 − target). 1.0 spends the budget exactly over
+    the window; the SRE workbook pages at 14.4 over 1 h. Planned periods are left out. With a
+    100 % target there is no budget, so no value."""
+    counts = health.availability(src.cur, period.start, period.end, scope.checks)
+    if counts is None:
+        return Measured(None, 0)
+    ok, total = counts
+    budget = 1 - src.availability_target / 100
+    if budget <= 0:
+        return Measured(None, total, no_baseline="an availability_target of 100 % leaves no error budget")
+    return Measured(((total - ok) / total) / budget, total)
+
+
+def p95_latency_ms(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """The nearest-rank 95th percentile of check latency (ms) in the period, over the scoped
+    checks together, for results that got an answer, outside planned periods. Data points:
+    check results counted."""
+    counts = health.availability(src.cur, period.start, period.end, scope.checks)
+    value = health.latency_percentile(src.cur, period.start, period.end, 0.95, scope.checks)
+    return Measured(value, counts[1] if counts else 0)
+
+
+def p95_latency_vs_baseline(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """p95 check latency over the period ÷ its mean over the same hours of the baseline (each
+    copy's own p95, averaged over the copies that have results)."""
+    return _vs_baseline(src, period, scope, p95_latency_ms, p95_latency_ms(src, period, scope))
+
+
+def checks_down(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """Health checks in state "down" at the end of the period (after `failure_threshold` failed
+    results in a row; check_transitions), among the scoped or else every configured check."""
+    names = list(scope.checks) if scope.checks is not None else list(src.check_names)
+    if not names:
+        return Measured(None)
+    states = health.current_states(src.cur, period.end, names)
+    return Measured(float((states["state"] == "down").sum()))
+
+
+# --- tickets ---
+
+def tickets_per_hour(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """Tickets created per hour in the period, every source together."""
+    return Measured(tickets.tickets_created(src.cur, period.start, period.end) / _hours(period))
+
+
+def tickets_per_hour_vs_baseline(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """Tickets created per hour in the period ÷ per hour in the same hours of the baseline
+    (mean over the copies). A baseline with no ticket gives no value ("no baseline")."""
+    return _vs_baseline(src, period, scope, tickets_per_hour, tickets_per_hour(src, period, scope))
+
+
+def technical_tickets_per_hour(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """Tickets of category "technical" created per hour in the period."""
+    n = tickets.tickets_created(src.cur, period.start, period.end, category="technical")
+    return Measured(n / _hours(period))
+
+
+def p1_tickets(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """Tickets of priority P1 created in the period."""
+    return Measured(float(tickets.tickets_created(src.cur, period.start, period.end, priority="P1")))
+
+
+# --- incidents (recorded by Hypercare itself: always collected) ---
+
+def open_incidents(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """Incidents not resolved at the end of the period (from the audit log); with `severity`,
+    only those of that severity or a more severe one."""
+    return Measured(float(incidents.open_at(src.cur, period.end, scope.severities)))
+
+
+def sla_breaches(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """SLA breaches (acknowledge or resolve target missed) recorded in the period; with
+    `severity`, of incidents of that severity or a more severe one."""
+    return Measured(float(incidents.sla_breaches(src.cur, period.start, period.end, scope.severities)))
+
+
+def _vs_baseline(src: Inputs, period: Period, scope: Scope,
+                 rate: Callable[[Inputs, Period, Scope], Measured], now: Measured) -> Measured:
+    """`now` ÷ the mean of `rate` over the same hours of the baseline."""
+    copies = [m.value for s in src.window.baseline_samples(period) if (m := rate(src, s, scope)).value is not None]
+    baseline = sum(copies) / len(copies) if copies else None
+    if now.value is None:
+        return Measured(None, now.samples, baseline)
+    if baseline is None:
+        return Measured(None, now.samples, None, now.value, "no copy of these hours in the baseline has data")
+    if baseline == 0:
+        return Measured(None, now.samples, 0.0, now.value, "the baseline is 0 for these hours, so no ratio")
+    return Measured(now.value / baseline, now.samples, baseline, now.value)
+
+
+_AUTO_OPEN_DOCS = {
+    "new_issue_events": "Events of one new Sentry issue (first seen since go-live), checked within "
+                        "within_minutes of it first being seen.",
+    "down_minutes": "Minutes a health check has been failing without a success in between.",
+    "priority": "The priority of a ticket created within within_minutes.",
+}
+
+_SENTRY, _CHECKS, _SEV = frozenset({"projects"}), frozenset({"checks"}), frozenset({"severity"})
+CATALOGUE: dict[str, Metric] = {m.name: m for m in (
+    Metric("errors_per_hour", "Sentry errors per hour", "/h", "sentry", errors_per_hour, _SENTRY, 1, "hours collected"),
+    Metric("errors_vs_baseline", "Sentry errors", "×", "sentry", errors_vs_baseline, _SENTRY, 1, "hours collected"),
+    Metric("new_issues", "New Sentry issues", "", "sentry", new_issues, _SENTRY),
+    Metric("new_issue_users", "Users hit by the largest new Sentry issue", "", "sentry", new_issue_users, _SENTRY,
+           auto_open=frozenset({"sentry"})),
+    Metric("new_issue_events", "Events of a new Sentry issue", "", "sentry", None, auto_open=frozenset({"sentry"})),
+    Metric("crash_free_rate", "Crash-free sessions", "%", "sentry", crash_free_rate, _SENTRY, 100, "sessions"),
+    Metric("availability", "Availability", "%", "checks", availability, _CHECKS, 10, "check results"),
+    Metric("error_budget_burn", "Error budget burn", "× budget", "checks", error_budget_burn, _CHECKS, 10, "check results"),
+    Metric("p95_latency_ms", "Check latency p95", "ms", "checks", p95_latency_ms, _CHECKS, 20, "check results"),
+    Metric("p95_latency_vs_baseline", "Check latency p95", "×", "checks", p95_latency_vs_baseline, _CHECKS, 20,
+           "check results"),
+    Metric("checks_down", "Health checks down", "", "checks", checks_down, _CHECKS, instant=True),
+    Metric("down_minutes", "Minutes a check is down", "", "checks", None, auto_open=frozenset({"checks"})),
+    Metric("tickets_per_hour", "Tickets per hour", "/h", "tickets", tickets_per_hour),
+    Metric("tickets_per_hour_vs_baseline", "Tickets per hour", "×", "tickets", tickets_per_hour_vs_baseline,
+           auto_open=frozenset({"tickets"})),
+    Metric("technical_tickets_per_hour", "Technical tickets per hour", "/h", "tickets", technical_tickets_per_hour),
+    Metric("p1_tickets", "P1 tickets", "", "tickets", p1_tickets),
+    Metric("priority", "Ticket priority", "", "tickets", None, auto_open=frozenset({"tickets"}),
+           values=("P1", "P2", "P3", "P4")),
+    Metric("open_incidents", "Open incidents", "", "incidents", open_incidents, _SEV, instant=True),
+    Metric("sla_breaches", "SLA breaches", "", "incidents", sla_breaches, _SEV),
+)}
+RULE_METRICS: tuple[str, ...] = tuple(name for name, m in CATALOGUE.items() if m.measure is not None)
+
+
+def auto_open_measures(source: str) -> dict[str, Metric]:
+    """The catalogue entries an [[escalation.auto_open]] rule of `source` may compare."""
+    return {name: m for name, m in CATALOGUE.items() if source in m.auto_open}
+
+
+def samples_needed(metric: Metric, min_samples: int | None) -> int:
+    return metric.min_samples if min_samples is None else min_samples
+
+
+def shift(period: Period, hours: float) -> Period:
+    """The period moved back by `hours`."""
+    delta = timedelta(hours=hours)
+    return Period(period.start - delta, period.end - delta)
+
+
+def names(values: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
