@@ -30,6 +30,9 @@ from hypercare.store import Store
 from hypercare.store.planned import write_planned_periods
 from hypercare.store.releases import record_release
 from hypercare.store.writes import append_rows, rebuild_health_rollup
+from hypercare.verdict import evaluate
+from hypercare.verdict.evaluate import replay
+from hypercare.verdict.history import write_evaluation
 from hypercare.window import Window
 
 DEMO_SEED = 20261122
@@ -38,6 +41,8 @@ DEMO_NOW = GO_LIVE + timedelta(hours=38)  # Tuesday 12:00 in Brussels
 CHECKOUT_ISSUE_ID = "4507310001"
 INCIDENT_START = GO_LIVE + timedelta(hours=9)  # Monday 07:00: the first morning rush
 INCIDENT_FIXED = GO_LIVE + timedelta(hours=14)
+ROLLBACK_DECLINED_HOUR = 11.0
+ROLLBACK_DECLINED = "Rollback considered and declined"
 MIGRATED_ACCOUNTS = 5_000
 MIGRATED_BOOKINGS = 12_000
 
@@ -119,7 +124,29 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED) -> Store:
         write_planned_periods(cur, config.planned_periods, GO_LIVE - timedelta(days=2))
     record_release(store, config)
     seed_demo_incidents(store, config, window, until=DEMO_NOW)
+    _replay_status(store, config, window)
     return store
+
+
+def _replay_status(store: Store, config: Config, window: Window) -> None:
+    """The status history as the real evaluator gives it at each hour from go-live to the demo's
+    now; the "rollback considered and declined" decision holds the evaluation of its hour."""
+    instants = list(gen_hours(GO_LIVE, DEMO_NOW + timedelta(minutes=1), timedelta(hours=1)))
+    for evaluation in replay(store.cursor(), config, window, instants):
+        write_evaluation(store, config, evaluation, window)
+    declined = GO_LIVE + timedelta(hours=ROLLBACK_DECLINED_HOUR)
+    evidence = evaluate(store.cursor(), config, window, declined).to_json()
+    store.cursor().execute("UPDATE decisions SET evidence = ? WHERE decided_at = ? AND summary = ?",
+                           [evidence, declined, ROLLBACK_DECLINED])
+    store.cursor().execute("UPDATE notifications SET sent_at = created_at + INTERVAL 2 SECOND, attempts = 1 "
+                           "WHERE sent_at IS NULL AND kind = 'status'")
+
+
+def gen_hours(start: datetime, end: datetime, step: timedelta):
+    t = start
+    while t < end:
+        yield t
+        t += step
 
 
 def _error_counts(gen: _Gen, config: Config) -> pa.Table:
@@ -405,7 +432,7 @@ def _decisions() -> pa.Table:
         (1.0, "continue", "Cutover complete, smoke tests green",
          "DNS switched at 22:10; all four health checks up; first bookings on the new platform.",
          "Sofie Peeters (release manager)", {"checks_up": 4}),
-        (11.0, "continue", "Rollback considered and declined",
+        (ROLLBACK_DECLINED_HOUR, "continue", ROLLBACK_DECLINED,
          "The checkout error hits ~400 clients, but the fix is in review and ships by 15:00; rolling back would "
          "strand the 1,100 bookings made since go-live on the old platform.",
          "Sofie Peeters with Karim Haddad (CTO)", {"checkout_issue_users": 428, "bookings_since_go_live": 1100}),
@@ -427,12 +454,13 @@ def _decisions() -> pa.Table:
 
 
 def _collector_runs(gen: _Gen, config: Config) -> pa.Table:
-    """The last three hours of collection, as `hypercare serve` would have recorded it."""
+    """Collection since just before go-live, as `hypercare serve` would have recorded it (the
+    status history is replayed over it, so every hour has fresh sources)."""
     rows = []
     for name, interval in config.sources():
-        for t in gen.hours(DEMO_NOW - timedelta(hours=3), DEMO_NOW - timedelta(seconds=30), timedelta(seconds=interval)):
+        for t in gen.hours(GO_LIVE - timedelta(hours=1), DEMO_NOW - timedelta(seconds=30), timedelta(seconds=interval)):
             took = timedelta(milliseconds=gen.rng.randint(150, 2500))
-            failed = name.startswith("tickets") and t < DEMO_NOW - timedelta(hours=2, minutes=40)
+            failed = name.startswith("tickets") and DEMO_NOW - timedelta(hours=3) <= t < DEMO_NOW - timedelta(hours=2, minutes=40)
             rows.append({
                 "run_id": f"demo-{name}-{int(t.timestamp())}", "collector": name, "started_at": t,
                 "finished_at": t + took, "ok": not failed, "rows_written": 0 if failed else gen.rng.randint(1, 60),
