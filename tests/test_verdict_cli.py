@@ -76,7 +76,7 @@ def test_exit_codes_follow_nagios(setup, hours, code, first):
 
 def test_red_says_value_threshold_and_period(setup):
     out = run_cli("status", "--config", str(setup), "--at", at(10.5)).stdout
-    assert "✗ critical Sentry errors 5.0× the same hours of the baseline over the last hour, Mon 07:00–08:00 " \
+    assert "✗ critical spike — Sentry errors 5.0× the same hours of the baseline over the last hour, Mon 07:00–08:00 " \
            "(threshold ≥ 3.0×; 50.0 / h vs 10.0 / h)" in out
 
 

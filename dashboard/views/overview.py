@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import data, status, widgets
 from dashboard.figures.overview import timeline_figure
 from hypercare.store.queries import freshness, incidents, overview
 
@@ -24,6 +24,7 @@ def live() -> None:
     st.caption(f"Version {release.version or '—'} · {release.environment} · went live "
                f"{go_live:%a %d %b %Y %H:%M} ({release.timezone})")
     st.progress(window.progress(now), text=f"{window.label(now)} · phase: {window.phase(now)}")
+    status.status_block(window, now)
 
     sources = tuple(context.config.sources())
     kpis = data.cached(overview.kpis)(window, now, sources, context.config.health.availability_target)

@@ -103,7 +103,7 @@ def sentence(result: RuleResult, tz: ZoneInfo) -> str:
     extra = ""
     if result.baseline is not None and result.current is not None:
         extra = f"; {format_value(result.current, _base_unit(result))} vs {format_value(result.baseline, _base_unit(result))}"
-    return f"{measured_words(result)} {over}{when} ({threshold_words(result)}{extra})"
+    return f"{result.name} — {measured_words(result)} {over}{when} ({threshold_words(result)}{extra})"
 
 
 def _base_unit(result: RuleResult) -> str:
