@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import chrome
+from dashboard import chrome, signin
 
 HERE = Path(__file__).parent
 
@@ -23,6 +23,9 @@ PAGES = {
     "Respond": [st.Page(HERE / "views/incidents.py", title="Incidents & escalation", icon=":material/emergency:")],
 }
 
+who = signin.gate()  # nothing below runs for someone not signed in or without a role
 navigation = st.navigation(PAGES)
 chrome.sidebar()
+with st.sidebar:
+    signin.who_block(who)
 navigation.run()

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from hypercare.auth.identity import Identity, Role, local_identity
+from dashboard import signin
+from hypercare.auth.identity import Identity, Role
 from hypercare.runtime import AppContext, get_context
 
 TTL_SECONDS = 30
@@ -23,8 +24,15 @@ def ctx() -> AppContext:
 
 
 def identity() -> Identity:
-    """Who is using this page: the one place pages ask. Without sign-in, the OS user as lead."""
-    return local_identity()
+    """Who is using this page: the one place pages ask. Without sign-in, the OS user as lead.
+
+    A run with nobody (with a role) signed in stops here, so no page ever acts for no one;
+    the entry script's `signin.gate()` has shown them the sign-in form already.
+    """
+    who = signin.person(ctx().config.auth)
+    if who is None:
+        st.stop()
+    return who
 
 
 def may(role: Role) -> bool:

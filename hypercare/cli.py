@@ -17,11 +17,13 @@ import click
 
 from collectors.registry import build_collectors
 from collectors.scheduler import Scheduler, run_once
-from hypercare.incidents import actions as incidents
+from hypercare.auth.passwords import hash_password
+from hypercare.auth.setup import address_problem, secrets_problems
 from hypercare.clock import FixedClock, SystemClock
-from hypercare.config import Config, ConfigError, config_path, load_config
+from hypercare.config import AuthConfig, Config, ConfigError, config_path, load_config
+from hypercare.incidents import actions as incidents
 from hypercare.runtime import AppContext, set_context
-from hypercare.secrets import load_secrets, secrets_files
+from hypercare.secrets import SECRETS_FILE, load_secrets, read_secrets, secrets_files
 from hypercare.selfmonitor import init_self_monitoring, stop_self_monitoring
 from hypercare.store import Store, StoreError
 from hypercare.store.releases import record_release
@@ -186,6 +188,7 @@ def _instant(text: str | None) -> datetime | None:
 def serve(config_file: str | None, port: int, address: str) -> None:
     """Serve the dashboard and run the collectors on their intervals, in this one process."""
     config = _load(config_file)
+    secrets = _sign_in_secrets(config.auth, address, config_path(config_file).resolve().parent)
     init_self_monitoring(config)
     clock = SystemClock()
     store = _open_store(config)
@@ -195,7 +198,7 @@ def serve(config_file: str | None, port: int, address: str) -> None:
     hooks += [(60.0, _status_hook(context))] + [(30.0, hook) for hook in _tick_hooks(context)]
     scheduler = Scheduler(store, build_collectors(config, clock), clock, hooks)
     scheduler.start()
-    _serve(context, port, address)
+    _serve(context, port, address, secrets)
 
 
 @main.command()
@@ -209,6 +212,7 @@ def demo(port: int, address: str, data_dir: str, no_serve: bool) -> None:
     from hypercare.demo import DEMO_NOW, build_demo, demo_config
 
     config = demo_config(Path(data_dir))
+    secrets = _sign_in_secrets(config.auth, address, Path.cwd()) if not no_serve else []
     try:
         store = build_demo(config.store.path, config)
     except StoreError as exc:
@@ -217,10 +221,25 @@ def demo(port: int, address: str, data_dir: str, no_serve: bool) -> None:
     store.publish_snapshot()
     if no_serve:
         return
-    _serve(AppContext(config, store, FixedClock(DEMO_NOW), demo=True), port, address)
+    _serve(AppContext(config, store, FixedClock(DEMO_NOW), demo=True), port, address, secrets)
 
 
-def _serve(context: AppContext, port: int, address: str) -> None:
+def _sign_in_secrets(auth: AuthConfig, address: str, config_dir: Path) -> list[Path]:
+    """Refuse what sign-in forbids (exit 1 with the reason); return the secrets files Streamlit
+    must read, so `[auth]` and `[passwords]` come from the file hypercare reads too."""
+    if problem := address_problem(auth, address):
+        _fail(problem)
+    files = secrets_files(config_dir)
+    try:
+        problems = secrets_problems(auth, read_secrets(files), str(files[0] if files else config_dir / SECRETS_FILE))
+    except ValueError as exc:
+        _fail(str(exc))
+    if problems:
+        _fail("sign-in is not set up:\n  " + "\n  ".join(problems))
+    return files or [config_dir / SECRETS_FILE]
+
+
+def _serve(context: AppContext, port: int, address: str, secrets: list[Path]) -> None:
     from streamlit.web import bootstrap
 
     set_context(context)
@@ -230,10 +249,32 @@ def _serve(context: AppContext, port: int, address: str) -> None:
         "server.headless": True,
         "browser.gatherUsageStats": False,
         "server.fileWatcherType": "none",
+        # Later files win in Streamlit, the first in hypercare: reversed so both agree.
+        "secrets.files": [str(p) for p in reversed(secrets)],
     }
     click.echo(f"Hypercare dashboard: http://{address}:{port}/  (Ctrl+C to stop)")
     bootstrap.load_config_options(flag_options=flags)
     bootstrap.run(str(APP_PATH), False, [], flags)
+
+
+@main.command("hash-password")
+def hash_password_command() -> None:
+    """Ask for a password twice (no echo) and print its argon2id hash for [passwords] in
+    .streamlit/secrets.toml. Without a terminal, reads the two lines from stdin."""
+    if sys.stdin.isatty():
+        first = click.prompt("Password", hide_input=True, err=True)
+        second = click.prompt("Again", hide_input=True, err=True)
+    else:
+        lines = sys.stdin.read().splitlines()
+        if len(lines) < 2:
+            _fail("give the password twice, one per line, on stdin")
+        first, second = lines[0], lines[1]
+    if first != second:
+        _fail("the two passwords differ; nothing printed")
+    try:
+        click.echo(hash_password(first))
+    except ValueError as exc:
+        _fail(f"{exc}; choose a password")
 
 
 if __name__ == "__main__":

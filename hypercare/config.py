@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from hypercare.auth.identity import Role
 from hypercare.conditions import ConditionError
 from hypercare.conditions import parse as parse_condition
 from hypercare.verdict.language import Condition, Over, parse_over, rule_metric
@@ -474,6 +475,55 @@ class SelfMonitoringConfig(Strict):
     environment: str | None = None
 
 
+class RoleMapping(Strict):
+    """`[[auth.roles]]` (oidc mode): who gets `role`, matched on the signed-in person's claims."""
+
+    role: Role
+    emails: list[str] = []  # exact addresses, compared case-insensitively
+    domains: list[str] = []  # the part after @, e.g. "example.com"
+    claim_values: list[str] = []  # any of these in the claim named by [auth] roles_claim
+
+    @model_validator(mode="after")
+    def _matches_someone(self) -> RoleMapping:
+        if not (self.emails or self.domains or self.claim_values):
+            raise ValueError(f"a {self.role} mapping matches nobody; give emails, domains or claim_values")
+        return self
+
+
+class PasswordUser(Strict):
+    """`[[auth.users]]` (password mode). The hash lives in .streamlit/secrets.toml [passwords]."""
+
+    username: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    email: str | None = None
+    role: Role
+
+
+class AuthConfig(Strict):
+    """`[auth]`: who may see and change what. No secret lives here (see the README, "Sign-in")."""
+
+    mode: Literal["none", "oidc", "password"] = "none"
+    roles_claim: str | None = None  # oidc: the ID-token claim claim_values match, e.g. "groups"
+    provider: str | None = None  # oidc: the [auth.NAME] provider in secrets.toml, when there are several
+    ask: str = "the person who runs this dashboard"  # whom someone without a role should ask
+    roles: list[RoleMapping] = []
+    users: list[PasswordUser] = []
+
+    @model_validator(mode="after")
+    def _complete(self) -> AuthConfig:
+        if self.mode == "password" and not self.users:
+            raise ValueError('mode "password" needs at least one [[auth.users]] (username, name, role)')
+        if self.mode == "oidc" and not self.roles:
+            raise ValueError('mode "oidc" needs [[auth.roles]] entries, or every signed-in person would have no role')
+        if any(r.claim_values for r in self.roles) and not self.roles_claim:
+            raise ValueError("claim_values need roles_claim: name the claim they are matched against, e.g. \"groups\"")
+        names = [u.username for u in self.users]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"users: usernames must be unique; {', '.join(dupes)} repeated")
+        return self
+
+
 class Config(Strict):
     release: ReleaseConfig
     store: StoreConfig = StoreConfig()
@@ -487,6 +537,7 @@ class Config(Strict):
     rules: list[RuleConfig] = []
     exit: list[ExitConfig] = []
     status: StatusConfig = StatusConfig()
+    auth: AuthConfig = AuthConfig()
 
     def sources(self) -> list[tuple[str, float]]:
         """(collector name, interval in seconds) of each configured source, as collector_runs

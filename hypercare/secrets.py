@@ -24,16 +24,27 @@ def secrets_files(config_dir: Path) -> list[Path]:
     return found
 
 
+def read_secrets(paths: list[Path]) -> dict[str, object]:
+    """The files' top-level keys merged, the first file's winning (as in `load_secrets`)."""
+    merged: dict[str, object] = {}
+    for path in reversed(paths):
+        merged.update(_parse(path))
+    return merged
+
+
+def _parse(path: Path) -> dict[str, object]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not valid TOML ({type(exc).__name__}); fix it or remove it") from None
+
+
 def load_secrets(paths: list[Path], environ: MutableMapping[str, str] = os.environ) -> list[str]:
     """Put each top-level string of the files into `environ` unless already set; returns the
     names it set (never the values). A file that is not valid TOML is an error naming it."""
     loaded = []
     for path in paths:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path} is not valid TOML ({type(exc).__name__}); fix it or remove it") from None
-        for name, value in data.items():
+        for name, value in _parse(path).items():
             if isinstance(value, str) and name not in environ:
                 environ[name] = value
                 loaded.append(name)
