@@ -68,7 +68,7 @@ def test_responders_and_leads_get_the_incident_forms(demo_db):
     for role in ("responder", "lead"):
         at = as_role(demo_db, role, "views/incidents.py")
         labels = [b.label for b in at.main.button]
-        assert labels == ["Record", "Open incident"], labels
+        assert labels == [f"Acknowledge {at.selectbox(key='incident').value}", "Open incident"], labels
         assert f"Recorded as {PEOPLE[role][1]} <{PEOPLE[role][0]}@example.com>." in \
             [c.value.replace("\\", "") for c in at.main.caption]
 
@@ -83,9 +83,9 @@ def test_a_stakeholder_still_sees_the_incident_history(demo_db):
 def test_a_responder_action_is_recorded_as_the_signed_in_person(demo_db):
     at = as_role(demo_db, "responder", "views/incidents.py")
     at.selectbox(key="incident").set_value("INC-2")
-    at.selectbox(key="action").set_value("add note")
+    at.selectbox(key="action").set_value("add note").run()  # the form follows the chosen action
     at.text_area(key="note").set_value("provider says fixed by 14:00")
-    next(b for b in at.main.button if b.label == "Record").click().run()
+    next(b for b in at.main.button if b.label == "Add the note to INC-2").click().run()
     assert not at.exception and not at.error
     _, store = demo_db
     last = arrow(store.cursor(), "SELECT actor, note FROM incident_events WHERE kind = 'note' "
@@ -119,7 +119,7 @@ def test_oidc_role_comes_from_the_mapping(demo_db):
     at.run().switch_page("views/incidents.py").run()
     assert not at.exception
     assert "Signed in as **Ravi** · responder" in [c.value for c in at.sidebar.caption]
-    assert "Record" in [b.label for b in at.main.button]
+    assert "Open incident" in [b.label for b in at.main.button]
 
 
 def test_oidc_person_without_a_role_sees_one_sentence_and_nothing_else(demo_db):
