@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from collectors.base import Collector, RunRecord, run_collector
+from collectors.base import Collector, RunRecord, mark_interrupted, run_collector
 from hypercare.clock import Clock
 from hypercare.store import Store
 
@@ -21,7 +21,9 @@ Hook = Callable[[datetime], None]
 
 
 def run_once(store: Store, collectors: Sequence[Collector], clock: Clock, hooks: Sequence[Hook] = ()) -> list[RunRecord]:
-    """Every collector once, in order, then the hooks (for `hypercare collect --once`)."""
+    """Every collector once, in order, then the hooks (for `hypercare collect --once`).
+    Runs a killed process left `running` are marked interrupted first."""
+    mark_interrupted(store)
     records = [run_collector(store, c, clock) for c in collectors]
     _run_hooks(hooks, clock)
     return records
@@ -53,6 +55,7 @@ class Scheduler:
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        mark_interrupted(self.store)  # before any thread writes a `running` row of its own
         for collector in self.collectors:
             self._spawn(f"collector-{collector.name}", collector.interval_seconds,
                         lambda c=collector: run_collector(self.store, c, self.clock))

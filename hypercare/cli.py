@@ -108,7 +108,7 @@ def _secret_envs(config: Config) -> list[str]:
 @click.option("--once", is_flag=True, required=True, help="Run each collector one time (for cron).")
 @click.option("--only", type=click.Choice(["sentry", "checks", "tickets"]), help="Only this kind of source.")
 def collect(config_file: str | None, once: bool, only: str | None) -> None:
-    """Run the configured collectors one time and exit (non-zero if a source failed)."""
+    """Run the configured collectors one time and exit (0 when each run is ok or partial, else 1)."""
     config = _load(config_file)
     init_self_monitoring(config)
     clock = SystemClock()
@@ -126,7 +126,7 @@ def collect(config_file: str | None, once: bool, only: str | None) -> None:
     finally:
         stop_self_monitoring()  # sends what is queued before the process exits
     for r in records:
-        status = f"FAILED: {r.error}" if not r.ok else f"ok; note: {r.error}" if r.error else "ok"
+        status = f"FAILED: {r.error}" if not r.ok else f"{r.status}; note: {r.error}" if r.error else r.status
         click.echo(f"{r.collector}: {r.rows_written} rows, {(r.finished_at - r.started_at).total_seconds():.1f} s, {status}")
     if not all(r.ok for r in records):
         sys.exit(1)

@@ -463,12 +463,12 @@ def _collector_runs(gen: _Gen, config: Config) -> pa.Table:
             failed = name.startswith("tickets") and DEMO_NOW - timedelta(hours=3) <= t < DEMO_NOW - timedelta(hours=2, minutes=40)
             rows.append({
                 "run_id": f"demo-{name}-{int(t.timestamp())}", "collector": name, "started_at": t,
-                "finished_at": t + took, "ok": not failed, "rows_written": 0 if failed else gen.rng.randint(1, 60),
+                "finished_at": t + took, "status": "failed" if failed else "ok", "ok": not failed, "rows_written": 0 if failed else gen.rng.randint(1, 60),
                 "error": "support.fitbook.example answered 503 Service Unavailable after 5 attempts; try again later" if failed else None,
             })
     return pa.Table.from_pylist(rows, schema=pa.schema([
         ("run_id", pa.string()), ("collector", pa.string()), ("started_at", TS), ("finished_at", TS),
-        ("ok", pa.bool_()), ("rows_written", pa.int64()), ("error", pa.string()),
+        ("status", pa.string()), ("ok", pa.bool_()), ("rows_written", pa.int64()), ("error", pa.string()),
     ]))
 
 

@@ -84,7 +84,9 @@ def source_state(sources: Sequence[Freshness], what: str) -> FigureState:
     if stale:
         failed = [s for s in stale if s.latest_ok is False]
         if failed:
-            return FigureState("failed", "; ".join(f"{s.collector} is failing" for s in failed))
+            return FigureState("failed", "; ".join(
+                f"{s.collector}'s last run was interrupted" if s.latest_status == "interrupted" else f"{s.collector} is failing"
+                for s in failed))
         return FigureState("stale", "; ".join(f"{s.collector} is stale" for s in stale))
     return COLLECTED
 

@@ -107,11 +107,20 @@ MIGRATION_35 = """
 ALTER TABLE incidents ADD COLUMN version INTEGER DEFAULT 0;
 """
 
+# Hardening (30-39). A run is written as `running` before its first batch, then becomes ok,
+# partial, failed, or (found `running` at the next start) interrupted; `ok` stays, true for ok and
+# partial. Earlier rows get the status their `ok` said.
+MIGRATION_30 = """
+ALTER TABLE collector_runs ADD COLUMN status VARCHAR;
+UPDATE collector_runs SET status = CASE WHEN ok THEN 'ok' ELSE 'failed' END;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "data contract tables", MIGRATION_1),
     (3, "sentry issue hourly stats", MIGRATION_3),
     (5, "tickets: category_raw and unmapped flags", MIGRATION_5),
     (6, "notifications: event_id and message", MIGRATION_6),
+    (30, "collector_runs: status", MIGRATION_30),
     (35, "incidents: version for compare-and-set", MIGRATION_35),
 ]
 

@@ -2,6 +2,9 @@
 
 Subclasses implement `answer(request) -> Reply`. Tests can queue replies (`script`) that are sent
 before the normal answer, e.g. a 429 with Retry-After, and read every request in `requests`.
+Misbehaving on purpose: with `stall_after = n`, every request after the n-th is read and then left
+unanswered (`stalled` is set); with `trickle = True`, answers are 200 with a body that arrives a
+byte every 0.1 s and never ends. Both end when the server stops.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ class FakeApi:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self.script: list[Reply] = []
+        self.stall_after: int | None = None
+        self.trickle = False
+        self.stalled = threading.Event()
+        self.stopping = threading.Event()
         self._lock = threading.Lock()
         api = self
 
@@ -67,6 +74,7 @@ class FakeApi:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -87,6 +95,14 @@ class FakeApi:
         with self._lock:
             self.requests.append(request)
             reply = self.script.pop(0) if self.script else None
+            stall = self.stall_after is not None and len(self.requests) > self.stall_after
+        if stall:
+            self.stalled.set()
+            self.stopping.wait()
+            return
+        if self.trickle:
+            self._trickle(handler)
+            return
         if reply is None:
             reply = self.answer(request)
         body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
@@ -97,3 +113,16 @@ class FakeApi:
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)
+
+    def _trickle(self, handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Length", str(10**9))
+        handler.end_headers()
+        handler.wfile.write(b"[")
+        while not self.stopping.wait(0.1):  # a byte every 0.1 s: no single read ever times out
+            try:
+                handler.wfile.write(b" ")
+                handler.wfile.flush()
+            except OSError:  # the client gave up
+                return

@@ -1,7 +1,8 @@
 """Freshness of each source: its last successful collection and whether it is stale.
 
 Stale (DESIGN.md): no successful run for 3 x the source's interval. A source that never ran is
-"never"; both make the source's figures "unknown", never green.
+"never"; both make the source's figures "unknown", never green. A run still `running` is not
+the latest run yet (the one before it speaks); an `interrupted` one is, and it did not succeed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Freshness:
     last_error: str | None  # of the latest run: why it failed, or what an ok run skipped
     latest_ok: bool | None  # whether the latest run succeeded; None: no run yet
     state: str  # "fresh" | "stale" | "never"
+    latest_status: str | None = None  # of the latest run that ended: ok, partial, failed, interrupted
 
     @property
     def usable(self) -> bool:
@@ -45,13 +47,20 @@ def source_freshness(
     rows = arrow(
         cur,
         """
+        WITH runs AS (
+            -- an interrupted run has no finished_at (when it stopped is unknown): its start orders it
+            SELECT collector, ok, error, finished_at, coalesce(finished_at, started_at) AS ended_at,
+                   coalesce(status, CASE WHEN ok THEN 'ok' ELSE 'failed' END) AS status
+            FROM collector_runs
+            WHERE list_contains(?, collector) AND status IS DISTINCT FROM 'running'
+        )
         SELECT collector,
                max(finished_at) FILTER (WHERE ok) AS last_ok_at,
-               max(finished_at) AS last_run_at,
+               max(ended_at) AS last_run_at,
                -- a struct, because arg_max skips NULL arguments and would dig up an old error
-               arg_max({'ok': ok, 'error': error}, finished_at) AS latest
-        FROM collector_runs
-        WHERE list_contains(?, collector) AND finished_at <= ?
+               arg_max({'ok': ok, 'error': error, 'status': status}, ended_at) AS latest
+        FROM runs
+        WHERE ended_at <= ?
         GROUP BY collector
         """,
         [names, now + NOW_SLACK],
@@ -68,5 +77,6 @@ def source_freshness(
         else:
             state = "fresh"
         latest = r.get("latest") or {}
-        result.append(Freshness(name, interval, last_ok, r.get("last_run_at"), latest.get("error"), latest.get("ok"), state))
+        result.append(Freshness(name, interval, last_ok, r.get("last_run_at"), latest.get("error"), latest.get("ok"),
+                                state, latest.get("status")))
     return result
