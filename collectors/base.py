@@ -80,6 +80,10 @@ class RunRecord:
     def ok(self) -> bool:
         return self.status in ("ok", "partial")
 
+    def row(self) -> dict:
+        """The `collector_runs` row (`ok` is NULL while running)."""
+        return {**asdict(self), "ok": None if self.status == "running" else self.ok}
+
 
 _RUNS_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("collector", pa.string()), ("started_at", pa.timestamp("us", tz="UTC")),
@@ -89,9 +93,8 @@ _RUNS_SCHEMA = pa.schema([
 
 
 def _record(store: Store, record: RunRecord) -> None:
-    row = {**asdict(record), "ok": None if record.status == "running" else record.ok}
     with store.transaction() as cur:
-        merge_rows(cur, "collector_runs", pa.Table.from_pylist([row], schema=_RUNS_SCHEMA), ["run_id"])
+        merge_rows(cur, "collector_runs", pa.Table.from_pylist([record.row()], schema=_RUNS_SCHEMA), ["run_id"])
 
 
 def mark_interrupted(store: Store) -> list[str]:

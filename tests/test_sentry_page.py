@@ -45,9 +45,9 @@ def test_a_failed_collection_is_shown_as_an_actionable_error(store, clock, tmp_p
     message = ("the token in $SENTRY_AUTH_TOKEN may not read the issues of organization 'acme' (Sentry said: "
                "You do not have permission to perform this action.); it needs the org:read, project:read and "
                "event:read scopes and access to the projects' teams")
-    record = RunRecord("r1", "sentry", clock.now(), clock.now(), False, 0, message)
+    record = RunRecord("r1", "sentry", clock.now(), clock.now(), "failed", 0, message)
     with store.transaction() as cur:
-        merge_rows(cur, "collector_runs", pa.Table.from_pylist([record.__dict__]), ["run_id"])
+        merge_rows(cur, "collector_runs", pa.Table.from_pylist([record.row()]), ["run_id"])
     at = open_page(make_config("https://sentry.io", tmp_path), store, clock)
     assert at.error[0].value == f"The last Sentry collection failed: {message}"
 
