@@ -126,6 +126,7 @@ def main() -> None:
             **{f"kpi: {k.__name__}": (lambda f=k: f(cur, window, NOW)) for k in overview.KPI_FUNCTIONS},
             **{f"timeline: {name} (240 h)": (lambda n=name: overview.timeline_series(cur, n, window.span))
                for name in overview.TIMELINE_SERIES},
+            "timeline: failed checks, planned apart (240 h)": lambda: overview.failed_checks_series(cur, window.span),
             "decisions": lambda: overview.decisions(cur, window.span),
             "freshness": lambda: freshness.source_freshness(cur, NOW, sources),
         }

@@ -32,13 +32,14 @@ def test_health_page_renders_the_demo(demo):
     rows = frame(store.cursor(), "SELECT h.ok FROM health_checks h WHERE checked_at >= ? AND checked_at < ? AND NOT EXISTS "
                  "(SELECT 1 FROM planned_periods p WHERE h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)",
                  [go_live, DEMO_NOW])
-    (headline,) = [m for m in at.metric if m.label.startswith("Availability since go-live")]
+    (headline,) = [m for m in at.metric if m.label == "Availability"]
     share = 100 * rows["ok"].mean()
-    assert headline.value == f"{share:.3f} %"
-    assert headline.delta == f"{share - config.health.availability_target:+.3f} points vs the 99.5 % target"
+    assert headline.value == f"{share:.2f} %"
+    assert headline.delta == f"{share - config.health.availability_target:+.2f} pts vs the 99.5 % target"
     table = at.dataframe[0].value
     assert list(table["check"]) == [c.name for c in config.checks]
-    assert not (table["window"] == "no data").any()
+    assert not (table["since go-live"] == "no result").any()
+    assert "same hours last week" in table.columns
     assert at.dataframe[-1].value["source"].tolist() == ["checks"]
 
 
@@ -69,10 +70,14 @@ def test_status_strip_figure_colours_each_status():
         "ok": [60, 50, 0, 0, 0, 45], "total": [60, 60, 60, 0, 0, 45],
         "status": ["up", "degraded", "down", "planned", "no data", "up"],
     })
-    fig = status_strip_figure(strip, "Europe/Brussels")
+    from hypercare.window import Window
+
+    fig = status_strip_figure(strip, Window(H0, 72, 168, "Europe/Brussels"))
     heat = fig.data[0]
     assert list(heat.y) == ["api", "web"]
-    assert pd.Timestamp(heat.x[0]).hour == 9  # 08:00 UTC is 09:00 in Brussels
+    assert pd.Timestamp(heat.x[0]).hour == 8  # at its UTC instant ...
+    assert heat.text[0][0].startswith("Mon 23 Nov 09:00")  # ... labelled on Brussels time
+    assert fig.data[1].x == (heat.x[0],) and fig.data[1].y == ("web",)  # the planned cell is hatched
     z = np.array(heat.z, dtype=float)
     assert z[0].tolist() == [2, 1, 0] and z[1, 0] == 3 and np.isnan(z[1, 1])
     # each code sits inside the band of its own colour
@@ -81,7 +86,7 @@ def test_status_strip_figure_colours_each_status():
     for code, colour in ((0, "#dc2626"), (1, "#f59e0b"), (2, "#16a34a"), (3, "#94a3b8")):
         lo, hi = bands[colour]
         assert lo < (code + 0.5) / 4 < hi
-    assert heat.text[0][1] == "degraded · 50 of 60 checks ok"
+    assert heat.text[0][1] == "Mon 23 Nov 10:00 · degraded · 50 of 60 checks ok"
 
 
 def test_availability_figure_marks_the_target():
@@ -101,7 +106,8 @@ def test_summary_table_says_no_baseline_in_words():
         "tls_days_left": [12.34],
     })
     row = summary_table(summary, "UTC").iloc[0]
-    assert (row["window"], row["1 h"], row["baseline"], row["TLS days left"]) == ("99.50 %", "no data", "no baseline", 12.3)
+    assert (row["since go-live"], row["last 60 min"], row["same hours last week"], row["TLS days left"]) == (
+        "99.50 %", "no result", "no baseline", "12.3")
     assert (row["since"], row["failed at"], row["latency ms p50 / p95 / p99"]) == ("Mon 23 Nov 08:00", "—", "120 / 300 / 410")
 
 
@@ -110,9 +116,9 @@ def test_health_page_before_go_live(demo):
     runtime.set_context(runtime.AppContext(config, store, FixedClock(config.release.go_live_at - timedelta(hours=3))))
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     assert not at.exception
-    (headline,) = [m for m in at.metric if m.label.startswith("Availability since go-live")]
-    assert headline.value == "no data"
-    assert at.dataframe[0].value["window"].tolist() == ["no data"] * len(config.checks)
+    (headline,) = [m for m in at.metric if m.label == "Availability"]
+    assert headline.value == "not started"
+    assert at.dataframe[0].value["since go-live"].tolist() == ["not started"] * len(config.checks)
 
 
 def test_stale_checks_are_called_out(demo):
@@ -121,6 +127,12 @@ def test_stale_checks_are_called_out(demo):
     runtime.set_context(runtime.AppContext(config, store, FixedClock(later), demo=True))
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     assert not at.exception
-    assert any("out of date" in w.value for w in at.warning)
+    assert any("unknown until the check collector works again" in w.value for w in at.warning)
+    # nothing green under a stale source: the tile, the table and the strip say unknown
+    (headline,) = [m for m in at.metric if m.label == "Availability"]
+    assert headline.value == "unknown" and not headline.delta
+    table = at.dataframe[0].value
+    assert set(table["state"]) == {"unknown"} and set(table["since go-live"]) == {"unknown"}
+    assert any("strip is hidden" in i.value for i in at.info)
     runtime.set_context(runtime.AppContext(config, store, FixedClock(DEMO_NOW), demo=True))
-    assert not any("out of date" in w.value for w in AppTest.from_file(PAGE, default_timeout=30).run().warning)
+    assert not any("unknown until" in w.value for w in AppTest.from_file(PAGE, default_timeout=30).run().warning)

@@ -34,8 +34,9 @@ def open_page(config, store, clock):
 def test_empty_database_says_no_data_yet(store, clock, tmp_path):
     at = open_page(make_config("https://sentry.io", tmp_path), store, clock)
     infos = [i.value for i in at.info]
-    assert "No Sentry data yet." in infos and "No error counts yet." in infos
-    assert any("crash-free rate is unknown" in i for i in infos)
+    assert "Errors per hour are unknown: sentry is not collected yet." in infos
+    assert "Crash-free rate: unknown: sentry is not collected yet." in infos
+    assert not at.dataframe[:-1]  # no issue table under tiles that say unknown
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Crash-free sessions"] == "unknown"
     assert metrics["New issues since go-live"] == "unknown"  # never collected: not a reassuring 0
@@ -83,7 +84,8 @@ def test_figures():
                              "baseline_samples": [2, 2, 0]})
     fig = errors_per_hour_figure(per_hour, window)
     bars = [t for t in fig.data if t.type == "bar"][0]
-    assert list(bars.y[:1]) == [5.0] and pd.Timestamp(bars.x[0]).hour == 11  # shown on Brussels time
+    assert list(bars.y[:1]) == [5.0] and pd.Timestamp(bars.x[0]).hour == 10  # placed at its UTC instant ...
+    assert bars.customdata[0].endswith("11:00")  # ... and labelled on Brussels time
     assert any(t.fill == "tonexty" for t in fig.data)  # the baseline band
     sessions = pd.DataFrame({"hour": hours, "sessions": [100, 0, 50], "crashed": [1, 0, 0],
                              "crash_free": [0.99, math.nan, 1.0]})
@@ -93,5 +95,8 @@ def test_figures():
                            "event_count": [9], "recent_events": [None], "earlier_events": [None],
                            "status": ["unresolved"], "first_seen": [GO_LIVE], "last_seen": [GO_LIVE],
                            "permalink": ["https://sentry.io/issues/1/"]})
-    rows = issue_rows(issues, window, 3)
-    assert rows["title"].item() == "<b>x</b>" and rows["first seen"].item().hour == 11  # Brussels time
+    from hypercare.store.queries.errors import recent_hours
+
+    rows = issue_rows(issues, window, *recent_hours(GO_LIVE + pd.Timedelta(hours=5, minutes=20)))
+    assert rows["title"].item() == "<b>x</b>" and rows["first seen"].item() == "Mon 23 Nov 11:00"  # Brussels time
+    assert rows["events 13:00–16:00"].item() == "unknown" and rows["events 10:00–13:00"].item() == "unknown"

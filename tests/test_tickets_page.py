@@ -39,6 +39,9 @@ def test_demo_page_shows_mix_urgent_tickets_and_freshness(demo):
     urgent = next(f for f in frames if "priority" in f.columns)
     want = q.urgent_tickets(store.cursor(), demo_window(config).elapsed(DEMO_NOW))
     assert list(urgent.ticket_id) == list(want.ticket_id) and set(urgent.priority) <= {"P1", "P2"}
+    total = q.urgent_ticket_count(store.cursor(), demo_window(config).elapsed(DEMO_NOW))
+    assert f"the newest {len(want)} of {total} P1/P2 tickets created since go-live (38 h)" in [c.value for c in at.caption]
+    assert urgent.created.iloc[0][:3] in {"Sun", "Mon", "Tue"}  # local time with the weekday
     freshness = next(f for f in frames if "state" in f.columns)
     assert list(freshness.source) == ["tickets:service-desk"]
     assert not at.markdown or all("<b>" not in m.value for m in at.markdown)
@@ -57,11 +60,12 @@ def test_empty_store_and_before_go_live(tmp_path):
     try:
         at = page(config, store, GO_LIVE + timedelta(hours=5))
         assert not at.exception
-        assert "No tickets in this period." in [t.value for t in at.text]
         assert "never collected" in list(at.dataframe[-1].value.state)
-        assert at.metric[0].value == "unknown"  # never collected: not a reassuring 0
+        assert [m.value for m in at.metric] == ["unknown"] * 3  # never collected: not a reassuring 0 or share
         early = page(config, store, GO_LIVE - timedelta(hours=3))
         assert not early.exception
+        assert early.metric[0].value == "not started"
+        assert any("the baseline week" in c.value and "(the window has not started)" in c.value for c in early.caption)
     finally:
         store.close()
 
@@ -86,7 +90,8 @@ def test_hourly_figure_stacks_groups_and_draws_the_baseline(demo):
     assert sum(sum(b.y) for b in bars) == hourly.tickets.sum()
     line = next(t for t in fig.data if t.type == "scatter")
     assert list(line.y) == pytest.approx(list(hourly.groupby("hour").baseline.sum()))
-    assert pd.Timestamp(bars[0].x[0]) == pd.Timestamp("2026-11-22 22:00")  # go-live on the Brussels clock
+    assert pd.Timestamp(bars[0].x[0]) == pd.Timestamp("2026-11-22 21:00")  # go-live at its UTC instant ...
+    assert bars[0].customdata[0][0] == "Sun 22 Nov 22:00"  # ... labelled on the Brussels clock
 
 
 def test_figures_without_baseline_or_data(demo):

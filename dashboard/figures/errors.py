@@ -5,62 +5,71 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from hypercare.window import Window
+from dashboard.figures.timeaxis import hover_labels, local_time_axis, utc_x, x
+from hypercare.window import Period, Window
 
 ERRORS = "#dc2626"
 BASELINE = "#64748b"
 SESSIONS = "#0f766e"
 
 
-def _local(series: pd.Series, window: Window) -> pd.Series:
-    return pd.to_datetime(series, utc=True).dt.tz_convert(window.timezone)
-
-
 def errors_per_hour_figure(df: pd.DataFrame, window: Window) -> go.Figure:
     """Bars: error events per hour of the window. Band: lowest to highest of the same hours of
-    the baseline, with their mean dashed. `df` is `queries.errors.errors_per_hour`."""
-    hours = _local(df["hour"], window)
+    the baseline, with their mean dashed. `df` is `queries.errors.errors_per_hour`. Hours sit at
+    their UTC instants (both 02:00 hours of a fall-back are two bars), labelled locally."""
+    hours, labels = utc_x(df["hour"]), hover_labels(df["hour"], window)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=hours, y=df["baseline_high"], mode="lines", line={"width": 0},
                              hoverinfo="skip", showlegend=False))
     fig.add_trace(go.Scatter(x=hours, y=df["baseline_low"], mode="lines", line={"width": 0}, fill="tonexty",
-                             fillcolor="rgba(100,116,139,0.18)", name="baseline range",
-                             hovertemplate="%{x|%a %H:%M}<br>baseline low %{y:,.0f}<extra></extra>"))
+                             fillcolor="rgba(100,116,139,0.18)", name="baseline range (same hour last week)",
+                             customdata=labels, hovertemplate="%{customdata}<br>baseline low %{y:,.0f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=hours, y=df["baseline_mean"], mode="lines", name="baseline mean",
-                             line={"color": BASELINE, "dash": "dash"},
-                             hovertemplate="%{x|%a %H:%M}<br>baseline %{y:,.1f}<extra></extra>"))
-    fig.add_trace(go.Bar(x=hours, y=df["events"], name="errors", marker_color=ERRORS, opacity=0.8,
-                         hovertemplate="%{x|%a %d %b %H:%M}<br>%{y:,.0f} errors<extra></extra>"))
+                             line={"color": BASELINE, "dash": "dash"}, customdata=labels,
+                             hovertemplate="%{customdata}<br>baseline %{y:,.1f}<extra></extra>"))
+    fig.add_trace(go.Bar(x=hours, y=df["events"], name="errors", marker_color=ERRORS, opacity=0.8, customdata=labels,
+                         hovertemplate="%{customdata}<br>%{y:,.0f} errors<extra></extra>"))
     fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10}, bargap=0.1,
-                      legend={"orientation": "h", "y": -0.15}, yaxis_title="errors / h")
+                      legend={"orientation": "h", "y": -0.2}, yaxis_title="errors / h")
+    if len(df):
+        start = pd.Timestamp(df["hour"].min()).to_pydatetime()
+        end = pd.Timestamp(df["hour"].max()).to_pydatetime() + pd.Timedelta(hours=1)
+        local_time_axis(fig, start, end, window, title_text=f"hour ({window.timezone})")
     return fig
 
 
-def crash_free_figure(df: pd.DataFrame, window: Window) -> go.Figure:
+def crash_free_figure(df: pd.DataFrame, window: Window, span: Period | None = None) -> go.Figure:
     """Crash-free sessions (%) per hour over baseline and window; hours without sessions are
     gaps, not 100 %. `df` is `queries.errors.crash_free`."""
-    hours = _local(df["hour"], window)
+    span = span or window.span
     fig = go.Figure(go.Scatter(
-        x=hours, y=df["crash_free"] * 100, mode="lines", connectgaps=False, line={"color": SESSIONS},
-        customdata=df[["sessions", "crashed"]].to_numpy(), name="crash-free",
-        hovertemplate="%{x|%a %d %b %H:%M}<br>%{y:.2f} % crash-free<br>%{customdata[0]:,} sessions, "
-                      "%{customdata[1]:,} crashed<extra></extra>"))
-    go_live = pd.Timestamp(window.go_live_at).tz_convert(window.timezone)
-    fig.add_vline(x=go_live, line_color=SESSIONS, line_width=2)
+        x=utc_x(df["hour"]), y=df["crash_free"] * 100, mode="lines", connectgaps=False, line={"color": SESSIONS},
+        customdata=list(zip(hover_labels(df["hour"], window), df["sessions"], df["crashed"])), name="crash-free",
+        hovertemplate="%{customdata[0]}<br>%{y:.2f} % crash-free<br>%{customdata[1]:,} sessions, "
+                      "%{customdata[2]:,} crashed<extra></extra>"))
+    fig.add_vline(x=x(window.go_live_at), line_color=SESSIONS, line_width=2)
     fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_title="crash-free %",
                       yaxis={"ticksuffix": " %"})
-    return fig
+    return local_time_axis(fig, span.start, span.end, window)
 
 
-def issue_rows(issues: pd.DataFrame, window: Window, recent_hours: int) -> pd.DataFrame:
-    """The issue table as shown: plain-text titles, counts, local times and the permalink.
-    `issues` is `queries.errors.new_issues` or `regressions`."""
-    local = lambda column: _local(issues[column], window)  # noqa: E731
+def issue_rows(issues: pd.DataFrame, window: Window, recent: Period, earlier: Period) -> pd.DataFrame:
+    """The issue table as shown: plain-text titles, counts, local times with the weekday, the
+    permalink, and the trend over named complete hours. A count Sentry's stats don't cover says
+    "unknown", never an empty or "None" cell. `issues` is `queries.errors.new_issues` or
+    `regressions`; `recent`, `earlier`: `queries.errors.recent_hours`."""
+    def local(column: str) -> list[str]:
+        return ["—" if pd.isna(t) else window.local_label(t.to_pydatetime(), "%a %d %b %H:%M")
+                for t in pd.to_datetime(issues[column], utc=True)]
+
+    def counts(column: str) -> list[str]:
+        return ["unknown" if pd.isna(v) else f"{int(v):,}" for v in issues[column]]
+
     return pd.DataFrame({
         "issue": issues["short_id"], "title": issues["title"], "project": issues["project"],
-        "users": issues["user_count"], "events": issues["event_count"],
-        f"last {recent_hours} h": issues["recent_events"], f"{recent_hours} h before": issues["earlier_events"],
-        "status": issues["status"], "first seen": local("first_seen"), "last seen": local("last_seen"),
+        "users": counts("user_count"), "events": counts("event_count"),
+        f"events {window.span_label(recent, '%H:%M')}": counts("recent_events"),
+        f"events {window.span_label(earlier, '%H:%M')}": counts("earlier_events"),
+        "status": issues["status"].fillna("—"), "first seen": local("first_seen"), "last seen": local("last_seen"),
         "link": issues["permalink"],
     })
-

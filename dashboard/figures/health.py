@@ -8,31 +8,47 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.figures.timeaxis import hover_labels, local_time_axis, utc_x
+from hypercare.states import COLLECTED, FigureState
+from hypercare.window import Window
+
 # status -> (code on the heatmap's scale, colour); "no data" stays blank
 STATUS_STYLE = {"down": (0, "#dc2626"), "degraded": (1, "#f59e0b"), "up": (2, "#16a34a"), "planned": (3, "#94a3b8")}
 
 
-def status_strip_figure(strip: pd.DataFrame, timezone: str) -> go.Figure:
-    """One row per check, one cell per hour (team's time zone): up, degraded, down, planned.
+def status_strip_figure(strip: pd.DataFrame, window: Window) -> go.Figure:
+    """One row per check, one cell per hour: up, degraded, down, planned (grey, hatched by a
+    second layer so it reads as planned at any zoom). Cells sit at their UTC hour and are
+    labelled on the team's clock, so both 02:00 hours of a fall-back are two cells.
     `strip`: check_name, hour_start, ok, total, status (queries.health.status_strip)."""
     names = list(dict.fromkeys(strip["check_name"]))
-    hours = pd.to_datetime(strip["hour_start"], utc=True).dt.tz_convert(timezone)
-    columns = list(dict.fromkeys(hours))
+    columns = list(dict.fromkeys(pd.to_datetime(strip["hour_start"], utc=True)))
     codes = strip["status"].map(lambda s: STATUS_STYLE[s][0] if s in STATUS_STYLE else np.nan)
     shape = (len(names), len(columns))
     z = codes.to_numpy(dtype=float).reshape(shape)
+    labels = hover_labels(strip["hour_start"], window, "%a %d %b %H:00")
     text = np.array([
-        html.escape(f"{s} · {ok:,} of {total:,} checks ok") if total else s
-        for s, ok, total in zip(strip["status"], strip["ok"], strip["total"])
+        html.escape(f"{label} · {s} · {ok:,} of {total:,} checks ok") if total else f"{label} · {s}"
+        for label, s, ok, total in zip(labels, strip["status"], strip["ok"], strip["total"])
     ], dtype=object).reshape(shape)
     n = len(STATUS_STYLE)
+    x_values, y_values = utc_x(columns), [html.escape(name) for name in names]
     fig = go.Figure(go.Heatmap(
-        z=z, x=columns, y=[html.escape(name) for name in names], text=text, zmin=-0.5, zmax=n - 0.5,
+        z=z, x=x_values, y=y_values, text=text, zmin=-0.5, zmax=n - 0.5,
         colorscale=_steps([colour for _, colour in sorted(STATUS_STYLE.values())]), showscale=False, xgap=1, ygap=2,
-        hovertemplate="%{y}<br>%{x|%a %d %b %H:00}<br>%{text}<extra></extra>",
+        hovertemplate="%{y}<br>%{text}<extra></extra>",
     ))
+    planned = np.argwhere(z == STATUS_STYLE["planned"][0])
+    if len(planned):
+        fig.add_trace(go.Scatter(
+            x=[x_values[c] for _, c in planned], y=[y_values[r] for r, _ in planned], mode="markers",
+            marker={"symbol": "x-thin", "size": 9, "line": {"width": 1.5, "color": "#334155"}}, name="planned",
+            hoverinfo="skip", showlegend=False))
     fig.update_layout(height=80 + 34 * len(names), margin={"l": 10, "r": 10, "t": 10, "b": 10})
     fig.update_yaxes(autorange="reversed")
+    if columns:
+        local_time_axis(fig, columns[0].to_pydatetime() - pd.Timedelta(minutes=30),
+                        columns[-1].to_pydatetime() + pd.Timedelta(minutes=30), window)
     return fig
 
 
@@ -44,7 +60,9 @@ def _steps(colours: list[str]) -> list[list]:
 
 def availability_figure(summary: pd.DataFrame, target: float) -> go.Figure:
     """Availability over the elapsed window per check, as bars, with the target as a line.
-    `summary`: check_name, availability_window (percent, None when no result)."""
+    `summary`: check_name, availability_window (percent, None when no result). The axis starts
+    at a round 90 % (or the next lower multiple of 10), said on the axis, so a small gap is not
+    drawn as a big one."""
     known = summary.dropna(subset=["availability_window"])
     colours = ["#16a34a" if a >= target else "#dc2626" for a in known["availability_window"]]
     fig = go.Figure(go.Bar(
@@ -53,18 +71,24 @@ def availability_figure(summary: pd.DataFrame, target: float) -> go.Figure:
         hovertemplate="%{y}: %{x:.3f} %<extra></extra>",
     ))
     low = min([target, *known["availability_window"]]) if len(known) else target
+    floor = min(90.0, 10 * (low // 10))
     fig.add_vline(x=target, line_color="#0f172a", line_dash="dash", annotation_text=f"target {target:g} %",
                   annotation_position="top left", annotation_yshift=18)
     fig.update_layout(height=100 + 40 * max(len(known), 1), margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    fig.update_xaxes(range=[max(0.0, low - (100 - low) * 0.5 - 0.05), 100], ticksuffix=" %")
+    fig.update_xaxes(range=[floor, 100], ticksuffix=" %", title_text=f"availability (axis starts at {floor:g} %)")
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
-def summary_table(summary: pd.DataFrame, timezone: str) -> pd.DataFrame:
-    """The per-check table as people read it: local times, percentages, "no baseline" in words.
-    `summary`: queries.health.check_summary."""
+def summary_table(summary: pd.DataFrame, timezone: str, state: FigureState = COLLECTED,
+                  started: bool = True, baseline_label: str = "same hours last week") -> pd.DataFrame:
+    """The per-check table as people read it: local times with the weekday, percentages, and
+    every missing figure in words ("no baseline", "no result", "not started", or "unknown"
+    while the checks source is stale). `summary`: queries.health.check_summary; `state`: the
+    checks source's state (hypercare.states); `started`: whether the window has begun."""
     def percent(values: pd.Series, missing: str) -> list[str]:
+        if not state.usable:
+            return [state.shown_as] * len(values)
         return [missing if pd.isna(v) else f"{v:.2f} %" for v in values]
 
     def local(values: pd.Series) -> list[str]:
@@ -75,17 +99,30 @@ def summary_table(summary: pd.DataFrame, timezone: str) -> pd.DataFrame:
         "—" if pd.isna(p50) else f"{p50:,.0f} / {p95:,.0f} / {p99:,.0f}"
         for p50, p95, p99 in zip(summary["p50"], summary["p95"], summary["p99"])
     ]
+    window = percent(summary["availability_window"], "no result") if started else ["not started"] * len(summary)
     return pd.DataFrame({
         "check": summary["check_name"],
-        "state": summary["state"],
+        "state": summary["state"] if state.usable else [state.shown_as] * len(summary),
         "since": local(summary["since"]),
         "last result": ["no result yet" if pd.isna(v) else "ok" if v else "failed" for v in summary["last_ok"]],
         "last failure": summary["last_failure"].fillna("—"),
         "failed at": local(summary["last_failure_at"]),
-        "window": percent(summary["availability_window"], "no data"),
-        "24 h": percent(summary["availability_24h"], "no data"),
-        "1 h": percent(summary["availability_1h"], "no data"),
-        "baseline": percent(summary["availability_baseline"], "no baseline"),
-        "latency ms p50 / p95 / p99": latency,
-        "TLS days left": summary["tls_days_left"].round(1),
+        "since go-live": window,
+        "last 24 h": percent(summary["availability_24h"], "no result"),
+        "last 60 min": percent(summary["availability_1h"], "no result"),
+        baseline_label: percent(summary["availability_baseline"], "no baseline") if started
+        else ["not started"] * len(summary),
+        "latency ms p50 / p95 / p99": latency if state.usable else [state.shown_as] * len(summary),
+        "TLS days left": ["—" if pd.isna(v) else f"{v:.1f}" for v in summary["tls_days_left"]],
     })
+
+
+def down_words(summary: pd.DataFrame, target: float) -> str:
+    """Why "0 of 4 down" can sit beside a check below target: down is the state now (failures
+    in a row), availability is since go-live. Names the checks up now but below target."""
+    below = [f"{n} {a:.2f} %" for n, a, s in zip(summary["check_name"], summary["availability_window"], summary["state"])
+             if pd.notna(a) and a < target and s != "down"]
+    text = "down = failing now (failure_threshold failures in a row)"
+    if below:
+        text += f"; up now but below the {target:g} % target since go-live: " + ", ".join(below)
+    return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.figures.timeaxis import hover_labels, local_time_axis, utc_x
 from hypercare.store.queries.tickets import TicketMix
 from hypercare.window import Window
 
@@ -16,31 +17,43 @@ LAYOUT = {"margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "legend": {"orientatio
 
 
 def hourly_figure(hourly: pd.DataFrame, window: Window) -> go.Figure:
-    """Stacked bars per group for each window hour (team's time zone), and the baseline total as a
-    dashed line. `hourly`: hour, group, tickets, baseline (NaN = no baseline)."""
+    """Stacked bars per group for each window hour, and the baseline total (the same hour last
+    week) as a dashed line. Hours sit at their UTC instants, labelled on the team's clock.
+    `hourly`: hour, group, tickets, baseline (NaN = no baseline)."""
     fig = go.Figure()
     if hourly.empty:
         fig.add_annotation(text="The window has not begun yet", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")
         return fig.update_layout(height=360, **LAYOUT)
-    local = pd.to_datetime(hourly["hour"], utc=True).dt.tz_convert(window.timezone)
-    hourly = hourly.assign(local=local)
+    hourly = hourly.assign(x=utc_x(hourly["hour"]), label=hover_labels(hourly["hour"], window))
     for group, part in hourly.groupby("group", sort=False):
         fig.add_trace(go.Bar(
-            x=part["local"], y=part["tickets"], name=group, marker_color=COLOURS.get(group),
-            customdata=part["baseline"],
-            hovertemplate="%{x|%a %d %b %H:%M}<br>%{y} tickets (baseline %{customdata:.1f})<extra>" + group + "</extra>",
+            x=part["x"], y=part["tickets"], name=group, marker_color=COLOURS.get(group),
+            customdata=list(zip(part["label"], part["baseline"].map(lambda b: "none" if pd.isna(b) else f"{b:.1f}"))),
+            hovertemplate="%{customdata[0]}<br>%{y} tickets (baseline %{customdata[1]})<extra>" + group + "</extra>",
         ))
-    totals = hourly.groupby("local", sort=True)["baseline"].sum(min_count=1)
+    totals = hourly.groupby("x", sort=True)["baseline"].sum(min_count=1)
     if totals.notna().any():
-        fig.add_trace(go.Scatter(x=totals.index, y=totals.values, name="baseline (same hours)", mode="lines",
+        fig.add_trace(go.Scatter(x=totals.index, y=totals.values, name="baseline (same hour last week)", mode="lines",
                                  line={"color": "#111827", "dash": "dash", "shape": "hv"},
-                                 hovertemplate="%{x|%a %d %b %H:%M}<br>baseline %{y:.1f}<extra></extra>"))
+                                 hovertemplate="baseline %{y:.1f}<extra></extra>"))
     else:
         fig.add_annotation(text="no baseline for these hours", showarrow=False, x=1, y=1.08, xref="paper",
                            yref="paper", xanchor="right")
     fig.update_layout(barmode="stack", height=360, bargap=0.1, yaxis_title="tickets / h", **LAYOUT)
-    return fig
+    start = pd.Timestamp(hourly["hour"].min()).to_pydatetime()
+    end = pd.Timestamp(hourly["hour"].max()).to_pydatetime() + pd.Timedelta(hours=1)
+    return local_time_axis(fig, start, end, window)
+
+
+def urgent_rows(urgent: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """The newest P1/P2 table as shown: local times with the weekday, words for missing values."""
+    return pd.DataFrame({
+        "created": [window.local_label(t.to_pydatetime(), "%a %d %b %H:%M")
+                    for t in pd.to_datetime(urgent["created_at"], utc=True)],
+        "priority": urgent["priority"], "status": urgent["status"].fillna("—"), "title": urgent["title"].fillna("—"),
+        "source": urgent["source"], "ticket_id": urgent["ticket_id"], "url": urgent["url"],
+    })
 
 
 def mix_figure(mix: TicketMix) -> go.Figure:

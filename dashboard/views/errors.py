@@ -4,12 +4,10 @@ baseline, crash-free sessions, and how fresh the Sentry data is."""
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.figures.errors import (
-    crash_free_figure,
-    errors_per_hour_figure,
-    issue_rows,
-)
+from dashboard.figures.errors import crash_free_figure, errors_per_hour_figure, issue_rows
+from hypercare.states import figure_state, sessions_state
 from hypercare.store.queries import errors, freshness
+from hypercare.store.queries.kpi import since_go_live_words
 
 context = data.ctx()
 window = context.window()
@@ -24,51 +22,72 @@ if sentry is None:
     st.stop()
 
 now = data.now()
-fresh = data.cached(freshness.source_freshness)(now, (("sentry", sentry.interval_seconds),))[0]
-if fresh.latest_ok is False:
-    st.error(f"The last Sentry collection failed: {fresh.last_error}")
+fresh = data.cached(freshness.source_freshness)(now, (("sentry", sentry.interval_seconds),))
+if fresh[0].latest_ok is False:
+    st.error(f"The last Sentry collection failed: {fresh[0].last_error}")
 
 summary = data.cached(errors.summary)(window, now)
-known = fresh.usable  # a stale or never-collected source makes its figures unknown, never a calm 0
+state = figure_state(fresh, "Sentry", window, now)  # not started, stale, never collected: no figure stands
+sessions = sessions_state(fresh, summary.sessions_ever)
 crash_free = summary.crash_free_since_go_live
 tiles = st.columns(4)
-tiles[0].metric("New issues since go-live", f"{summary.new_issues:,}" if known else "unknown")
-tiles[1].metric("Users hit by new issues", f"{summary.new_issue_users:,}" if known else "unknown")
-tiles[2].metric("Regressions", f"{summary.regressions:,}" if known else "unknown")
-tiles[3].metric("Crash-free sessions", widgets.format_number(crash_free * 100 if known and crash_free is not None else None, "%"),
-                help="Since go-live; unknown without sessions (release health).")
-if not known:
-    st.caption(f"Sentry data is {widgets.STATE_LABELS[fresh.state].lower()}: these figures are unknown until collection works again.")
+tiles[0].metric("New issues since go-live", f"{summary.new_issues:,}" if state.usable else state.shown_as)
+tiles[1].metric("Users hit by new issues", summary.users_hit if state.usable else state.shown_as,
+                help="From the most users one new issue hit (a lower bound) to the sum over issues (one person "
+                     "hit by two issues counts twice there).")
+tiles[2].metric("Regressions", f"{summary.regressions:,}" if state.usable else state.shown_as)
+tiles[3].metric("Crash-free sessions", sessions.shown_as if not state.usable or not sessions.usable
+                else widgets.format_number(None if crash_free is None else crash_free * 100, "%"),
+                help="Since go-live; unknown without sessions (release health), never 100 %.")
+if state.usable:
+    tiles[0].caption(since_go_live_words(window, now))
+    tiles[1].caption("most hit by one issue – sum over issues" if summary.new_issue_users_max != summary.new_issue_users
+                     else "by the one issue that hit most")
+    tiles[3].caption(sessions.reason if not sessions.usable else "no sessions since go-live" if crash_free is None
+                     else since_go_live_words(window, now))
+else:
+    st.caption(f"Sentry figures are {state.sentence()}.")
 
+recent, earlier = errors.recent_hours(now)
 for heading, query, empty in (
     ("New issues since go-live, by impact", errors.new_issues, "No new issue since go-live."),
     ("Regressions", errors.regressions, "No regressed issue since go-live."),
 ):
     st.subheader(heading, anchor=False)
     issues = data.cached(query)(window, now)
-    if issues.empty:
-        st.info(empty if fresh.state != "never" else "No Sentry data yet.")
+    # Titles come from outside: plain text cells, never markdown or HTML.
+    table = issue_rows(issues, window, recent, earlier)
+    config = {"title": st.column_config.TextColumn(width="large"),
+              "link": st.column_config.LinkColumn("Sentry", display_text="open")}
+    if not state.usable:
+        st.info(f"{state.sentence().capitalize()}: the list is left out so it can't pass for the current one.")
+        if len(issues):
+            with st.expander(f"The {len(issues)} issues as last collected (may be out of date)"):
+                st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+    elif issues.empty:
+        st.info(empty)
     else:
-        # Titles come from outside: plain text cells, never markdown or HTML.
-        st.dataframe(issue_rows(issues, window, errors.RECENT_HOURS), hide_index=True, width="stretch",
-                     column_config={"title": st.column_config.TextColumn(width="large"),
-                                    "link": st.column_config.LinkColumn("Sentry", display_text="open"),
-                                    "first seen": st.column_config.DatetimeColumn(format="ddd D MMM HH:mm"),
-                                    "last seen": st.column_config.DatetimeColumn(format="ddd D MMM HH:mm")})
+        st.caption(f"{len(issues)} issues · trend: the last 3 complete hours {window.span_label(recent)} "
+                   f"vs the 3 before ({window.span_label(earlier)}), {window.timezone}")
+        st.dataframe(table, hide_index=True, width="stretch", column_config=config)
 
 st.subheader("Errors per hour against the same hours of the baseline", anchor=False)
 per_hour = data.cached(errors.errors_per_hour)(window, now)
 if per_hour.empty or per_hour["events"].isna().all():
-    st.info("No error counts yet.")
+    st.info("No error counts yet." if state.usable else f"Errors per hour are {state.sentence()}.")
 else:
+    if not state.usable:
+        st.caption(f"{state.sentence().capitalize()}: hours after the last collection are missing.")
     st.plotly_chart(errors_per_hour_figure(per_hour, window), width="stretch")
+    st.caption("Bars: errors per hour since go-live. Band and dashed line: the same hour on the days of the baseline "
+               "(the same local hour last week when the baseline spans a week).")
 
 st.subheader("Crash-free sessions", anchor=False)
-sessions = data.cached(errors.crash_free)(window.span)
-if sessions.empty:
-    st.info("No release-health sessions: the crash-free rate is unknown (is session tracking on in the SDK?).")
+if not sessions.usable:
+    st.info(f"Crash-free rate: {sessions.sentence()}.")
 else:
-    st.plotly_chart(crash_free_figure(sessions, window), width="stretch")
+    per_hour_sessions = data.cached(errors.crash_free)(window.span)
+    st.plotly_chart(crash_free_figure(per_hour_sessions, window), width="stretch")
 
 st.subheader("Sentry data freshness", anchor=False)
-widgets.freshness_table([fresh], window)
+widgets.freshness_table(fresh, window)

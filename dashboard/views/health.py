@@ -3,12 +3,10 @@
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.figures.health import (
-    availability_figure,
-    status_strip_figure,
-    summary_table,
-)
-from hypercare.store.queries import freshness, health
+from dashboard.figures.health import availability_figure, down_words, status_strip_figure, summary_table
+from hypercare.states import figure_state, phase_state
+from hypercare.store.queries import freshness, health, overview
+from hypercare.store.queries.kpi import compared_with, unless_stale
 
 context = data.ctx()
 window = context.window()
@@ -27,27 +25,38 @@ now = data.now()
 elapsed = window.elapsed(now)
 sources = tuple(s for s in context.config.sources() if s[0] == "checks")
 fresh = data.cached(freshness.source_freshness)(now, sources)
-if fresh and fresh[0].state == "stale":
-    st.warning("The checks have not run successfully for over three intervals: the states below are out of date "
-               "and the check collector needs attention (see Freshness).")
+state = figure_state(fresh, "health-check")  # stale or never collected: every figure below is unknown
+started = phase_state(window, now).state != "not started"
+if state.state in ("stale", "failed"):
+    st.warning(f"The checks have not run successfully for over three intervals ({state.reason}): states and "
+               "availability are unknown until the check collector works again (see Freshness).")
+elif not state.usable:
+    st.warning(f"Health figures are {state.sentence()}: they appear after the checks collector's first "
+               "successful run (`hypercare serve`, or `hypercare collect --once --only checks`).")
 summary = data.cached(health.check_summary)(now, window, names)
-overall = data.cached(health.availability)(elapsed.start, elapsed.end, names)
 if summary["last_checked_at"].isna().all():
     st.info("No health results yet: they appear after the first run of the checks collector.")
 else:
-    down = int((summary["state"] == "down").sum())
     left, middle = st.columns(2)
-    share = None if overall is None else 100 * overall[0] / overall[1]
-    left.metric("Availability since go-live (all checks)", "no data" if share is None else f"{share:.3f} %",
-                delta=None if share is None else f"{share - target:+.3f} points vs the {target:g} % target",
-                help="Successful checks / checks since go-live; planned periods excluded.")
-    middle.metric("Checks down", f"{down} of {len(names)}")
-    st.dataframe(summary_table(summary, window.timezone), hide_index=True, width="stretch")
-    strip = data.cached(health.status_strip)(elapsed.start, elapsed.end, names)
+    with left:
+        widgets.kpi_tile(unless_stale(data.cached(overview.availability)(window, now, target), fresh, "health-check"))
+    down = int((summary["state"] == "down").sum())
+    middle.metric("Checks down now", f"{down} of {len(names)}" if state.usable else state.shown_as)
+    middle.caption(down_words(summary, target) if state.usable else state.reason)
+    st.dataframe(summary_table(summary, window.timezone, state, started,
+                               compared_with(window, elapsed).removeprefix("vs the ")),
+                 hide_index=True, width="stretch")
     st.subheader("Status per hour since go-live", anchor=False)
-    st.plotly_chart(status_strip_figure(strip, window.timezone), width="stretch")
-    st.subheader(f"Availability since go-live against the {target:g} % target", anchor=False)
-    st.plotly_chart(availability_figure(summary, target), width="stretch")
+    if not started:
+        st.info(f"The window has not started: {phase_state(window, now).reason}.")
+    elif not state.usable:
+        st.info(f"Unknown: {state.reason}. The strip is hidden so old hours don't pass for the current state.")
+    else:
+        strip = data.cached(health.status_strip)(elapsed.start, elapsed.end, names)
+        st.plotly_chart(status_strip_figure(strip, window), width="stretch")
+        st.caption("Grey hatched cells are planned periods (cutovers, maintenance): left out of availability.")
+        st.subheader(f"Availability since go-live against the {target:g} % target", anchor=False)
+        st.plotly_chart(availability_figure(summary, target), width="stretch")
 
 st.subheader("Freshness", anchor=False)
 widgets.freshness_table(fresh, window)

@@ -157,23 +157,34 @@ class ErrorsSummary:
     regressions: int
     crash_free_since_go_live: float | None  # None: no sessions
     crash_free_baseline: float | None
+    new_issue_users_max: int = 0  # the most users any one new issue hit: a lower bound of the people hit
+    sessions_ever: int = 0  # release-health sessions collected at all (0: not offered)
+
+    @property
+    def users_hit(self) -> str:
+        """The people hit by new issues, honestly bounded: the most any one issue hit, up to the
+        sum over issues (a person hit by two issues is in the sum twice). '428', '428–512'."""
+        low, high = self.new_issue_users_max, self.new_issue_users
+        return f"{low:,}" if low == high else f"{low:,}–{high:,}"
 
 
 def summary(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> ErrorsSummary:
     end = min(now, window.end)
-    new, users, regressed = first_row(
+    new, users, most, regressed = first_row(
         cur,
         """
         SELECT count(*) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi),
                coalesce(sum(user_count) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi), 0),
+               coalesce(max(user_count) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi), 0),
                count(*) FILTER (WHERE substatus = 'regressed' AND last_seen >= a.lo AND first_seen < a.hi)
         FROM sentry_issues, (SELECT ?::TIMESTAMPTZ AS lo, ?::TIMESTAMPTZ AS hi) a
         """,
         [window.go_live_at, end],
     )
+    sessions_ever = first_row(cur, "SELECT coalesce(sum(sessions), 0) FROM session_health")[0]
     return ErrorsSummary(int(new), int(users), int(regressed),
                          _crash_free_rate(cur, Period(window.go_live_at, end)),
-                         _crash_free_rate(cur, window.baseline))
+                         _crash_free_rate(cur, window.baseline), int(most), int(sessions_ever))
 
 
 def _crash_free_rate(cur: duckdb.DuckDBPyConnection, period: Period) -> float | None:

@@ -22,7 +22,7 @@ from hypercare.window import Window
 
 HOUR = timedelta(hours=1)
 PERCENTILES = (0.5, 0.95, 0.99)
-_APPLIES = "p.scope IN ('checks', 'all') AND (p.check_names IS NULL OR list_contains(p.check_names, {name}))"
+APPLIES = "p.scope IN ('checks', 'all') AND (p.check_names IS NULL OR list_contains(p.check_names, {name}))"
 
 
 def _floor_hour(t: datetime) -> datetime:
@@ -72,7 +72,7 @@ def results_sql(
         SELECT h.check_name, date_trunc('hour', h.checked_at), h.ok, h.latency_ms, 1 FROM health_checks h
         WHERE ({in_raw})
           AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], h.check_name))
-          AND NOT EXISTS (SELECT 1 FROM planned_periods p WHERE {_APPLIES.format(name='h.check_name')}
+          AND NOT EXISTS (SELECT 1 FROM planned_periods p WHERE {APPLIES.format(name='h.check_name')}
                           AND h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)
     """
     params: list[Any] = [start, end, raw_hours, names, names]
@@ -174,7 +174,7 @@ def status_strip(
                CASE WHEN c.total > 0 AND c.ok = c.total THEN 'up'
                     WHEN c.total > 0 AND coalesce(c.ok, 0) = 0 THEN 'down'
                     WHEN c.total > 0 THEN 'degraded'
-                    WHEN EXISTS (SELECT 1 FROM planned_periods p WHERE {_APPLIES.format(name='g.check_name')}
+                    WHEN EXISTS (SELECT 1 FROM planned_periods p WHERE {APPLIES.format(name='g.check_name')}
                                  AND p.starts_at < g.hour_start + INTERVAL 1 HOUR AND p.ends_at > g.hour_start)
                          THEN 'planned'
                     ELSE 'no data' END AS status

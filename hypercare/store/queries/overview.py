@@ -64,8 +64,6 @@ TIMELINE_SERIES = {
     # series: SQL giving (hour, value) for [?, ?); hours with no data are absent, not zero
     "errors": f"SELECT {hour_of('bucket_start')}, sum(events) FROM error_counts "
               "WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1",
-    "failed checks": "SELECT hour_start, sum(n) FROM health_rollup "
-                     "WHERE hour_start >= ? AND hour_start < ? AND NOT ok GROUP BY 1",
     "tickets": f"SELECT {hour_of('created_at')}, count(*) FROM tickets "
                "WHERE created_at >= ? AND created_at < ? GROUP BY 1",
 }
@@ -80,10 +78,31 @@ def timeline_series(cur: duckdb.DuckDBPyConnection, series: str, span: Period) -
     )
 
 
+def failed_checks_series(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
+    """Failed check results per hour in two series: "failed checks" (counted in availability)
+    and "planned failed checks" (inside a planned period covering the check: left out of
+    availability, drawn apart so a cutover never looks like an outage)."""
+    sql, params = health.results_sql(cur, span.start, span.end, None)
+    counted = frame(cur, f"SELECT hour_start AS hour, 'failed checks' AS series, sum(n)::DOUBLE AS value FROM ({sql}) "
+                         "WHERE NOT ok GROUP BY 1 ORDER BY 1", params)
+    planned = frame(
+        cur,
+        f"""SELECT {hour_of('h.checked_at')} AS hour, 'planned failed checks' AS series, count(*)::DOUBLE AS value
+            FROM health_checks h WHERE h.checked_at >= ? AND h.checked_at < ? AND NOT h.ok
+              AND EXISTS (SELECT 1 FROM planned_periods p WHERE {health.APPLIES.format(name='h.check_name')}
+                          AND h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)
+            GROUP BY 1 ORDER BY 1""",
+        [span.start, span.end],
+    )
+    return pd.concat([counted, planned], ignore_index=True)
+
+
 def timeline(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
     """Hourly series over baseline + window: errors (Sentry events), failed checks (failed
-    health-check results), tickets (created); columns hour (UTC), series, value."""
-    return pd.concat([timeline_series(cur, name, span) for name in TIMELINE_SERIES], ignore_index=True)
+    health-check results outside planned periods), planned failed checks (inside them), tickets
+    (created); columns hour (UTC), series, value."""
+    return pd.concat([timeline_series(cur, "errors", span), failed_checks_series(cur, span),
+                      timeline_series(cur, "tickets", span)], ignore_index=True)
 
 
 def decisions(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:

@@ -162,6 +162,12 @@ def urgent_tickets(cur: duckdb.DuckDBPyConnection, period: Period, limit: int = 
     )
 
 
+def urgent_ticket_count(cur: duckdb.DuckDBPyConnection, period: Period) -> int:
+    """P1 and P2 tickets created in the period (all of them: the list shows the newest only)."""
+    return scalar(cur, "SELECT count(*) FROM tickets WHERE created_at >= ? AND created_at < ? "
+                  "AND priority IN ('P1', 'P2')", [period.start, period.end])
+
+
 def unmapped_values(cur: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
     """Raw values no mapping knew, on tickets created in the period: source, field, value, tickets."""
     return frame(
