@@ -13,6 +13,7 @@ from datetime import datetime
 
 from hypercare.clock import Clock, SystemClock
 from hypercare.config import Config, load_config
+from hypercare.decisions.window import stored_effective_window
 from hypercare.store import Store
 from hypercare.store.read import scalar
 from hypercare.window import Window
@@ -35,12 +36,14 @@ class AppContext:
             [self.config.release.name],
         )
 
-    def window(self) -> Window | None:
+    def window(self, as_of: datetime | None = None) -> Window | None:
+        """The effective window: the configured one with the extend and exit decisions taken
+        (up to `as_of` when given) applied; None while the go-live instant is unknown."""
         go_live = self.go_live_at()
         if go_live is None:
             return None
         r = self.config.release
-        return Window(go_live, r.window_hours, r.baseline_hours, r.timezone)
+        return stored_effective_window(self.store.cursor(), Window(go_live, r.window_hours, r.baseline_hours, r.timezone), as_of)
 
 
 _lock = threading.Lock()

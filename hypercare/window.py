@@ -1,6 +1,8 @@
 """The hypercare window, its phases and "the same hours of the baseline" (DESIGN.md, Definitions).
 
 Window: [go_live_at, go_live_at + window_hours). Baseline: [go_live_at - baseline_hours, go_live_at).
+The effective window (hypercare.decisions.window) adds the hours of `extend` decisions to its
+end, or ends it at an `exit` decision; a Window carries both, so every user of `end` follows.
 All instants are timezone-aware; the team's time zone only matters for the local clock used to find
 the same hours of the baseline (a week back keeps the local hour across a DST change).
 """
@@ -33,20 +35,42 @@ class Period:
 @dataclass(frozen=True)
 class Window:
     go_live_at: datetime
-    window_hours: float = 72
+    window_hours: float = 72  # as configured
     baseline_hours: float = 168
     timezone: str = "UTC"
+    extended_hours: float = 0  # added by `extend` decisions
+    ended_at: datetime | None = None  # the `exit` decision that ended the window, if any
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "go_live_at", utc(self.go_live_at))
+        if self.ended_at is not None:
+            object.__setattr__(self, "ended_at", utc(self.ended_at))
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
     @property
+    def planned_end(self) -> datetime:
+        """The end as configured plus extensions, before any exit."""
+        return self.go_live_at + timedelta(hours=self.window_hours + self.extended_hours)
+
+    @property
+    def exited(self) -> bool:
+        """True when an exit decision ended the window before its planned end."""
+        return self.ended_at is not None and self.ended_at < self.planned_end
+
+    @property
     def end(self) -> datetime:
-        return self.go_live_at + timedelta(hours=self.window_hours)
+        """The effective end: the planned end, or the exit when it came first (never before go-live)."""
+        if self.exited:
+            return max(self.ended_at, self.go_live_at)
+        return self.planned_end
+
+    @property
+    def hours(self) -> float:
+        """The effective length of the window in hours."""
+        return (self.end - self.go_live_at).total_seconds() / 3600
 
     @property
     def baseline_start(self) -> datetime:
@@ -77,17 +101,31 @@ class Window:
 
     def progress(self, now: datetime) -> float:
         """Share of the window elapsed, clamped to [0, 1]."""
-        return min(max(self.hours_since_go_live(now) / self.window_hours, 0.0), 1.0)
+        if self.hours <= 0:
+            return 0.0 if now < self.go_live_at else 1.0
+        return min(max(self.hours_since_go_live(now) / self.hours, 0.0), 1.0)
 
     def label(self, now: datetime) -> str:
         """Where we are, as people say it: 'T−3 h', 'T+14 h of 72 h', 'window ended 5 h ago'."""
         h = self.hours_since_go_live(now)
-        total = _hours(self.window_hours)
+        total = _hours(self.hours)
         if h < 0:
             return f"T−{math.ceil(-h)} h"
         if now < self.end:
             return f"T+{math.floor(h)} h of {total} h"
-        return f"T+{math.floor(h)} h (the {total} h window ended {math.floor(h - self.window_hours)} h ago)"
+        ago = math.floor(h - self.hours)
+        if self.exited:
+            return f"T+{math.floor(h)} h (hypercare exited at T+{math.floor(self.hours)} h, {ago} h ago)"
+        return f"T+{math.floor(h)} h (the {total} h window ended {ago} h ago)"
+
+    def describe(self) -> str:
+        """How the window's length came about: '72 h', '72 h + 12 h extended', '... exited at T+40 h'."""
+        text = f"{_hours(self.window_hours)} h as configured"
+        if self.extended_hours:
+            text += f" + {_hours(self.extended_hours)} h extended"
+        if self.exited:
+            text += f"; exited at T+{_hours(round(self.hours, 1))} h"
+        return text
 
     def elapsed(self, now: datetime) -> Period:
         """The part of the window that has happened: [go_live, min(now, end)); empty before go-live."""

@@ -41,6 +41,7 @@ from collectors.sentry.mapping import (
 )
 from hypercare.clock import Clock
 from hypercare.config import Config
+from hypercare.decisions.window import stored_effective_window
 from hypercare.errors import CollectorError
 from hypercare.http import RetryPolicy
 from hypercare.store import Store
@@ -106,7 +107,8 @@ class SentryCollector:
             store.cursor(), "SELECT max(go_live_at) FROM releases WHERE name = ?", [r.name]))
         if go_live is None:
             go_live = self._detect_go_live(store)
-        return Window(go_live, r.window_hours, r.baseline_hours, r.timezone)
+        # extend and exit decisions move the window's end, and with it what is collected
+        return stored_effective_window(store.cursor(), Window(go_live, r.window_hours, r.baseline_hours, r.timezone))
 
     def _detect_go_live(self, store: Store) -> datetime:
         """Read the go-live instant from the release's deploys and write it into `releases`."""

@@ -101,6 +101,11 @@ ALTER TABLE sentry_issues ADD COLUMN stats_start TIMESTAMPTZ;
 ALTER TABLE sentry_issues ADD COLUMN hourly_events BIGINT[];
 """
 
+# An `extend` decision carries the hours it adds to the window; NULL for every other kind.
+MIGRATION_25 = """
+ALTER TABLE decisions ADD COLUMN hours DOUBLE;
+"""
+
 # Every change of an incident row adds 1 to its version, so an action taken on a page can be
 # refused when the incident changed after the page showed it (compare-and-set on what was seen).
 MIGRATION_35 = """
@@ -120,6 +125,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (3, "sentry issue hourly stats", MIGRATION_3),
     (5, "tickets: category_raw and unmapped flags", MIGRATION_5),
     (6, "notifications: event_id and message", MIGRATION_6),
+    (25, "decisions: hours of an extend", MIGRATION_25),
     (30, "collector_runs: status", MIGRATION_30),
     (35, "incidents: version for compare-and-set", MIGRATION_35),
 ]
