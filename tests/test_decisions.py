@@ -20,6 +20,7 @@ from hypercare.store import Store
 from hypercare.store.db import migrate
 from hypercare.store.read import frame, scalar
 from hypercare.store.writes import append_rows
+from hypercare.verdict import evaluate
 from hypercare.window import Window
 
 UTC = timezone.utc
@@ -196,8 +197,10 @@ def test_evidence_is_frozen_when_the_decision_is_taken_and_later_rows_do_not_cha
     _fresh_sentry_run(store, now - timedelta(minutes=1))
     context = runtime.AppContext(config, store, FixedClock(now))
     window = context.window()
+    live = json.loads(evaluate(store.cursor(), config, window, now).to_json())
     d = record_decision(store, LEAD, "continue", "Rollback considered and declined", "Fix ships by 15:00", now,
                         evidence=lambda cur: freeze(cur, config, window, now))
+    assert d.evidence["evaluation"] == live and d.evidence["status"] == live["status"]
     tiles = {k["key"]: k for k in d.evidence["kpis"]}
     assert (tiles["errors_per_hour"]["value"], tiles["errors_per_hour"]["baseline"]) == (40, 4)
     assert tiles["errors_per_hour"]["ratio"] == 10

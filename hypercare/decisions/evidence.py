@@ -1,7 +1,8 @@
 """The evidence frozen with a decision: what the team saw when it decided.
 
-Built from the same query functions the Overview uses (KPI tiles, open incidents), plus the
-window as it stood, and stored as JSON in `decisions.evidence`. It is a copy: rows collected or
+The whole evaluation of the rules (hypercare.verdict.evaluate) and the KPI tiles and open
+incidents the Overview shows (the same query functions), plus the window as it stood, stored
+as JSON in `decisions.evidence`. It is a copy: rows collected or
 corrected later never change it.
 """
 
@@ -11,19 +12,24 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+import json
+
 import duckdb
 
 from hypercare.config import Config
 from hypercare.store.queries import incidents, overview
+from hypercare.verdict import evaluate
 from hypercare.window import Window
 
 EVIDENCE_VERSION = 1
 
 
 def freeze(cur: duckdb.DuckDBPyConnection, config: Config, window: Window | None, now: datetime) -> dict[str, Any]:
-    """The evidence as of `now`, JSON-ready: window, KPI tiles (value, baseline, note, why unknown)
-    and open incidents per severity. Without a go-live instant only the incidents can be told."""
+    """The evidence as of `now`, JSON-ready: the status and the whole evaluation, the window, the
+    KPI tiles (value, baseline, note, why unknown) and open incidents per severity."""
+    evaluation = evaluate(cur, config, window, now)
     evidence: dict[str, Any] = {"version": EVIDENCE_VERSION, "frozen_at": now.isoformat(),
+                                "status": evaluation.status, "evaluation": json.loads(evaluation.to_json()),
                                 "open_incidents": incidents.open_incidents_by_severity(cur, now)}
     if window is None:
         evidence.update(window=None, kpis=[])

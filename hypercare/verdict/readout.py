@@ -44,8 +44,8 @@ def status_report(config: Config, clock: Clock, at: datetime | None = None) -> R
         raise StoreError(f"no database at {path} yet; run `hypercare collect --once` or `hypercare serve` first")
     store = Store.open_for_reading(path)
     try:
-        window = AppContext(config, store, clock).window()
         now = clock.now() if at is None else at
+        window = AppContext(config, store, clock).window(as_of=now)  # the window as decided by then
         evaluation = evaluate(store.cursor(), config, window, now)
     finally:
         store.close()
