@@ -125,7 +125,7 @@ def run_collector(store: Store, collector: Collector, clock: Clock) -> RunRecord
         rows, error, status = outcome.rows_written, outcome.incomplete, outcome.status
         note = "; ".join(text for text in (outcome.partial, outcome.warning) if text) or None
     except CollectorError as exc:
-        error = exc.message
+        rows, error = exc.rows_written, exc.message  # what it committed before failing
         log.warning("collector %s failed: %s", collector.name, redact(error, collector.secrets))
     except Exception as exc:  # a bug or an unforeseen answer: record it, keep the scheduler alive
         error = f"unexpected {type(exc).__name__}: {exc}"

@@ -13,6 +13,14 @@ from collectors.sentry.mapping import (
     pick_go_live,
     session_rows,
 )
+from collectors.sentry.shapes import (
+    Deploy,
+    IssueItem,
+    Release,
+    StatsAnswer,
+    answer,
+    items,
+)
 from hypercare.errors import CollectorError
 
 NOW = datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc)
@@ -59,8 +67,12 @@ def raw_issue(**kw):
     return issue
 
 
+def issue(**kw):
+    return IssueItem.model_validate(raw_issue(**kw))
+
+
 def test_issue_row_turns_the_string_count_into_a_number():
-    row = issue_row(raw_issue(), NOW)
+    row = issue_row(issue(), NOW)
     assert row["event_count"] == 4120 and row["user_count"] == 137
     assert row["project"] == "web" and row["first_release"] == "web@2.0.0"
     assert row["first_seen"] == datetime(2026, 11, 23, 10, 35, 12, 123456, tzinfo=timezone.utc)
@@ -69,15 +81,27 @@ def test_issue_row_turns_the_string_count_into_a_number():
 
 
 def test_issue_row_tolerates_missing_optional_fields():
-    row = issue_row(raw_issue(firstRelease=None, stats=None, substatus="regressed"), NOW)
+    row = issue_row(issue(firstRelease=None, stats=None, substatus="regressed"), NOW)
     assert row["first_release"] is None and row["hourly_events"] is None and row["substatus"] == "regressed"
 
 
-def test_issue_row_refuses_what_it_cannot_store():
-    with pytest.raises(CollectorError, match="without an id"):
-        issue_row(raw_issue(id=None), NOW)
-    with pytest.raises(CollectorError, match="not a number"):
-        issue_row(raw_issue(count="many"), NOW)
+def test_a_server_that_does_not_count_users_stores_unknown_not_zero():
+    assert issue_row(issue(userCount=0), NOW, counts_users=False)["user_count"] is None
+    assert issue_row(issue(userCount=0), NOW)["user_count"] == 0  # on Sentry a 0 is a real 0
+
+
+@pytest.mark.parametrize("change, named", [
+    ({"id": None}, "`id`"), ({"count": "many"}, "`count` = 'many'"), ({"project": None}, "`project`"),
+    ({"title": ""}, "`title` = ''"), ({"lastSeen": "yesterday"}, "`lastSeen` = 'yesterday'"),
+    ({"firstSeen": None}, "`firstSeen`"),
+])
+def test_a_malformed_issue_is_skipped_with_the_field_named(change, named):
+    good, bad = items(IssueItem, [raw_issue(), raw_issue(**change), "not an object"], "issue")
+    assert len(good) == 1 and len(bad) == 2
+    assert named in bad[0] and "a str where an object was expected" in bad[1]
+    raw = raw_issue()
+    del raw["lastSeen"]
+    assert items(IssueItem, [raw], "issue")[1] == ["issue 4507310101: no `lastSeen`"]
 
 
 def test_interval_divides_a_day_and_keeps_at_most_1000_buckets():
@@ -95,10 +119,33 @@ def test_error_counts_align_by_index_and_skip_nulls_in_any_group_order():
             {"by": {"outcome": "accepted", "reason": "x"}, "series": {"sum(quantity)": [None, 1, 2]}},
         ],
     }
-    rows = error_count_rows(payload, "web", 3600)
+    rows = error_count_rows(StatsAnswer.model_validate(payload), "web", 3600)
     assert [(r["bucket_start"].hour, r["events"]) for r in rows] == [(9, 6), (10, 2)]
     with pytest.raises(CollectorError, match="totals only"):
-        error_count_rows({"intervals": ["2026-11-24T08:00:00Z"], "groups": [{"by": {"project": 1}, "totals": {}}]}, "web", 3600)
+        error_count_rows(StatsAnswer.model_validate(
+            {"intervals": ["2026-11-24T08:00:00Z"], "groups": [{"by": {"project": 1}, "totals": {}}]}), "web", 3600)
+
+
+def test_glitchtip_error_counts_have_no_by_and_null_is_an_hour_without_events():
+    payload = {"intervals": ["2026-11-24T08:00:00Z", "2026-11-24T09:00:00Z"],
+               "groups": [{"series": {"sum(quantity)": [None, 4]}}]}
+    rows = error_count_rows(StatsAnswer.model_validate(payload), "web", 3600, null_is_zero=True)
+    assert [r["events"] for r in rows] == [0, 4]
+
+
+@pytest.mark.parametrize("payload, named", [
+    ([], "a list where an object was expected"),
+    ({}, "no `intervals`"),
+    ({"intervals": [], "series": {}}, "no `groups`"),
+    ({"intervals": ["not a date"], "groups": []}, "`intervals.0` = 'not a date'"),
+    ({"intervals": ["2026-11-24T08:00:00"], "groups": []}, "`intervals.0`"),  # no zone: not an instant
+    ({"intervals": [], "groups": [{"series": {"sum(quantity)": ["x"]}}]}, "`groups.0.series.sum(quantity).0`"),
+])
+def test_a_malformed_stats_answer_names_the_endpoint_and_the_field(payload, named):
+    with pytest.raises(CollectorError) as caught:
+        answer(StatsAnswer, payload, "the error counts of project 'web'", "stats_v2")
+    assert "the error counts of project 'web' (stats_v2)" in caught.value.message and named in caught.value.message
+    assert "checkpoint did not move" in caught.value.message
 
 
 def test_sessions_sum_the_disjoint_statuses_and_no_sessions_is_no_row():
@@ -111,20 +158,21 @@ def test_sessions_sum_the_disjoint_statuses_and_no_sessions_is_no_row():
             {"by": {"project": 42, "session.status": "errored"}, "series": {"sum(session)": [7, None]}},
         ],
     }
-    rows = session_rows(payload, {"42": "web"})
+    rows = session_rows(StatsAnswer.model_validate(payload), {"42": "web"})
     assert rows == [{"project": "web", "bucket_start": datetime(2026, 11, 24, 8, tzinfo=timezone.utc),
                      "sessions": 100, "crashed": 2, "errored": 7, "abnormal": 1}]
-    assert session_rows({"intervals": [], "groups": []}, {}) == []
+    assert session_rows(StatsAnswer(intervals=[], groups=[]), {}) == []
 
 
 def test_go_live_prefers_the_deploy_to_the_environment():
-    deploys = [{"environment": "staging", "dateFinished": "2026-11-20T10:00:00Z"},
-               {"environment": "production", "dateFinished": None},
-               {"environment": "production", "dateFinished": "2026-11-22T21:05:00Z"}]
-    release = {"dateReleased": "2026-11-22T20:00:00Z", "dateCreated": "2026-11-19T08:00:00Z"}
+    deploys = [Deploy.model_validate(d) for d in (
+        {"environment": "staging", "dateFinished": "2026-11-20T10:00:00Z"},
+        {"environment": "production", "dateFinished": None},
+        {"environment": "production", "dateFinished": "2026-11-22T21:05:00Z"})]
+    release = Release.model_validate({"dateReleased": "2026-11-22T20:00:00Z", "dateCreated": "2026-11-19T08:00:00Z"})
     at, source = pick_go_live(deploys, release, "production")
     assert at == datetime(2026, 11, 22, 21, 5, tzinfo=timezone.utc) and "deploy" in source
-    at, source = pick_go_live(deploys[:1], {"dateReleased": None, "firstEvent": None,
-                                            "dateCreated": "2026-11-19T08:00:00Z"}, "production")
+    at, source = pick_go_live(deploys[:1], Release.model_validate(
+        {"dateReleased": None, "firstEvent": None, "dateCreated": "2026-11-19T08:00:00Z"}), "production")
     assert at.day == 19 and source == "release dateCreated"
-    assert pick_go_live([], {}, "production") == (None, "none")
+    assert pick_go_live([], Release(), "production") == (None, "none")

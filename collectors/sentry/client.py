@@ -17,6 +17,22 @@ Params = Sequence[tuple[str, Any]]
 SCOPES = "org:read, project:read and event:read"
 
 
+class Refused(CollectorError):
+    """A request the server refused for good: `status` (200 for an answer that isn't JSON, such
+    as a proxy's HTML page) and the server's own words in `detail`."""
+
+    def __init__(self, message: str, status: int | None, detail: str):
+        super().__init__(message, permanent=True)
+        self.status = status
+        self.detail = detail
+
+    @property
+    def not_offered(self) -> bool:
+        """The endpoint isn't there: 404, 405, or an HTML page where JSON was expected.
+        (5xx are retried failures, and 400/422 are about a parameter, never "not offered".)"""
+        return self.status in (404, 405) or (self.status == 200 and self.detail.startswith("an HTML page"))
+
+
 @dataclass(frozen=True)
 class Page:
     rows: list[Any]
@@ -75,16 +91,27 @@ class SentryApi:
         return f"{self.base_url}/api/0/organizations/{path}/"
 
     def get(self, url: str, params: Params, what: str) -> tuple[Any, Mapping[str, str]]:
+        """The JSON answer and its headers; Refused for a 4xx or an answer that isn't JSON."""
         try:
             resp = self.http.get(url, params=list(params))
-            return self.http.json(resp), resp.headers
         except HttpError as exc:
             if exc.permanent:
                 detail = describe_detail(exc.body)
-                raise CollectorError(
-                    explain(exc.status, detail, what, self.base_url, self.org, self.token_env), permanent=True
-                ) from None
+                raise Refused(explain(exc.status, detail, what, self.base_url, self.org, self.token_env),
+                              exc.status, detail) from None
             raise CollectorError(f"reading {what}: {exc.message}") from None
+        try:
+            return self.http.json(resp), resp.headers
+        except HttpError as exc:
+            raise Refused(f"reading {what}: {exc.message}", resp.status_code, describe_detail(resp.text)) from None
+
+    def server_settings(self) -> Any:
+        """GlitchTip's public `GET /api/settings/` document (None where the server has none,
+        as Sentry hasn't). A transport failure raises CollectorError: ask again later."""
+        try:
+            return self.get(f"{self.base_url}/api/settings/", [], "the server's settings")[0]
+        except Refused:
+            return None
 
     def pages(self, url: str, params: Params, what: str, cursor: str | None = None) -> Iterator[Page]:
         """Follow the Link header from `cursor` (None: the first page) to the end, lazily."""

@@ -1,16 +1,23 @@
-"""The Sentry collector: incremental issues, error counts and release health into the store.
+"""The Sentry collector: incremental issues, error counts and release health into the store,
+from any Sentry-compatible server (sentry.io, self-hosted Sentry, GlitchTip).
 
 Each batch is written in one transaction with its checkpoint (JSON in `checkpoints.cursor`):
+- "server": what the server offers (hypercare.store.queries.sentry_server.ServerOffer): its
+  kind, the issue sort it accepts, and the optional endpoints it doesn't have;
 - "projects": slug -> numeric id (the API filters by id), refreshed on every full sync;
 - "issues": the last full sync, the start of the last complete pass, and the pass in progress
   (its cursor), so a run that fails or hits the page cap resumes where it committed;
 - "error_counts": per project, the instant its counts were polled up to, and the projects
   whose issues changed since (their counts are due);
 - "sessions": the instant release health was polled up to.
-A run between full syncs asks only for issues seen since the last pass (with an overlap) and
-re-polls error counts only for projects with a new or changed issue, from their last poll.
-Asking by last-seen time never sees an issue being resolved or archived, so the whole period
-is re-read every `full_sync_minutes`.
+Issues are read newest-seen first; a run between full syncs stops paging once the issues are
+older than its last pass minus the overlap (no search syntax: GlitchTip ignores `lastSeen:`),
+and re-polls error counts only for projects with a new or changed issue. Reading by last-seen
+time never sees an issue being resolved or archived, so the whole period is re-read every
+`full_sync_minutes`; a full sync also asks the server again what it offers.
+
+Issues are required. Error counts, sessions and deploys are optional: a server without one
+(404, 405, or an HTML page where JSON was expected) makes the run partial, not failed.
 """
 
 from __future__ import annotations
@@ -18,13 +25,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 
 from collectors.base import RunOutcome
-from collectors.sentry.client import SentryApi
+from collectors.sentry.client import Refused, SentryApi
 from collectors.sentry.mapping import (
     ERROR_COUNT_SCHEMA,
     SESSION_SCHEMA,
@@ -39,12 +48,27 @@ from collectors.sentry.mapping import (
     pick_go_live,
     session_rows,
 )
+from collectors.sentry.shapes import (
+    Deploy,
+    IssueItem,
+    ProjectItem,
+    Release,
+    StatsAnswer,
+    answer,
+    items,
+)
 from hypercare.clock import Clock
 from hypercare.config import Config
 from hypercare.decisions.window import stored_effective_window
 from hypercare.errors import CollectorError
 from hypercare.http import RetryPolicy
 from hypercare.store import Store
+from hypercare.store.queries.sentry_server import (
+    CHECKPOINT,
+    SORT_BY_LAST_SEEN,
+    ServerOffer,
+    server_offer,
+)
 from hypercare.store.read import scalar
 from hypercare.store.releases import record_release
 from hypercare.store.writes import (
@@ -56,6 +80,29 @@ from hypercare.store.writes import (
 from hypercare.window import Window
 
 log = logging.getLogger(__name__)
+MAX_SKIPPED_SHOWN = 3
+
+
+@dataclass
+class _Run:
+    """One run so far: rows written (exact, also when a later step fails), malformed items
+    skipped, and notes for the run's warning."""
+
+    now: datetime
+    full: bool
+    offer: ServerOffer
+    written: int = 0
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def outcome(self, incomplete: str | None) -> RunOutcome:
+        warning = list(self.notes)
+        if self.skipped:
+            shown = "; ".join(self.skipped[:MAX_SKIPPED_SHOWN])
+            more = f" and {len(self.skipped) - MAX_SKIPPED_SHOWN} more" if len(self.skipped) > MAX_SKIPPED_SHOWN else ""
+            warning.append(f"skipped {len(self.skipped)} malformed item(s) the server sent ({shown}{more})")
+        return RunOutcome(self.written, incomplete, warning="; ".join(warning) or None,
+                          partial=self.offer.summary() or None)
 
 
 class SentryCollector:
@@ -89,41 +136,111 @@ class SentryCollector:
             )
         issues = _State(store, "issues")
         full = issues.get("pass") is None and _due(issues.get("last_full_at"), now, self.config.full_sync_minutes)
-        window = self._window(store, now, refresh=full)
-        start, end = window.baseline_start, min(now, window.end)
-        if end <= start:
-            return RunOutcome(0)
-        projects = self._projects(store, now, refresh=full)
-        counts = _State(store, "error_counts")
-        written, incomplete = self._issues(store, issues, counts, projects, start, end, now, full)
-        bucket = choose_interval(window.span.end - window.span.start)
-        written += self._error_counts(store, counts, projects, start, end, now, bucket, full)
-        written += self._sessions(store, projects, start, end, now, bucket, full)
-        return RunOutcome(written, incomplete)
+        run = _Run(now, full, server_offer(store.cursor()))
+        try:
+            return self._collect(store, run, issues)
+        except CollectorError as exc:
+            exc.rows_written = run.written
+            raise
 
-    def _window(self, store: Store, now: datetime, refresh: bool) -> Window:
+    def _collect(self, store: Store, run: _Run, issues: _State) -> RunOutcome:
+        if run.full:
+            self._ask_what_the_server_is(store, run)
+        window = self._window(store, run)
+        start, end = window.baseline_start, min(run.now, window.end)
+        if end <= start:
+            return run.outcome(None)
+        projects = self._projects(store, run.now, refresh=run.full)
+        counts = _State(store, "error_counts")
+        incomplete = self._issues(store, run, issues, counts, projects, start, end)
+        bucket = choose_interval(window.span.end - window.span.start)
+        self._error_counts(store, run, counts, projects, start, end, bucket)
+        self._sessions(store, run, projects, start, end, bucket)
+        return run.outcome(incomplete)
+
+    # -- what the server offers -----------------------------------------------------------
+
+    def _ask_what_the_server_is(self, store: Store, run: _Run) -> None:
+        """GlitchTip answers `GET /api/settings/` with its own document; Sentry has none.
+        If the question can't be answered now, the last answer stands until the next full sync."""
+        try:
+            settings = self.api.server_settings()
+        except CollectorError as exc:
+            log.warning("could not tell which server %s is (%s); keeping %s", self.config.base_url, exc.message,
+                        run.offer.name)
+            return
+        glitchtip = isinstance(settings, dict) and "iPaidForGlitchTip" in settings
+        version = settings.get("version") if glitchtip else None
+        # Outside text shown on pages: keep only what a version number is made of.
+        version = re.sub(r"[^0-9A-Za-z.+_-]", "", str(version))[:40] if isinstance(version, (str, int, float)) else ""
+        offer = replace(run.offer, kind="glitchtip" if glitchtip else "sentry", version=version or None)
+        if offer != run.offer:
+            self._remember(store, run, offer)
+
+    def _remember(self, store: Store, run: _Run, offer: ServerOffer) -> None:
+        with store.transaction() as cur:
+            save_checkpoint(cur, *CHECKPOINT, offer.to_json(), run.now)
+        run.offer = offer
+
+    def _optional(self, store: Store, run: _Run, part: str, call: Callable[[], Any]) -> Any:
+        """`call()` for an optional endpoint, or None when the server doesn't offer it. What it
+        answered is remembered, so runs between full syncs don't ask again; a full sync does."""
+        if part in run.offer.missing and not run.full:
+            return None
+        try:
+            result = call()
+        except Refused as exc:
+            if not exc.not_offered:
+                raise
+            how = "an HTML page" if exc.status == 200 else str(exc.status)
+            log.info("%s doesn't offer %s (it answered %s)", run.offer.name, part, how)
+            self._remember(store, run, run.offer.with_missing(part, how))
+            return None
+        if part in run.offer.missing:
+            self._remember(store, run, run.offer.with_missing(part, None))
+        return result
+
+    # -- go-live and projects -------------------------------------------------------------
+
+    def _window(self, store: Store, run: _Run) -> Window:
         r = self.release
-        go_live = r.go_live_at or (None if refresh else scalar(
+        go_live = r.go_live_at or (None if run.full else scalar(
             store.cursor(), "SELECT max(go_live_at) FROM releases WHERE name = ?", [r.name]))
         if go_live is None:
-            go_live = self._detect_go_live(store)
+            go_live = self._detect_go_live(store, run)
         # extend and exit decisions move the window's end, and with it what is collected
         return stored_effective_window(store.cursor(), Window(go_live, r.window_hours, r.baseline_hours, r.timezone))
 
-    def _detect_go_live(self, store: Store) -> datetime:
-        """Read the go-live instant from the release's deploys and write it into `releases`."""
+    def _detect_go_live(self, store: Store, run: _Run) -> datetime:
+        """Read the go-live instant from the release's deploys (where the server has them), else
+        from the release's own dates, and write it into `releases`."""
         r = self.release
         version = r.version or ""
         what = f"release {version!r}"
-        deploys, _ = self.api.get(self.api.org_url("releases", version, "deploys"), [], f"the deploys of {what}")
-        details, _ = self.api.get(self.api.org_url("releases", version), [], what)
-        go_live, source = pick_go_live(deploys if isinstance(deploys, list) else [], details, r.environment)
+        raw_deploys = self._optional(store, run, "deploys", lambda: self.api.get(
+            self.api.org_url("releases", version, "deploys"), [], f"the deploys of {what}")[0])
+        deploys, bad = items(Deploy, raw_deploys if isinstance(raw_deploys, list) else [], "deploy")
+        run.skipped += bad
+        try:
+            details, _ = self.api.get(self.api.org_url("releases", version), [], what)
+        except Refused as exc:
+            if exc.status == 403:
+                raise CollectorError(
+                    f"the token in ${self.config.token_env} may not read {what} ({exc.detail}); reading a release "
+                    f"needs the project:releases scope (GlitchTip) or project:read (Sentry): add it to the token, "
+                    f"or set release.go_live_at", permanent=True) from None
+            raise
+        release = answer(Release, details, what, "releases/{version}")
+        go_live, source = pick_go_live(deploys, release, r.environment)
         if go_live is None:
             raise CollectorError(
                 f"{what} has no finished deploy to {r.environment} and no release date yet; "
                 f"set release.go_live_at, or record the deploy (sentry-cli releases deploys {version} new -e {r.environment})"
             )
         log.info("go-live of %s detected from the %s: %s", version, source, iso(go_live))
+        if not source.startswith("deploy"):
+            run.notes.append(f"go-live {iso(go_live)} taken from the {source}"
+                             + (" (this server has no deploys)" if "deploys" in run.offer.missing else ""))
         record_release(store, self.full_config, go_live)
         return go_live
 
@@ -136,7 +253,8 @@ class SentryCollector:
         found: dict[str, str] = {}
         what = f"the projects of organization {self.config.org!r}"
         for page in self.api.pages(self.api.org_url("projects"), [], what):
-            found.update({str(p.get("slug")): str(p.get("id")) for p in page.rows if isinstance(p, dict)})
+            good, _ = items(ProjectItem, page.rows, "project")  # other projects' oddities don't matter
+            found.update({p.slug: p.id for p in good})
         missing = [slug for slug in wanted if slug not in found]
         if missing:
             seen = ", ".join(sorted(found)[:20]) or "none"
@@ -148,88 +266,123 @@ class SentryCollector:
             state.save(cur, projects, now)
         return projects
 
-    def _issues(self, store: Store, state: _State, counts: _State, projects: dict[str, str], start: datetime,
-                end: datetime, now: datetime, full: bool) -> tuple[int, str | None]:
-        """Page through the issues (a new pass, or the one a previous run left unfinished).
+    # -- issues ---------------------------------------------------------------------------
+
+    def _issues(self, store: Store, run: _Run, state: _State, counts: _State, projects: dict[str, str],
+                start: datetime, end: datetime) -> str | None:
+        """Page through the issues, newest-seen first (a new pass, or the one a previous run
+        left unfinished). A pass between full syncs stops at the first page that reaches
+        issues last seen before its `since` (the last pass's start minus the overlap).
 
         The projects of new or changed issues are marked in the error-count checkpoint, in the
         same transaction, so their counts are re-polled even if this run fails before that.
+        Returns why the run stopped early, or None.
         """
-        run = state.get("pass")
-        if run is None:
+        pass_ = state.get("pass")
+        if pass_ is None:
             since = parse_time(state.get("since"))
-            query = "" if full or since is None else f"lastSeen:>={iso(since - self._overlap)}"
-            run = {"full": full or since is None, "started_at": iso(now), "start": iso(start),
-                   "end": iso(end), "query": query, "cursor": None}
-        # `query` is always sent: without it Sentry applies is:unresolved and hides resolved issues.
-        params = [("query", run["query"]), ("environment", self.release.environment),
-                  *(("project", pid) for pid in projects.values()),
-                  ("start", run["start"]), ("end", run["end"]), ("sort", "date"),
-                  ("limit", self.config.page_size)]
+            full = run.full or since is None
+            pass_ = {"full": full, "started_at": iso(run.now), "start": iso(start), "end": iso(end),
+                     "since": None if full else iso(since - self._overlap), "cursor": None}
+        since = parse_time(pass_.get("since"))
         what = f"the issues of organization {self.config.org!r}"
         seen: set[str] = set()
-        written = pages = 0
-        for page in self.api.pages(self.api.org_url("issues"), params, what, cursor=run["cursor"]):
+        pages = 0
+        for page in self._issue_pages(store, run, pass_, projects, what):
+            good, bad = items(IssueItem, page.rows, "issue")
+            run.skipped += bad
             rows = []
-            for raw in page.rows:
-                row = issue_row(raw, now)
-                if row["issue_id"] not in seen:
-                    seen.add(row["issue_id"])
-                    rows.append(row)
-            run = {**run, "cursor": page.next_cursor}
+            for issue in good:
+                if issue.id not in seen:
+                    seen.add(issue.id)
+                    rows.append(issue_row(issue, run.now, counts_users=run.offer.offers("users")))
+            older = since is not None and any(i.lastSeen < since for i in good)
+            following = None if older else page.next_cursor
+            pass_ = {**pass_, "cursor": following}
             with store.transaction() as cur:
-                if not run["full"]:  # the overlap re-reads issues already stored: keep them as they are
+                if not pass_["full"]:  # the overlap re-reads issues already stored: keep them as they are
                     rows = _changed(cur, rows)
                 dirty = set(counts.get("dirty") or []) | {r["project"] for r in rows if r["project"] in projects}
                 if dirty != set(counts.get("dirty") or []):
-                    counts.save(cur, {**counts.data, "dirty": sorted(dirty)}, now)
-                written += merge_rows(cur, "sentry_issues", issues_table(rows), ["issue_id"])
-                if page.next_cursor is None:
-                    done = {"since": run["started_at"], "pass": None,
-                            "last_full_at": run["started_at"] if run["full"] else state.get("last_full_at")}
-                    state.save(cur, done, now)
+                    counts.save(cur, {**counts.data, "dirty": sorted(dirty)}, run.now)
+                run.written += merge_rows(cur, "sentry_issues", issues_table(rows), ["issue_id"])
+                if following is None:
+                    done = {"since": pass_["started_at"], "pass": None,
+                            "last_full_at": pass_["started_at"] if pass_["full"] else state.get("last_full_at")}
+                    state.save(cur, done, run.now)
                 else:
-                    state.save(cur, {**state.data, "pass": run}, now)
+                    state.save(cur, {**state.data, "pass": pass_}, run.now)
+            if following is None:
+                return None
             pages += 1
-            if page.next_cursor is not None and pages >= self.config.max_pages:
-                return written, (
-                    f"incomplete: stopped after {pages} pages of issues (max_pages = {self.config.max_pages}); "
-                    "the next run continues from the saved cursor")
-        return written, None
+            if pages >= self.config.max_pages:
+                return (f"incomplete: stopped after {pages} pages of issues (max_pages = {self.config.max_pages}); "
+                        "the next run continues from the saved cursor")
+        return None
 
-    def _error_counts(self, store: Store, state: _State, projects: dict[str, str], start: datetime,
-                      end: datetime, now: datetime, bucket: int, full: bool) -> int:
+    def _issue_pages(self, store: Store, run: _Run, pass_: dict[str, Any], projects: dict[str, str], what: str):
+        """The pages of the issue list, sorted by last seen, newest first: `sort=date` on Sentry,
+        `-last_seen` where that is refused (GlitchTip answers 422). The one that works is remembered."""
+        for attempt in range(2):
+            # `query` is always sent: without it Sentry applies is:unresolved and hides resolved issues.
+            params = [("query", ""), ("environment", self.release.environment),
+                      *(("project", pid) for pid in projects.values()),
+                      ("start", pass_["start"]), ("end", pass_["end"]), ("sort", run.offer.sort),
+                      ("limit", self.config.page_size)]
+            pages = self.api.pages(self.api.org_url("issues"), params, what, cursor=pass_["cursor"])
+            try:
+                first = next(pages, None)
+            except Refused as exc:
+                if attempt or exc.status not in (400, 422) or "sort" not in exc.detail.lower():
+                    raise
+                other = next(s for s in SORT_BY_LAST_SEEN if s != run.offer.sort)
+                log.info("%s refused sort=%s (%s); asking with sort=%s", run.offer.name, run.offer.sort, exc.status, other)
+                self._remember(store, run, replace(run.offer, sort=other))
+                continue
+            if first is not None:
+                yield first
+                yield from pages
+            return
+
+    # -- error counts and sessions --------------------------------------------------------
+
+    def _error_counts(self, store: Store, run: _Run, state: _State, projects: dict[str, str], start: datetime,
+                      end: datetime, bucket: int) -> None:
         """Accepted error events per bucket and project, from stats_v2 (one project per query:
         grouping by project returns totals without a time series).
 
         Between full syncs only projects with a new or changed issue are re-polled: every
         accepted error event moves its issue's last-seen time or its count.
         """
-        written = 0
         for slug, pid in projects.items():
             polled = parse_time((state.get("polled_to") or {}).get(slug))
-            if not full and polled is not None and slug not in (state.get("dirty") or []):
+            if not run.full and polled is not None and slug not in (state.get("dirty") or []):
                 continue
-            lo = start if full or polled is None else max(start, floor_to(polled - self._overlap, bucket))
+            lo = start if run.full or polled is None else max(start, floor_to(polled - self._overlap, bucket))
             hi = ceil_to(end, bucket)
             params = [("field", "sum(quantity)"), ("category", "error"), ("outcome", "accepted"),
                       ("groupBy", "outcome"), ("project", pid), ("interval", f"{bucket // 3600}h"),
                       ("start", iso(lo)), ("end", iso(hi))]
-            payload, _ = self.api.get(self.api.org_url("stats_v2"), params, f"the error counts of project {slug!r}")
-            rows = [r for r in error_count_rows(payload, slug, bucket) if lo <= r["bucket_start"] < hi]
+            what = f"the error counts of project {slug!r}"
+            payload = self._optional(store, run, "error_counts",
+                                     lambda: self.api.get(self.api.org_url("stats_v2"), params, what)[0])
+            if payload is None:
+                return
+            stats = answer(StatsAnswer, payload, what, "stats_v2")
+            rows = [r for r in error_count_rows(stats, slug, bucket, null_is_zero=run.offer.kind == "glitchtip")
+                    if lo <= r["bucket_start"] < hi]
             with store.transaction() as cur:
-                written += replace_range(cur, "error_counts", pa.Table.from_pylist(rows, schema=ERROR_COUNT_SCHEMA),
-                                         "bucket_start", lo, hi, where={"project": slug})
+                run.written += replace_range(cur, "error_counts", pa.Table.from_pylist(rows, schema=ERROR_COUNT_SCHEMA),
+                                             "bucket_start", lo, hi, where={"project": slug})
                 state.save(cur, {"polled_to": {**(state.get("polled_to") or {}), slug: iso(end)},
-                                 "dirty": [d for d in state.get("dirty") or [] if d != slug]}, now)
-        return written
+                                 "dirty": [d for d in state.get("dirty") or [] if d != slug]}, run.now)
 
-    def _sessions(self, store: Store, projects: dict[str, str], start: datetime, end: datetime,
-                  now: datetime, bucket: int, full: bool) -> int:
+    def _sessions(self, store: Store, run: _Run, projects: dict[str, str], start: datetime, end: datetime,
+                  bucket: int) -> None:
         """Sessions per status for the release, all projects in one query."""
         state = _State(store, "sessions")
         polled = parse_time(state.get("polled_to"))
-        lo = start if full or polled is None else max(start, floor_to(polled - self._overlap, bucket))
+        lo = start if run.full or polled is None else max(start, floor_to(polled - self._overlap, bucket))
         hi = ceil_to(end, bucket)
         params = [("field", "sum(session)"), ("groupBy", "project"), ("groupBy", "session.status"),
                   ("interval", f"{bucket // 3600}h"), ("environment", self.release.environment),
@@ -237,17 +390,20 @@ class SentryCollector:
                   ("start", iso(lo)), ("end", iso(hi))]
         if self.release.version:
             params.append(("query", f'release:"{self.release.version}"'))
-        payload, _ = self.api.get(self.api.org_url("sessions"), params, "release health (sessions)")
+        what = "release health (sessions)"
+        payload = self._optional(store, run, "sessions",
+                                 lambda: self.api.get(self.api.org_url("sessions"), params, what)[0])
+        if payload is None:
+            return
+        sessions = answer(StatsAnswer, payload, what, "sessions")
         slug_by_id = {pid: slug for slug, pid in projects.items()}
-        rows = [r for r in session_rows(payload, slug_by_id) if lo <= r["bucket_start"] < hi]
-        written = 0
+        rows = [r for r in session_rows(sessions, slug_by_id) if lo <= r["bucket_start"] < hi]
         with store.transaction() as cur:
             for slug in projects:
                 mine = [r for r in rows if r["project"] == slug]
-                written += replace_range(cur, "session_health", pa.Table.from_pylist(mine, schema=SESSION_SCHEMA),
-                                         "bucket_start", lo, hi, where={"project": slug})
-            state.save(cur, {"polled_to": iso(end)}, now)
-        return written
+                run.written += replace_range(cur, "session_health", pa.Table.from_pylist(mine, schema=SESSION_SCHEMA),
+                                             "bucket_start", lo, hi, where={"project": slug})
+            state.save(cur, {"polled_to": iso(end)}, run.now)
 
     @property
     def _overlap(self) -> timedelta:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyarrow as pa
 
+from collectors.sentry.shapes import Deploy, IssueItem, Release, StatsAnswer, StatsGroup
 from hypercare.errors import CollectorError
 
 ISSUE_SCHEMA = pa.schema([
@@ -99,57 +100,51 @@ def next_cursor(header: str | None, page_had_rows: bool) -> str | None:
 
 # --- issues ----------------------------------------------------------------------------------
 
-def _int(value: Any, what: str, issue_id: str) -> int:
-    try:
-        return int(value) if value is not None else 0
-    except (TypeError, ValueError):
-        raise CollectorError(f"Sentry sent issue {issue_id} with {what} {value!r}, which is not a number") from None
-
-
-def _ints(values: list[Any], issue_id: str) -> list[int]:
-    try:
-        return [int(n or 0) for n in values]
-    except (TypeError, ValueError):
-        raise CollectorError(f"Sentry sent issue {issue_id} with hourly stats that are not numbers") from None
-
-
 def _release_version(value: Any) -> str | None:
     if isinstance(value, Mapping):
-        return value.get("version") or value.get("shortVersion")
+        version = value.get("version") or value.get("shortVersion")
+        return version if isinstance(version, str) else None
     return value if isinstance(value, str) else None
 
 
-def issue_row(raw: Mapping[str, Any], collected_at: datetime) -> dict[str, Any]:
-    """One `sentry_issues` row from an element of the organization issues list.
+def _hourly(stats: Mapping[str, Any] | None) -> tuple[datetime | None, list[int] | None]:
+    """The start and counts of an issue's `stats["24h"]` ([[epoch, n], ...]); (None, None)
+    when absent or not that shape (the per-issue trend is then unknown, nothing else)."""
+    points = stats.get("24h") if isinstance(stats, Mapping) else None
+    if not isinstance(points, list) or not points:
+        return None, None
+    try:
+        pairs = [(datetime.fromtimestamp(float(p[0]), timezone.utc), int(p[1] or 0)) for p in points]
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
+        return None, None
+    return pairs[0][0], [n for _, n in pairs]
 
-    `count` is a string in the API; `userCount` a number. The issue's `stats["24h"]` series
-    (hourly event counts) is kept for the trend over the last hours.
+
+def issue_row(issue: IssueItem, collected_at: datetime, counts_users: bool = True) -> dict[str, Any]:
+    """One `sentry_issues` row from a validated element of the organization issues list.
+
+    `counts_users` False (GlitchTip, whose userCount is always 0): user_count is NULL, unknown.
+    The issue's `stats["24h"]` series (hourly event counts) is kept for the trend over the last hours.
     """
-    issue_id = raw.get("id")
-    if not issue_id:
-        raise CollectorError(f"Sentry sent an issue without an id (short id {raw.get('shortId')!r}); the page was not stored")
-    issue_id = str(issue_id)
-    project = raw.get("project")
-    stats = ((raw.get("stats") or {}).get("24h") or []) if isinstance(raw.get("stats"), Mapping) else []
-    points = [(p[0], p[1]) for p in stats if isinstance(p, Sequence) and len(p) == 2]
+    stats_start, hourly = _hourly(issue.stats)
     return {
-        "issue_id": issue_id,
-        "project": project.get("slug") if isinstance(project, Mapping) else project,
-        "short_id": raw.get("shortId"),
-        "title": raw.get("title"),
-        "culprit": raw.get("culprit"),
-        "level": raw.get("level"),
-        "status": raw.get("status"),
-        "substatus": raw.get("substatus"),
-        "first_seen": parse_time(raw.get("firstSeen")),
-        "last_seen": parse_time(raw.get("lastSeen")),
-        "event_count": _int(raw.get("count"), "count", issue_id),
-        "user_count": _int(raw.get("userCount"), "userCount", issue_id),
-        "first_release": _release_version(raw.get("firstRelease")),
-        "permalink": raw.get("permalink"),
+        "issue_id": issue.id,
+        "project": issue.project.slug,
+        "short_id": issue.shortId,
+        "title": issue.title,
+        "culprit": issue.culprit,
+        "level": issue.level,
+        "status": issue.status,
+        "substatus": issue.substatus,
+        "first_seen": issue.firstSeen,
+        "last_seen": issue.lastSeen,
+        "event_count": issue.count,
+        "user_count": issue.userCount if counts_users else None,
+        "first_release": _release_version(issue.firstRelease),
+        "permalink": issue.permalink,
         "collected_at": collected_at,
-        "stats_start": parse_time(points[0][0]) if points else None,
-        "hourly_events": _ints([n for _, n in points], issue_id) if points else None,
+        "stats_start": stats_start,
+        "hourly_events": hourly,
     }
 
 
@@ -179,53 +174,50 @@ def ceil_to(at: datetime, seconds: int) -> datetime:
     return down if down == at else down + timedelta(seconds=seconds)
 
 
-def _series(group: Mapping[str, Any], field: str) -> list[Any]:
-    series = group.get("series")
-    if not isinstance(series, Mapping) or field not in series:
+def _series(group: StatsGroup, field: str, endpoint: str) -> list[float | None]:
+    if group.series is None or field not in group.series:
         raise CollectorError(
-            f"Sentry answered without a time series for {field} (a groupBy=project query returns totals only); "
-            "the error counts were not stored"
+            f"the server answered {endpoint} without a time series for {field} (a groupBy=project query "
+            "returns totals only); nothing of that answer was stored"
         )
-    return list(series[field])
+    return group.series[field]
 
 
-def error_count_rows(payload: Mapping[str, Any], project: str, bucket_seconds: int,
-                     field: str = "sum(quantity)") -> list[dict[str, Any]]:
+def error_count_rows(answer: StatsAnswer, project: str, bucket_seconds: int,
+                     field: str = "sum(quantity)", null_is_zero: bool = False) -> list[dict[str, Any]]:
     """Rows for `error_counts` from one project's stats_v2 answer.
 
     Values line up with `intervals` by index. Every group counts (the query already filters the
     outcome and category), in whatever order they come; a bucket where every group is null is
-    left out (unknown), never stored as 0.
+    left out (unknown), never stored as 0 -- unless `null_is_zero`: GlitchTip sums its hourly
+    statistics rows with a LEFT JOIN, so its null is an hour without events.
     """
-    intervals = [parse_time(t) for t in payload.get("intervals") or []]
-    totals: list[int | None] = [None] * len(intervals)
-    for group in payload.get("groups") or []:
-        for i, value in enumerate(_series(group, field)[: len(intervals)]):
+    totals: list[int | None] = [0 if null_is_zero else None] * len(answer.intervals)
+    for group in answer.groups:
+        for i, value in enumerate(_series(group, field, "stats_v2")[: len(totals)]):
             if value is not None:
                 totals[i] = (totals[i] or 0) + int(value)
     return [
         {"project": project, "bucket_start": at, "bucket_seconds": bucket_seconds, "events": n}
-        for at, n in zip(intervals, totals)
+        for at, n in zip(answer.intervals, totals)
         if n is not None
     ]
 
 
-def session_rows(payload: Mapping[str, Any], slug_by_id: Mapping[str, str],
+def session_rows(answer: StatsAnswer, slug_by_id: Mapping[str, str],
                  field: str = "sum(session)") -> list[dict[str, Any]]:
     """Rows for `session_health` from a sessions answer grouped by project and session.status.
 
     The statuses are disjoint, so sessions = healthy + errored + crashed + abnormal. A bucket
     without any number is left out: no sessions is "no data", never a 100 % crash-free rate.
     """
-    intervals = [parse_time(t) for t in payload.get("intervals") or []]
     cells: dict[tuple[str, int], dict[str, int]] = {}
-    for group in payload.get("groups") or []:
-        by = group.get("by") or {}
-        project = slug_by_id.get(str(by.get("project")), str(by.get("project")))
-        status = by.get("session.status")
+    for group in answer.groups:
+        project = slug_by_id.get(str(group.by.get("project")), str(group.by.get("project")))
+        status = group.by.get("session.status")
         if status not in SESSION_STATUSES:
             continue
-        for i, value in enumerate(_series(group, field)[: len(intervals)]):
+        for i, value in enumerate(_series(group, field, "sessions")[: len(answer.intervals)]):
             if value is not None:
                 cell = cells.setdefault((project, i), dict.fromkeys(SESSION_STATUSES, 0))
                 cell[status] += int(value)
@@ -234,23 +226,23 @@ def session_rows(payload: Mapping[str, Any], slug_by_id: Mapping[str, str],
         total = sum(c.values())
         if total == 0:
             continue
-        rows.append({"project": project, "bucket_start": intervals[i], "sessions": total,
+        rows.append({"project": project, "bucket_start": answer.intervals[i], "sessions": total,
                      "crashed": c["crashed"], "errored": c["errored"], "abnormal": c["abnormal"]})
     return rows
 
 
 # --- go-live ---------------------------------------------------------------------------------
 
-def pick_go_live(deploys: Sequence[Mapping[str, Any]], release: Mapping[str, Any] | None,
+def pick_go_live(deploys: Sequence[Deploy], release: Release | None,
                  environment: str) -> tuple[datetime | None, str]:
     """The go-live instant and where it came from: the first finished deploy to `environment`,
-    else the release's dateReleased, firstEvent, dateCreated (each may be null)."""
-    finished = [parse_time(d.get("dateFinished")) for d in deploys if d.get("environment") == environment]
-    finished = [f for f in finished if f is not None]
+    else the release's dateReleased, firstEvent, dateCreated (each may be null; GlitchTip has
+    no deploys and no firstEvent)."""
+    finished = [d.dateFinished for d in deploys if d.environment == environment and d.dateFinished]
     if finished:
-        return min(finished), f"deploy to {environment} finished"
+        return min(finished).astimezone(timezone.utc), f"deploy to {environment} finished"
     for key in ("dateReleased", "firstEvent", "dateCreated"):
-        at = parse_time((release or {}).get(key))
+        at = getattr(release, key, None) if release is not None else None
         if at is not None:
-            return at, f"release {key}"
+            return at.astimezone(timezone.utc), f"release {key}"
     return None, "none"

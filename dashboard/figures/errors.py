@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.figures.timeaxis import hover_labels, local_time_axis, utc_x, x
+from hypercare.store.queries.sentry_server import ServerOffer
 from hypercare.window import Period, Window
 
 ERRORS = "#dc2626"
@@ -53,11 +54,13 @@ def crash_free_figure(df: pd.DataFrame, window: Window, span: Period | None = No
     return local_time_axis(fig, span.start, span.end, window)
 
 
-def issue_rows(issues: pd.DataFrame, window: Window, recent: Period, earlier: Period) -> pd.DataFrame:
+def issue_rows(issues: pd.DataFrame, window: Window, recent: Period, earlier: Period,
+               offer: ServerOffer = ServerOffer()) -> pd.DataFrame:
     """The issue table as shown: plain-text titles, counts, local times with the weekday, the
     permalink, and the trend over named complete hours. A count Sentry's stats don't cover says
     "unknown", never an empty or "None" cell. `issues` is `queries.errors.new_issues` or
-    `regressions`; `recent`, `earlier`: `queries.errors.recent_hours`."""
+    `regressions`; `recent`, `earlier`: `queries.errors.recent_hours`. Columns the server doesn't
+    offer at all (users and the hourly trend on GlitchTip) are left out, not filled with "unknown"."""
     def local(column: str) -> list[str]:
         return ["—" if pd.isna(t) else window.local_label(t.to_pydatetime(), "%a %d %b %H:%M")
                 for t in pd.to_datetime(issues[column], utc=True)]
@@ -65,11 +68,12 @@ def issue_rows(issues: pd.DataFrame, window: Window, recent: Period, earlier: Pe
     def counts(column: str) -> list[str]:
         return ["unknown" if pd.isna(v) else f"{int(v):,}" for v in issues[column]]
 
+    trend = {f"events {window.span_label(recent, '%H:%M')}": counts("recent_events"),
+             f"events {window.span_label(earlier, '%H:%M')}": counts("earlier_events")}
     return pd.DataFrame({
         "issue": issues["short_id"], "title": issues["title"], "project": issues["project"],
-        "users": counts("user_count"), "events": counts("event_count"),
-        f"events {window.span_label(recent, '%H:%M')}": counts("recent_events"),
-        f"events {window.span_label(earlier, '%H:%M')}": counts("earlier_events"),
+        **({"users": counts("user_count")} if offer.offers("users") else {}), "events": counts("event_count"),
+        **(trend if offer.offers("issue_stats") else {}),
         "status": issues["status"].fillna("—"), "first seen": local("first_seen"), "last seen": local("last_seen"),
         "link": issues["permalink"],
     })

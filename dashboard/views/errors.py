@@ -4,9 +4,13 @@ baseline, crash-free sessions, and how fresh the Sentry data is."""
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.figures.errors import crash_free_figure, errors_per_hour_figure, issue_rows
+from dashboard.figures.errors import (
+    crash_free_figure,
+    errors_per_hour_figure,
+    issue_rows,
+)
 from hypercare.states import figure_state, sessions_state
-from hypercare.store.queries import errors, freshness
+from hypercare.store.queries import errors, freshness, sentry_server
 from hypercare.store.queries.kpi import since_go_live_words
 
 context = data.ctx()
@@ -28,35 +32,46 @@ if fresh[0].latest_ok is False:
 
 summary = data.cached(errors.summary)(window, now)
 state = figure_state(fresh, "Sentry", window, now)  # not started, stale, never collected: no figure stands
-sessions = sessions_state(fresh, summary.sessions_ever)
+offer = data.cached(sentry_server.server_offer)()  # what this server (Sentry, GlitchTip) doesn't offer at all
+users = offer.restrict("users", state)
+sessions = offer.restrict("sessions", sessions_state(fresh, summary.sessions_ever))
 crash_free = summary.crash_free_since_go_live
 tiles = st.columns(4)
 tiles[0].metric("New issues since go-live", f"{summary.new_issues:,}" if state.usable else state.shown_as)
-tiles[1].metric("Users hit by new issues", summary.users_hit if state.usable else state.shown_as,
-                help="From the most users one new issue hit (a lower bound) to the sum over issues (one person "
-                     "hit by two issues counts twice there).")
-tiles[2].metric("Regressions", f"{summary.regressions:,}" if state.usable else state.shown_as)
+tiles[1].metric("Users hit by new issues", summary.users_hit if users.usable else users.shown_as,
+                help=users.reason if users.state == "not offered" else
+                "From the most users one new issue hit (a lower bound) to the sum over issues (one person "
+                "hit by two issues counts twice there).")
+regressed = offer.restrict("regressions", state)
+tiles[2].metric("Regressions", f"{summary.regressions:,}" if regressed.usable else regressed.shown_as,
+                help=regressed.reason or None)
 tiles[3].metric("Crash-free sessions", sessions.shown_as if not state.usable or not sessions.usable
                 else widgets.format_number(None if crash_free is None else crash_free * 100, "%"),
                 help="Since go-live; unknown without sessions (release health), never 100 %.")
 if state.usable:
     tiles[0].caption(since_go_live_words(window, now))
-    tiles[1].caption("most hit by one issue – sum over issues" if summary.new_issue_users_max != summary.new_issue_users
-                     else "by the one issue that hit most")
+    if users.usable:
+        tiles[1].caption("most hit by one issue – sum over issues" if summary.new_issue_users_max != summary.new_issue_users
+                         else "by the one issue that hit most")
     tiles[3].caption(sessions.reason if not sessions.usable else "no sessions since go-live" if crash_free is None
                      else since_go_live_words(window, now))
+    if offer.summary():
+        st.caption(f"Partial: {offer.summary()}.")
 else:
     st.caption(f"Sentry figures are {state.sentence()}.")
 
 recent, earlier = errors.recent_hours(now)
-for heading, query, empty in (
-    ("New issues since go-live, by impact", errors.new_issues, "No new issue since go-live."),
-    ("Regressions", errors.regressions, "No regressed issue since go-live."),
+for heading, query, empty, shown in (
+    ("New issues since go-live, by impact", errors.new_issues, "No new issue since go-live.", state),
+    ("Regressions", errors.regressions, "No regressed issue since go-live.", regressed),
 ):
     st.subheader(heading, anchor=False)
+    if shown.state == "not offered":
+        st.info(f"{heading}: {shown.sentence()}.")
+        continue
     issues = data.cached(query)(window, now)
     # Titles come from outside: plain text cells, never markdown or HTML.
-    table = issue_rows(issues, window, recent, earlier)
+    table = issue_rows(issues, window, recent, earlier, offer)
     config = {"title": st.column_config.TextColumn(width="large"),
               "link": st.column_config.LinkColumn("Sentry", display_text="open")}
     if not state.usable:
@@ -73,7 +88,10 @@ for heading, query, empty in (
 
 st.subheader("Errors per hour against the same hours of the baseline", anchor=False)
 per_hour = data.cached(errors.errors_per_hour)(window, now)
-if per_hour.empty or per_hour["events"].isna().all():
+counted = offer.restrict("error_counts", state)
+if counted.state == "not offered":
+    st.info(f"Errors per hour: {counted.sentence()}.")
+elif per_hour.empty or per_hour["events"].isna().all():
     st.info("No error counts yet." if state.usable else f"Errors per hour are {state.sentence()}.")
 else:
     if not state.usable:

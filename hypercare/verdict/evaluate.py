@@ -19,10 +19,17 @@ import duckdb
 from hypercare.states import COLLECTED, FigureState, source_state
 from hypercare.store.queries import errors
 from hypercare.store.queries.freshness import Freshness, source_freshness
+from hypercare.store.queries.sentry_server import server_offer
 from hypercare.verdict import status as st
 from hypercare.verdict.builtin import builtin_rules
 from hypercare.verdict.metrics import Inputs, Measured, Scope, samples_needed
-from hypercare.verdict.model import Evaluation, ExitProgress, Rule, RuleResult, SourceState
+from hypercare.verdict.model import (
+    Evaluation,
+    ExitProgress,
+    Rule,
+    RuleResult,
+    SourceState,
+)
 from hypercare.window import Period, Window
 
 if TYPE_CHECKING:  # the config is read, never imported at run time: config.py sits above this package
@@ -113,6 +120,8 @@ class _Judge:
             start = self.window.local(self.window.go_live_at)
             return insufficient(FigureState("not started", f"the window starts {start:%a %d %b %H:%M}"))
         state = COLLECTED if metric.source == "incidents" else source_state(read, SOURCE_WORDS[metric.source])
+        if metric.source == "sentry":  # a figure the server doesn't offer at all (users on GlitchTip)
+            state = server_offer(self.cur).restrict_metric(rule.metric, state)
         if not state.usable:
             return insufficient(state)
         m = self.measure(rule, period)

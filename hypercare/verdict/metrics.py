@@ -122,9 +122,10 @@ def new_issues(src: Inputs, period: Period, scope: Scope) -> Measured:
 def new_issue_users(src: Inputs, period: Period, scope: Scope) -> Measured:
     """The most users any one issue first seen in the period has hit (Sentry's user count as
     collected — today's count, Sentry keeps no history of it); never a sum over issues, which
-    would count a person hit by two issues twice. 0 when no issue is new."""
+    would count a person hit by two issues twice. 0 when no issue is new; no value when the
+    server doesn't count users (GlitchTip)."""
     _, users = errors.largest_new_issue(src.cur, period, scope.projects)
-    return Measured(float(users))
+    return Measured(None if users is None else float(users))
 
 
 def crash_free_rate(src: Inputs, period: Period, scope: Scope) -> Measured:

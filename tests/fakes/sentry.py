@@ -226,6 +226,10 @@ class FakeSentry:
                     return fault
         return None
 
+    def public(self, path: str) -> tuple[int, Any] | None:
+        """An answer for a path outside /api/0/ that needs no token; None: not one (Sentry has none)."""
+        return None
+
     def rate_headers(self) -> dict[str, str]:
         if not self.rate_limit_headers:
             return {}
@@ -566,6 +570,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake.requests.append(("GET", parts.path, q))
         if self._fault(parts.path):
             return
+        public = self.fake.public(parts.path)
+        if public is not None:
+            self._send(*public)
+            return
         if not parts.path.startswith("/api/0/"):
             self._send(404, "<html><body><h1>Not Found</h1></body></html>", content_type="text/html")
             return
@@ -576,7 +584,8 @@ class _Handler(BaseHTTPRequestHandler):
         base_q = urlencode([(k, v) for k, vs in q.items() if k != "cursor" for v in vs])
         base = f"http://{self.headers.get('Host')}{parts.path}" + (f"?{base_q}" if base_q else "")
         status, body, headers = self.fake.api(segments, q, base)
-        self._send(status, body, {**self.fake.rate_headers(), **headers})
+        content_type = headers.pop("Content-Type", "application/json")
+        self._send(status, body, {**self.fake.rate_headers(), **headers}, content_type)
 
     def do_POST(self) -> None:
         parts = urlsplit(self.path)

@@ -153,11 +153,11 @@ def crash_free(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
 @dataclass(frozen=True)
 class ErrorsSummary:
     new_issues: int
-    new_issue_users: int  # summed over issues: a person hit by two issues counts twice
+    new_issue_users: int | None  # summed over issues (a person hit by two counts twice); None: not reported
     regressions: int
     crash_free_since_go_live: float | None  # None: no sessions
     crash_free_baseline: float | None
-    new_issue_users_max: int = 0  # the most users any one new issue hit: a lower bound of the people hit
+    new_issue_users_max: int | None = 0  # the most users any one new issue hit: a lower bound; None: not reported
     sessions_ever: int = 0  # release-health sessions collected at all (0: not offered)
 
     @property
@@ -165,26 +165,31 @@ class ErrorsSummary:
         """The people hit by new issues, honestly bounded: the most any one issue hit, up to the
         sum over issues (a person hit by two issues is in the sum twice). '428', '428–512'."""
         low, high = self.new_issue_users_max, self.new_issue_users
+        if low is None or high is None:
+            return "unknown"
         return f"{low:,}" if low == high else f"{low:,}–{high:,}"
 
 
 def summary(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> ErrorsSummary:
     end = min(now, window.end)
-    new, users, most, regressed = first_row(
+    new, users, most, users_unknown, regressed = first_row(
         cur,
         """
         SELECT count(*) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi),
                coalesce(sum(user_count) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi), 0),
                coalesce(max(user_count) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi), 0),
+               -- a server that doesn't count users (GlitchTip) leaves user_count NULL: unknown, not 0
+               coalesce(bool_or(user_count IS NULL) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi), false),
                count(*) FILTER (WHERE substatus = 'regressed' AND last_seen >= a.lo AND first_seen < a.hi)
         FROM sentry_issues, (SELECT ?::TIMESTAMPTZ AS lo, ?::TIMESTAMPTZ AS hi) a
         """,
         [window.go_live_at, end],
     )
     sessions_ever = first_row(cur, "SELECT coalesce(sum(sessions), 0) FROM session_health")[0]
-    return ErrorsSummary(int(new), int(users), int(regressed),
+    return ErrorsSummary(int(new), None if users_unknown else int(users), int(regressed),
                          _crash_free_rate(cur, Period(window.go_live_at, end)),
-                         _crash_free_rate(cur, window.baseline), int(most), int(sessions_ever))
+                         _crash_free_rate(cur, window.baseline), None if users_unknown else int(most),
+                         int(sessions_ever))
 
 
 def _crash_free_rate(cur: duckdb.DuckDBPyConnection, period: Period) -> float | None:
@@ -204,17 +209,19 @@ def session_totals(cur: duckdb.DuckDBPyConnection, period: Period,
 
 
 def largest_new_issue(cur: duckdb.DuckDBPyConnection, period: Period,
-                      projects: Sequence[str] | None = None) -> tuple[int, int]:
+                      projects: Sequence[str] | None = None) -> tuple[int, int | None]:
     """(issues first seen in [start, end), the most users any one of them has hit), of `projects`.
 
     The users are Sentry's count as collected (today's), never a sum over issues: one person
-    hit by two issues is one person. 0 users when no issue is new."""
-    issues, users = first_row(
+    hit by two issues is one person. 0 users when no issue is new; None when a new issue's users
+    are unknown (a server that doesn't count users, such as GlitchTip)."""
+    issues, users, unknown = first_row(
         cur,
-        "SELECT count(*), coalesce(max(user_count), 0) FROM sentry_issues WHERE first_seen >= ? AND first_seen < ? "
+        "SELECT count(*), coalesce(max(user_count), 0), coalesce(bool_or(user_count IS NULL), false) "
+        "FROM sentry_issues WHERE first_seen >= ? AND first_seen < ? "
         "AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project))",
         [period.start, period.end, _names(projects), _names(projects)])
-    return int(issues), int(users)
+    return int(issues), None if unknown else int(users)
 
 
 def _names(names: Sequence[str] | None) -> list[str] | None:
