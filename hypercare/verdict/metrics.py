@@ -14,9 +14,8 @@ Entries without a function (`measure=None`) are measured per signal by the auto-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Literal
 
 import duckdb
@@ -287,12 +286,3 @@ def auto_open_measures(source: str) -> dict[str, Metric]:
 def samples_needed(metric: Metric, min_samples: int | None) -> int:
     return metric.min_samples if min_samples is None else min_samples
 
-
-def shift(period: Period, hours: float) -> Period:
-    """The period moved back by `hours`."""
-    delta = timedelta(hours=hours)
-    return Period(period.start - delta, period.end - delta)
-
-
-def names(values: Sequence[str] | None) -> tuple[str, ...] | None:
-    return None if values is None else tuple(values)
