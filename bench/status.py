@@ -50,6 +50,21 @@ RULES = [
 ]
 
 
+def bench_config(projects: int, checks: int, folder: Path):
+    return parse_config({
+        "release": {"name": "Bench", "go_live_at": GO_LIVE.isoformat(), "timezone": "Europe/Brussels"},
+        "sentry": {"org": "bench", "projects": [f"project-{i}" for i in range(projects)]},
+        "checks": [{"name": f"check-{i}", "url": "http://127.0.0.1/"} for i in range(checks)],
+        "tickets": [{"kind": "csv", "name": "desk", "path": "t.csv"}],
+        "rules": [{"name": f"rule {i}", "metric": m, "op": op, "threshold": th, "over": over,
+                   "level": "critical" if i % 3 == 0 else "warning", **scope}
+                  for i, (m, op, th, over, scope) in enumerate(RULES)],
+        "exit": [{"name": "errors calm", "metric": "errors_vs_baseline", "op": "<=", "threshold": 1.5, "over": "6h", "hold_hours": 12},
+                 {"name": "available", "metric": "availability", "op": ">=", "threshold": 98, "hold_hours": 12},
+                 {"name": "no SEV1", "metric": "open_incidents", "op": "<=", "threshold": 0, "hold_hours": 12}],
+    }, folder)
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -79,17 +94,7 @@ def main() -> None:
         rows.append(("store", f"{health.num_rows:,} health results", f"{errors.num_rows:,} error-count rows"))
         store.close()
 
-        config = parse_config({
-            "release": {"name": "Bench", "go_live_at": GO_LIVE.isoformat(), "timezone": "Europe/Brussels"},
-            "sentry": {"org": "bench", "projects": [f"project-{i}" for i in range(error_projects)]},
-            "checks": [{"name": f"check-{i}", "url": "http://127.0.0.1/"} for i in range(checks)],
-            "tickets": [{"kind": "csv", "name": "desk", "path": "t.csv"}],
-            "rules": [{"name": f"rule {i}", "metric": m, "op": op, "threshold": th, "over": over, "level": "critical" if i % 3 == 0 else "warning", **scope}
-                      for i, (m, op, th, over, scope) in enumerate(RULES)],
-            "exit": [{"name": "errors calm", "metric": "errors_vs_baseline", "op": "<=", "threshold": 1.5, "over": "6h", "hold_hours": 12},
-                     {"name": "available", "metric": "availability", "op": ">=", "threshold": 98, "hold_hours": 12},
-                     {"name": "no SEV1", "metric": "open_incidents", "op": "<=", "threshold": 0, "hold_hours": 12}],
-        }, Path(tmp))
+        config = bench_config(error_projects, checks, Path(tmp))
         store = Store(Path(tmp) / "bench.duckdb")
         cur = store.cursor()
         cold = timed(lambda: evaluate(cur, config, window, NOW))

@@ -112,3 +112,33 @@ def test_while_serve_holds_the_database_the_snapshot_is_read(setup, tmp_path):
 def test_a_bad_instant_is_a_usage_error(setup):
     result = run_cli("status", "--config", str(setup), "--at", "2026-11-23T09:00")
     assert result.returncode == 2 and "has no UTC offset" in result.stderr
+
+
+def test_collect_once_ends_with_an_evaluation_in_status_history(tmp_path):
+    (tmp_path / "tickets.csv").write_text("ticket_id,created_at,status,priority,category,title\n"
+                                          "T-1,2026-11-23T09:00:00+01:00,open,P3,usage,How do I log in?\n")
+    path = tmp_path / "hypercare.toml"
+    path.write_text("""
+[release]
+name = "Booking"
+go_live_at = "2026-11-22T22:00:00+01:00"
+
+[store]
+path = "data/hc.duckdb"
+
+[[tickets]]
+kind = "csv"
+name = "desk"
+path = "tickets.csv"
+""")
+    result = run_cli("collect", "--once", "--config", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    store = Store(tmp_path / "data" / "hc.duckdb", read_only=True)
+    try:
+        rows = store.cursor().execute("SELECT status, reasons FROM status_history").fetchall()
+    finally:
+        store.close()
+    assert len(rows) == 1
+    evaluation = json.loads(rows[0][1])
+    assert rows[0][0] == evaluation["status"] and evaluation["builtin"] is True
+    assert {r["metric"] for r in evaluation["rules"]} >= {"p1_tickets", "open_incidents"}

@@ -85,7 +85,7 @@ class _Judge:
     def __init__(self, cur: duckdb.DuckDBPyConnection, config: Config, window: Window, memo: Memo):
         self.cur, self.window, self.memo = cur, window, memo
         self.sources = tuple(config.sources())
-        self.inputs = Inputs(cur, window, config.health.availability_target, tuple(c.name for c in config.checks))
+        self.inputs = Inputs(cur, window, config.health.availability_target, tuple(c.name for c in config.checks), memo)
 
     def freshness(self, now: datetime) -> list[Freshness]:
         key = ("freshness", now, self.sources)

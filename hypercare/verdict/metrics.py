@@ -15,10 +15,11 @@ Entries without a function (`measure=None`) are measured per signal by the auto-
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import duckdb
+import pandas as pd
 
 from hypercare.store.queries import errors, health, incidents, overview, tickets
 from hypercare.window import Period, Window
@@ -37,6 +38,7 @@ class Inputs:
     window: Window
     availability_target: float = 99.9
     check_names: tuple[str, ...] = ()
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # reads shared within an evaluation
 
 
 @dataclass(frozen=True)
@@ -98,10 +100,19 @@ def _hours(period: Period) -> float:
 def errors_per_hour(src: Inputs, period: Period, scope: Scope) -> Measured:
     """Sentry error events per hour over the period: the events in the collected hourly buckets
     (errors.hourly_errors) divided by the hours that have a bucket. Data points: hours collected."""
-    series = errors.hourly_errors(src.cur, period, scope.projects)
+    series = _hourly_errors(src, period, scope)
     if series.empty:
         return Measured(None, 0)
     return Measured(float(series.sum()) / len(series), len(series))
+
+
+def _hourly_errors(src: Inputs, period: Period, scope: Scope) -> pd.Series:
+    """errors.hourly_errors, read once per period and scope within an evaluation (`src.memo`):
+    a rate and its ratio share their reads."""
+    key = ("hourly_errors", scope.projects, period)
+    if key not in src.memo:
+        src.memo[key] = errors.hourly_errors(src.cur, period, scope.projects)
+    return src.memo[key]
 
 
 def errors_vs_baseline(src: Inputs, period: Period, scope: Scope) -> Measured:
@@ -139,11 +150,21 @@ def crash_free_rate(src: Inputs, period: Period, scope: Scope) -> Measured:
 
 # --- health checks ---
 
+def _check_counts(src: Inputs, period: Period, scope: Scope) -> tuple[int, int] | None:
+    """(ok, counted) results of the scoped (else the configured) checks in the period, planned
+    periods left out (health.availability); read once per period and scope (`src.memo`)."""
+    names = scope.checks if scope.checks is not None else src.check_names
+    key = ("availability", period, names)
+    if key not in src.memo:
+        src.memo[key] = health.availability(src.cur, period.start, period.end, names)
+    return src.memo[key]
+
+
 def availability(src: Inputs, period: Period, scope: Scope) -> Measured:
-    """Percent of health-check results in the period that succeeded, over the scoped checks
-    together, leaving out results inside planned periods (health.availability). Data points:
-    check results counted."""
-    counts = health.availability(src.cur, period.start, period.end, scope.checks)
+    """Percent of health-check results in the period that succeeded, over the scoped (else the
+    configured) checks together, leaving out results inside planned periods (health.availability).
+    Data points: check results counted."""
+    counts = _check_counts(src, period, scope)
     if counts is None:
         return Measured(None, 0)
     ok, total = counts
@@ -155,7 +176,7 @@ def error_budget_burn(src: Inputs, period: Period, scope: Scope) -> Measured:
     the period: (failed ÷ counted results) ÷ (1 − target). 1.0 spends the budget exactly over
     the window; the SRE workbook pages at 14.4 over 1 h. Planned periods are left out. With a
     100 % target there is no budget, so no value."""
-    counts = health.availability(src.cur, period.start, period.end, scope.checks)
+    counts = _check_counts(src, period, scope)
     if counts is None:
         return Measured(None, 0)
     ok, total = counts
@@ -166,12 +187,15 @@ def error_budget_burn(src: Inputs, period: Period, scope: Scope) -> Measured:
 
 
 def p95_latency_ms(src: Inputs, period: Period, scope: Scope) -> Measured:
-    """The nearest-rank 95th percentile of check latency (ms) in the period, over the scoped
+    """The nearest-rank 95th percentile of check latency (ms) in the period, over the scoped (else the configured)
     checks together, for results that got an answer, outside planned periods. Data points:
     check results counted."""
-    counts = health.availability(src.cur, period.start, period.end, scope.checks)
-    value = health.latency_percentile(src.cur, period.start, period.end, 0.95, scope.checks)
-    return Measured(value, counts[1] if counts else 0)
+    names = scope.checks if scope.checks is not None else src.check_names
+    key = ("p95", period, names)
+    if key not in src.memo:
+        src.memo[key] = health.latency_percentile(src.cur, period.start, period.end, 0.95, names)
+    counts = _check_counts(src, period, scope)
+    return Measured(src.memo[key], counts[1] if counts else 0)
 
 
 def p95_latency_vs_baseline(src: Inputs, period: Period, scope: Scope) -> Measured:
@@ -186,8 +210,7 @@ def checks_down(src: Inputs, period: Period, scope: Scope) -> Measured:
     names = list(scope.checks) if scope.checks is not None else list(src.check_names)
     if not names:
         return Measured(None)
-    states = health.current_states(src.cur, period.end, names)
-    return Measured(float((states["state"] == "down").sum()))
+    return Measured(float(health.down_at(src.cur, period.end, names)))
 
 
 # --- tickets ---

@@ -15,11 +15,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from hypercare.store.read import first_row, frame
+from hypercare.store.read import first_row, frame, hour_of
 from hypercare.window import Period, Window
 
 HOUR = timedelta(hours=1)
 RECENT_HOURS = 3
+# Sentry's coarsest stats bucket is a day; bounding a coarse bucket's start from below with it lets
+# DuckDB skip the older row groups instead of testing every bucket's end.
+LONGEST_BUCKET = timedelta(days=1)
 PER_HOUR_COLUMNS = ["hour", "events", "baseline_mean", "baseline_low", "baseline_high", "baseline_samples"]
 
 
@@ -94,17 +97,24 @@ def hourly_errors(cur: duckdb.DuckDBPyConnection, span: Period, projects: Sequen
     Buckets finer than an hour add up; a coarser bucket is spread evenly over its hours.
     `projects`: only these Sentry projects (None: every project).
     """
+    names = _names(projects)
     df = frame(
         cur,
-        """
-        SELECT date_trunc('hour', bucket_start) + to_hours(k) AS hour,
-               sum(events / greatest(1, bucket_seconds // 3600))::DOUBLE AS events
-        FROM (SELECT *, unnest(range(greatest(1, bucket_seconds // 3600))) AS k FROM error_counts
-              WHERE bucket_start < ? AND bucket_start + to_seconds(bucket_seconds) > ?
-                AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project)))
-        GROUP BY 1 HAVING hour >= ? AND hour < ? ORDER BY 1
+        f"""
+        SELECT hour, sum(events)::DOUBLE AS events FROM (
+            SELECT {hour_of('bucket_start')} AS hour, events FROM error_counts
+            WHERE bucket_seconds <= 3600 AND bucket_start >= ? AND bucket_start < ?
+              AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project))
+            UNION ALL
+            SELECT date_trunc('hour', bucket_start) + to_hours(k), events / (bucket_seconds // 3600)
+            FROM (SELECT *, unnest(range(bucket_seconds // 3600)) AS k FROM error_counts
+                  WHERE bucket_seconds > 3600 AND bucket_start < ? AND bucket_start > ?
+                    AND bucket_start + to_seconds(bucket_seconds) > ?
+                    AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project)))
+        ) GROUP BY 1 HAVING hour >= ? AND hour < ? ORDER BY 1
         """,
-        [span.end, span.start, _names(projects), _names(projects), span.start, span.end],
+        [_floor_hour(span.start), span.end, names, names,
+         span.end, span.start - LONGEST_BUCKET, span.start, names, names, span.start, span.end],
     )
     return pd.Series(df["events"].to_numpy(), index=pd.DatetimeIndex(df["hour"]), dtype="float64")
 

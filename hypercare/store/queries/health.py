@@ -210,6 +210,17 @@ def current_states(cur: duckdb.DuckDBPyConnection, now: datetime, check_names: S
     )
 
 
+def down_at(cur: duckdb.DuckDBPyConnection, at: datetime, check_names: Sequence[str]) -> int:
+    """How many of the checks were in state "down" at `at` (their latest transition by then),
+    read from check_transitions alone so it stays cheap on a big results table."""
+    return int(cur.execute(
+        """SELECT count(*) FROM (SELECT check_name, arg_max(to_state, changed_at) AS state FROM check_transitions
+                                 WHERE changed_at <= ? AND list_contains(?::VARCHAR[], check_name) GROUP BY check_name)
+           WHERE state = 'down'""",
+        [at, list(check_names)],
+    ).fetchall()[0][0])
+
+
 def check_summary(
     cur: duckdb.DuckDBPyConnection, now: datetime, window: Window, check_names: Sequence[str]
 ) -> pd.DataFrame:
