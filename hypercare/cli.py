@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
@@ -19,6 +19,9 @@ from collectors.registry import build_collectors
 from collectors.scheduler import Scheduler, run_once
 from hypercare.auth.passwords import hash_password
 from hypercare.auth.setup import address_problem, secrets_problems
+from hypercare.incidents import actions as incidents
+from hypercare.report import output as report_output
+from hypercare.report.shifts import shift_tick
 from hypercare.clock import FixedClock, SystemClock
 from hypercare.config import AuthConfig, Config, ConfigError, config_path, load_config
 from hypercare.incidents import actions as incidents
@@ -196,9 +199,46 @@ def serve(config_file: str | None, port: int, address: str) -> None:
     context = AppContext(config, store, clock)
     hooks = [(config.store.snapshot_minutes * 60, lambda now: store.publish_snapshot())]
     hooks += [(60.0, _status_hook(context))] + [(30.0, hook) for hook in _tick_hooks(context)]
+    if config.report.at or config.report.every_hours:
+        hooks.append((30.0, lambda now: shift_tick(store, config, context.window(), now, clock=clock)))
     scheduler = Scheduler(store, build_collectors(config, clock), clock, hooks)
     scheduler.start()
     _serve(context, port, address, secrets)
+
+
+@main.command()
+@config_option
+@click.option("--at", "at", help="The instant the report stands for, ISO 8601 with offset (default: now).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The file to write.")
+@click.option("--format", "fmt", type=click.Choice(["html", "md"]), help="Default: from the --out extension.")
+def report(config_file: str | None, at: str | None, out: str, fmt: str | None) -> None:
+    """Write the stakeholder report: self-contained HTML, or a Markdown summary for chat."""
+    path = Path(out)
+    fmt = fmt or report_output.format_of(path)
+    if fmt is None:
+        raise click.UsageError(f"can't tell the format from {path.name!r}; end --out with .html or .md, or pass --format")
+    now = _instant(at) or SystemClock().now()
+    config = _load(config_file)
+    if not config.store.path.exists():
+        _fail(f"no database at {config.store.path} yet; run `hypercare collect --once` or `hypercare serve` first")
+    try:
+        store = Store.open_for_reading(config.store.path)
+    except StoreError as exc:
+        _fail(str(exc))
+    notes = [readout.AT_NOTE] if at else []
+    if store.path != config.store.path:
+        written = datetime.fromtimestamp(store.path.stat().st_mtime, timezone.utc)
+        notes.append(f"Read from the snapshot published at {written.astimezone(config.release.tz):%a %d %b %H:%M} "
+                     f"while `hypercare serve` holds the database; later data is not in it.")
+        click.echo(notes[-1], err=True)
+    window = AppContext(config, store, FixedClock(now)).window()
+    if window is None:
+        _fail("the go-live instant is not known yet: set release.go_live_at in the config, or let the Sentry "
+              "collector read it from the release's deploy first")
+    html, markdown = report_output.documents(store.cursor(), config, window, now, notes)
+    report_output.write_atomically(path, html if fmt == "html" else markdown)
+    click.echo(f"Report as of {now.astimezone(config.release.tz):%a %d %b %Y %H:%M} ({config.release.timezone}) "
+               f"written to {path} ({path.stat().st_size / 1024:,.0f} KiB).")
 
 
 @main.command()

@@ -524,6 +524,31 @@ class AuthConfig(Strict):
         return self
 
 
+def _local_time(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"{value!r} is not a local time; write it as HH:MM, e.g. \"08:00\"")
+    return value
+
+
+class ReportConfig(Strict):
+    """Shift reports under `hypercare serve`: at local times of day or every N hours from go-live."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    at: list[Annotated[str, AfterValidator(_local_time)]] | None = None
+    every_hours: float | None = Field(None, gt=0)
+    folder: RelPath = Path("data/reports")
+    webhook_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> ReportConfig:
+        if self.at is not None and self.every_hours is not None:
+            raise ValueError("give either at (local times) or every_hours, not both")
+        if self.at is not None and (not self.at or len(set(self.at)) != len(self.at)):
+            raise ValueError("at: list each local time once, e.g. [\"08:00\", \"16:00\"]")
+        return self
+
+
 class Config(Strict):
     release: ReleaseConfig
     store: StoreConfig = StoreConfig()
@@ -538,6 +563,8 @@ class Config(Strict):
     exit: list[ExitConfig] = []
     status: StatusConfig = StatusConfig()
     auth: AuthConfig = AuthConfig()
+    # validated like a value, so its default folder resolves against the config file's folder
+    report: ReportConfig = Field(default_factory=dict, validate_default=True)
 
     def sources(self) -> list[tuple[str, float]]:
         """(collector name, interval in seconds) of each configured source, as collector_runs

@@ -120,6 +120,16 @@ ALTER TABLE collector_runs ADD COLUMN status VARCHAR;
 UPDATE collector_runs SET status = CASE WHEN ok THEN 'ok' ELSE 'failed' END;
 """
 
+# Shift reports written under `hypercare serve` (reserved numbers 40-49): one row per slot, so a
+# restart never writes or posts a slot twice. `notification_id` is the outbox row of the webhook
+# post (NULL: no webhook configured); whether it went out is that row's sent_at.
+MIGRATION_40 = """
+CREATE TABLE report_slots (
+    slot TIMESTAMPTZ, kind VARCHAR, written_at TIMESTAMPTZ, html_path VARCHAR, md_path VARCHAR,
+    notification_id VARCHAR
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "data contract tables", MIGRATION_1),
     (3, "sentry issue hourly stats", MIGRATION_3),
@@ -128,6 +138,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (25, "decisions: hours of an extend", MIGRATION_25),
     (30, "collector_runs: status", MIGRATION_30),
     (35, "incidents: version for compare-and-set", MIGRATION_35),
+    (40, "report_slots: shift reports written", MIGRATION_40),
 ]
 
 LATEST = max(v for v, _, _ in MIGRATIONS)

@@ -341,3 +341,15 @@ def sla_breaches(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
 
 def _list(values: Sequence[str] | None) -> list[str] | None:
     return None if values is None else list(values)
+
+
+def resolved_between(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> pd.DataFrame:
+    """Incidents resolved in [start, end) and still resolved, oldest resolution first:
+    incident_id, title, severity, owner, opened_at, resolved_at."""
+    return frame(
+        cur,
+        """SELECT incident_id, title, severity, owner, opened_at, resolved_at FROM incidents
+           WHERE status = 'resolved' AND resolved_at >= ? AND resolved_at < ?
+           ORDER BY resolved_at, incident_id""",
+        [start, end],
+    )

@@ -1,0 +1,226 @@
+"""Build a stakeholder report from the same query functions the pages use (never a twin of them).
+
+`build_report(cur, config, window, now)` reads the store as of `now` and returns a `Report`;
+rendering is hypercare.report.html / hypercare.report.markdown. Whether a figure can be shown is
+decided by hypercare.states (through kpi.unless_stale): a stale source's figure is "unknown",
+never a number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+
+import duckdb
+import pandas as pd
+
+from hypercare.config import Config
+from hypercare.incidents.escalation import in_hypercare
+from hypercare.report import schedule
+from hypercare.report.model import (
+    Chart,
+    Decision,
+    Incidents,
+    KeyFigure,
+    OpenIncident,
+    Planned,
+    Report,
+    ResolvedIncident,
+    Status,
+    Support,
+    TicketCounts,
+)
+from hypercare.report.text import when
+from hypercare.states import source_state
+from hypercare.store.queries import errors, health, overview, tickets
+from hypercare.store.queries import incidents as incident_queries
+from hypercare.store.queries.freshness import Freshness, source_freshness
+from hypercare.verdict import Evaluation, evaluate
+from hypercare.verdict import status as verdict_words
+from hypercare.window import Period, Window
+
+HOUR = timedelta(hours=1)
+MAX_REASONS = 3  # reasons listed under the status; the rest are counted
+SHIFT_WITHOUT_SCHEDULE = timedelta(hours=8)  # "the last shift" when no [report] schedule says otherwise
+# How each KPI of the Overview is named for people who don't read Sentry.
+LABELS = {
+    "errors_per_hour": "Errors per hour",
+    "new_issues": "New error types",
+    "availability": "Availability",
+    "latency_p95": "Response time (95th percentile)",
+    "tickets_per_hour": "Support tickets per hour",
+}
+SOURCE_NAMES = {"sentry": "Sentry", "checks": "Health checks", "tickets:": "Tickets"}
+
+
+def build_report(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, now: datetime,
+                 notes: Sequence[str] = ()) -> Report:
+    """The report as of `now` for the (effective) `window`."""
+    slots = schedule.slots(config.report, window)
+    previous = schedule.previous_before(slots, now)
+    since = previous or max(window.go_live_at, now - SHIFT_WITHOUT_SCHEDULE)
+    since_label = (f"since the last report ({when(previous, window.timezone)})" if previous
+                   else "since go-live" if since == window.go_live_at else "in the last 8 h")
+    sources = tuple(config.sources())
+    fresh = source_freshness(cur, now, sources)
+    release = config.release
+    return Report(
+        release=release.name, version=release.version, environment=release.environment,
+        timezone=window.timezone, at=now, phase=window.phase(now), position=window.label(now),
+        go_live_at=window.go_live_at, window_end=window.end, since=since, since_label=since_label,
+        status=status(evaluate(cur, config, window, now), window),
+        figures=key_figures(cur, config, window, now, fresh),
+        charts=charts(cur, config, window, now),
+        incidents=incident_summary(cur, window, now, since),
+        support=support(cur, window, now, since, fresh),
+        decisions=tuple(Decision(d.decided_at, d.kind, d.summary, _text(d.reason), _text(d.actor))
+                        for d in overview.decisions(cur, Period(window.baseline_start, now)).itertuples()),
+        planned=tuple(Planned(p.starts_at, p.ends_at, p.scope, p.reason)
+                      for p in overview.planned_periods(cur, window.span).itertuples()),
+        next_report_at=schedule.next_after(slots, now),
+        notes=tuple(notes),
+    )
+
+
+def status(evaluation: Evaluation, window: Window) -> Status:
+    """The verdict's own sentences (hypercare.verdict.status); exit could be ready once every
+    criterion not yet held has held for its remaining hours, counted from the latest complete hour."""
+    reasons = verdict_words.reasons(evaluation)
+    latest_hour = evaluation.evaluated_at.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    ready_at = max((latest_hour + timedelta(hours=p.hold_hours - p.held_hours) for p in evaluation.exit),
+                   default=None)
+    return Status(
+        value=evaluation.status, headline=f"{evaluation.status.upper()} — {evaluation.headline}",
+        reasons=tuple(verdict_words.sentence(r, window.tz) for r in reasons[:MAX_REASONS]),
+        more_reasons=max(len(reasons) - MAX_REASONS, 0),
+        exit_progress=tuple(verdict_words.exit_words(p) for p in evaluation.exit),
+        exit_ready_at=ready_at, ready_to_exit=evaluation.ready_to_exit,
+    )
+
+
+def key_figures(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, now: datetime,
+                fresh: Sequence[Freshness]) -> tuple[KeyFigure, ...]:
+    """The Overview's KPI tiles (overview.kpis: the same values, periods, states and the one
+    rule for a change that matters), in words for stakeholders."""
+    figures = []
+    for kpi in overview.kpis(cur, window, now, tuple(config.sources()), config.health.availability_target):
+        prefix, _ = overview.KPI_SOURCES[kpi.key]
+        extra = None
+        if kpi.key == "new_issues" and kpi.value:
+            users = errors.new_issues(cur, window, now)["user_count"].max()
+            extra = None if pd.isna(users) else f"the most users any one of them hit: {int(users):,}"
+        figures.append(KeyFigure(
+            key=kpi.key, label=LABELS[kpi.key], value=kpi.value, unit=kpi.unit, period=kpi.period,
+            baseline=kpi.baseline, compared_with=kpi.compared_with.removeprefix("vs "), target=kpi.target,
+            shown_as=kpi.state.shown_as,
+            # the state model decided (unless_stale inside overview.kpis); this only words it
+            unknown_because=(None if kpi.value is not None else
+                             _not_collected([f for f in fresh if f.collector.startswith(prefix)], prefix, window)
+                             if kpi.state.state in ("stale", "failed", "never collected", "not configured")
+                             else kpi.state.reason or None),
+            extra=extra, higher_is_better=kpi.higher_is_better,
+            change=kpi.change(kpi.target) if kpi.target is not None else kpi.change(),
+        ))
+    return tuple(figures)
+
+
+def _not_collected(sources: Sequence[Freshness], prefix: str, window: Window) -> str:
+    """Why figures from these sources are unknown: 'Sentry not collected since Tue 09:10'."""
+    name = SOURCE_NAMES[prefix]
+    state = source_state(sources, name)
+    if state.state == "not configured":
+        return f"{name} not configured"
+    if state.state == "never collected":
+        return f"{name} never collected"
+    last_ok = [f.last_ok_at for f in sources if f.last_ok_at is not None and not f.usable]
+    failing = " (its collection is failing)" if state.state == "failed" else ""
+    return f"{name} not collected since {when(min(last_ok), window.timezone)}{failing}" if last_ok else state.reason
+
+
+def charts(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, now: datetime) -> tuple[Chart, ...]:
+    """Errors, availability and tickets per hour of the window beside the same hours of the baseline."""
+    found = []
+    per_hour = errors.errors_per_hour(cur, window, now)
+    if len(per_hour):
+        found.append(Chart("errors_per_hour", "Errors per hour", _instants(per_hour["hour"]),
+                           _values(per_hour["events"]), _values(per_hour["baseline_mean"]),
+                           _values(per_hour["baseline_low"]), _values(per_hour["baseline_high"])))
+    names = [c.name for c in config.checks]
+    elapsed = window.elapsed(now)
+    if names and elapsed.hours > 0:
+        found.append(_availability_chart(cur, window, elapsed, names, config.health.availability_target))
+    by_hour = tickets.hourly_tickets(cur, window, now, "category")
+    if len(by_hour):
+        summed = by_hour.groupby("hour", sort=True).agg(tickets=("tickets", "sum"), baseline=("baseline", "sum"))
+        baseline = by_hour.groupby("hour", sort=True)["baseline"].apply(lambda b: b.isna().all())
+        summed.loc[baseline, "baseline"] = math.nan
+        found.append(Chart("tickets_per_hour", "Support tickets per hour", _instants(summed.index),
+                           _values(summed["tickets"]), _values(summed["baseline"])))
+    return tuple(found)
+
+
+def _availability_chart(cur: duckdb.DuckDBPyConnection, window: Window, elapsed: Period, names: list[str],
+                        target: float) -> Chart:
+    """Availability per hour (health.status_strip, all checks together) beside its baseline copies."""
+    def percent(strip: pd.DataFrame) -> dict[datetime, float]:
+        hourly = strip.groupby("hour_start")[["ok", "total"]].sum().astype("float64")
+        hourly = hourly[hourly["total"] > 0]
+        return {pd.Timestamp(h).to_pydatetime(): 100.0 * r.ok / r.total for h, r in hourly.iterrows()}
+
+    now_part = percent(health.status_strip(cur, elapsed.start, elapsed.end, names))
+    before = percent(health.status_strip(cur, window.baseline_start, window.go_live_at, names))
+    hours = sorted(now_part)
+    samples = [[before[s.start] for s in window.baseline_samples(Period(h, h + HOUR)) if s.start in before]
+               for h in hours]
+    return Chart(
+        "availability", "Availability per hour (%)", tuple(hours), tuple(now_part[h] for h in hours),
+        tuple(sum(s) / len(s) if s else None for s in samples),
+        tuple(min(s) if s else None for s in samples), tuple(max(s) if s else None for s in samples),
+        target=target,
+    )
+
+
+def incident_summary(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, since: datetime) -> Incidents:
+    """Open incidents (the Incidents page's query), those resolved since the last report,
+    MTTA/MTTR over incidents opened in the window so far, and SLA breaches."""
+    elapsed = window.elapsed(now)
+    open_now = incident_queries.open_incidents(cur, now, in_hypercare(window, now))
+    open_now = open_now[pd.to_datetime(open_now["opened_at"], utc=True) <= now] if len(open_now) else open_now
+    resolved = incident_queries.resolved_between(cur, since, now)
+    times = incident_queries.response_times(cur, elapsed.start, elapsed.end)
+    return Incidents(
+        open=tuple(OpenIncident(r.incident_id, r.title, r.severity, r.status, _text(r.owner), r.age_minutes, r.breached)
+                   for r in open_now.itertuples()),
+        resolved=tuple(ResolvedIncident(r.incident_id, r.title, r.severity, r.opened_at, r.resolved_at)
+                       for r in resolved.itertuples()),
+        opened_in_window=times.opened, mtta_minutes=times.mtta_minutes, mttr_minutes=times.mttr_minutes,
+        sla_breaches=incident_queries.sla_breaches(cur, window.go_live_at, now),
+        sla_breaches_since=incident_queries.sla_breaches(cur, since, now),
+    )
+
+
+def support(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, since: datetime,
+            fresh: Sequence[Freshness]) -> Support:
+    """Tickets since go-live and in the last shift by category (the Tickets page's ticket_mix)."""
+    sources = [f for f in fresh if f.collector.startswith("tickets:")]
+    if not source_state(sources, "ticket").usable:
+        return Support(None, None, _not_collected(sources, "tickets:", window))
+
+    def counts(period: Period) -> TicketCounts:
+        mix = tickets.ticket_mix(cur, period)
+        return TicketCounts(mix.total, mix.usage, mix.technical, mix.other)
+
+    return Support(counts(window.elapsed(now)), counts(Period(since, max(since, now))))
+
+
+def _instants(values) -> tuple[datetime, ...]:
+    return tuple(pd.Timestamp(v).tz_convert("UTC").to_pydatetime() for v in values)
+
+
+def _values(values) -> tuple[float | None, ...]:
+    return tuple(None if pd.isna(v) else float(v) for v in values)
+
+
+def _text(value) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
