@@ -19,12 +19,11 @@ from collectors.registry import build_collectors
 from collectors.scheduler import Scheduler, run_once
 from hypercare.auth.passwords import hash_password
 from hypercare.auth.setup import address_problem, secrets_problems
-from hypercare.incidents import actions as incidents
-from hypercare.report import output as report_output
-from hypercare.report.shifts import shift_tick
 from hypercare.clock import FixedClock, SystemClock
 from hypercare.config import AuthConfig, Config, ConfigError, config_path, load_config
 from hypercare.incidents import actions as incidents
+from hypercare.report import output as report_output
+from hypercare.report.shifts import shift_tick
 from hypercare.runtime import AppContext, set_context
 from hypercare.secrets import SECRETS_FILE, load_secrets, read_secrets, secrets_files
 from hypercare.selfmonitor import init_self_monitoring, stop_self_monitoring
