@@ -98,8 +98,14 @@ def test_status_reasons_and_exit_progress_are_the_verdicts(demo, demo_report):
     assert status.value == evaluation.status == "amber"
     top = verdict_words.reasons(evaluation)
     assert status.reasons == tuple(verdict_words.sentence(r, window.tz) for r in top[:3])
-    assert "**Status:** AMBER — Warning criteria met" in to_markdown(demo_report)
-    assert status.exit_progress == () and "No exit criteria are configured" in to_markdown(demo_report)
+    assert status.exit_progress == tuple(verdict_words.exit_words(p) for p in evaluation.exit) != ()
+    # exit could be ready once the criterion furthest from its hold_hours has held the rest
+    waits = [p.hold_hours - p.held_hours for p in evaluation.exit]
+    assert status.exit_ready_at == DEMO_NOW.replace(minute=0) + timedelta(hours=max(waits))
+    markdown = to_markdown(demo_report)
+    assert "**Status:** AMBER — Warning criteria met" in markdown
+    assert f"- {as_text(status.exit_progress[0])}" in markdown
+    assert f"Exit could be ready at {text.when(status.exit_ready_at, 'Europe/Brussels')} at the earliest" in markdown
 
 
 def test_exit_progress_and_the_earliest_exit(store, tmp_path):
