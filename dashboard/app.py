@@ -21,6 +21,7 @@ PAGES = {
         st.Page(HERE / "views/tickets.py", title="Tickets", icon=":material/support_agent:"),
     ],
     "Respond": [st.Page(HERE / "views/incidents.py", title="Incidents & escalation", icon=":material/emergency:")],
+    "Report": [st.Page(HERE / "views/report.py", title="Stakeholder report", icon=":material/summarize:")],
 }
 
 who = signin.gate()  # nothing below runs for someone not signed in or without a role

@@ -230,7 +230,7 @@ def report(config_file: str | None, at: str | None, out: str, fmt: str | None) -
         notes.append(f"Read from the snapshot published at {written.astimezone(config.release.tz):%a %d %b %H:%M} "
                      f"while `hypercare serve` holds the database; later data is not in it.")
         click.echo(notes[-1], err=True)
-    window = AppContext(config, store, FixedClock(now)).window()
+    window = AppContext(config, store, FixedClock(now)).window(as_of=now if at else None)  # as decided by then
     if window is None:
         _fail("the go-live instant is not known yet: set release.go_live_at in the config, or let the Sentry "
               "collector read it from the release's deploy first")
@@ -253,7 +253,7 @@ def demo(port: int, address: str, data_dir: str, no_serve: bool) -> None:
     config = demo_config(Path(data_dir))
     secrets = _sign_in_secrets(config.auth, address, Path.cwd()) if not no_serve else []
     try:
-        store = build_demo(config.store.path, config)
+        store = build_demo(config.store.path, config, shift_reports=True)
     except StoreError as exc:
         _fail(str(exc))
     click.echo(f"Demo go-live written to {config.store.path}")

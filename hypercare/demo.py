@@ -26,6 +26,8 @@ import pyarrow as pa
 from hypercare.config import Config, load_config
 from hypercare.health_state import UNKNOWN, Outcome, advance
 from hypercare.incidents.actions import seed_demo_incidents
+from hypercare.report.schedule import slots
+from hypercare.report.shifts import write_due_report
 from hypercare.store import Store
 from hypercare.store.planned import write_planned_periods
 from hypercare.store.releases import record_release
@@ -59,7 +61,8 @@ def demo_config(data_dir: Path) -> Config:
     with resources.as_file(source) as path:
         config = load_config(path)
     store = config.store.model_copy(update={"path": Path(data_dir).resolve() / "demo.duckdb"})
-    return config.model_copy(update={"store": store})
+    report = config.report.model_copy(update={"folder": Path(data_dir).resolve() / "reports"})
+    return config.model_copy(update={"store": store, "report": report})
 
 
 def demo_window(config: Config) -> Window:
@@ -96,8 +99,11 @@ class _Gen:
             t += step
 
 
-def build_demo(path: Path, config: Config, seed: int = DEMO_SEED) -> Store:
-    """Write the demo into a new database at `path` (replacing any earlier demo) and return it open."""
+def build_demo(path: Path, config: Config, seed: int = DEMO_SEED, shift_reports: bool = False) -> Store:
+    """Write the demo into a new database at `path` (replacing any earlier demo) and return it open.
+
+    `shift_reports`: also write the shift reports due by the demo's now into `[report] folder`
+    (~1 s each, so tests that don't look at them leave them out)."""
     path = Path(path)
     for stale in (path, path.with_name(path.name + ".wal")):
         stale.unlink(missing_ok=True)
@@ -125,7 +131,16 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED) -> Store:
     record_release(store, config)
     seed_demo_incidents(store, config, window, until=DEMO_NOW)
     _replay_status(store, config, window)
+    if shift_reports:
+        _write_shift_reports(store, config, window)
     return store
+
+
+def _write_shift_reports(store: Store, config: Config, window: Window) -> None:
+    """The shift reports `hypercare serve` would have written by the demo's now, each at its slot."""
+    for slot in slots(config.report, window):
+        if slot <= DEMO_NOW:
+            write_due_report(store, config, window, slot)
 
 
 def _replay_status(store: Store, config: Config, window: Window) -> None:

@@ -18,7 +18,7 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 @pytest.fixture
 def report_page(tmp_path):
     config = demo_config(tmp_path)
-    store = build_demo(config.store.path, config)
+    store = build_demo(config.store.path, config, shift_reports=True)
     runtime.set_context(runtime.AppContext(config, store, FixedClock(DEMO_NOW), demo=True))
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("views/report.py")

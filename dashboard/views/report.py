@@ -23,9 +23,10 @@ now = data.now()
 html, markdown = data.cached(output.documents)(config, window, now)
 stem = schedule.file_stem(config.release.name, now, window)
 left, right, _ = st.columns([1, 1, 2])
-left.download_button("HTML report", html, f"{stem}.html", "text/html", on_click="ignore", icon=":material/download:",
+# callables: the ~5 MB file goes to the browser on a click, not with every rerun
+left.download_button("HTML report", lambda: html, f"{stem}.html", "text/html", on_click="ignore", icon=":material/download:",
                      help="One self-contained file: opens offline in any browser; print it to PDF for A4 pages.")
-right.download_button("Markdown summary", markdown, f"{stem}.md", "text/markdown", on_click="ignore",
+right.download_button("Markdown summary", lambda: markdown, f"{stem}.md", "text/markdown", on_click="ignore",
                       icon=":material/download:", help="Short enough to paste into a Slack or Teams message.")
 
 with st.expander("Shift reports written by `hypercare serve`", expanded=True):
@@ -44,4 +45,4 @@ with st.expander("Shift reports written by `hypercare serve`", expanded=True):
             else:
                 column.caption(f"{kind} file missing")
 
-components.html(html, height=2300, scrolling=True)
+components.html(html, height=2700, scrolling=True)

@@ -40,6 +40,8 @@ def chart_figure(chart: Chart, timezone: str) -> go.Figure:
         plot_bgcolor="white", paper_bgcolor="white",
     )
     fig.update_xaxes(tickformat="%a %H:%M", gridcolor="#e2e8f0")
-    # counts start at zero; a percentage against its target is read near the top
-    fig.update_yaxes(gridcolor="#e2e8f0", rangemode="tozero" if chart.target is None else "normal")
+    fig.update_yaxes(gridcolor="#e2e8f0", rangemode="tozero")
+    if chart.target is not None:  # a percentage against its target is read near the top; 100 % stays visible
+        low = min([v for v in (*chart.values, *chart.baseline_low) if v is not None] + [chart.target])
+        fig.update_yaxes(range=[max(low - 1, 0), 100.5])
     return fig

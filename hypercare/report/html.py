@@ -28,7 +28,7 @@ th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid #e2e8f0; v
 th { background: #f8fafc; font-weight: 600; }
 td.num { white-space: nowrap; } .unknown { color: #b45309; font-weight: 600; }
 .worse { color: #b91c1c; font-weight: 600; } .better { color: #15803d; font-weight: 600; }
-.small { color: #475569; font-size: 12px; }
+.small { color: #475569; font-size: 12px; font-weight: normal; }
 .chart { break-inside: avoid; page-break-inside: avoid; margin: 4px 0; }
 ul { margin: 4px 0 8px; padding-left: 20px; }
 footer { margin-top: 28px; color: #64748b; font-size: 11px; }
