@@ -20,7 +20,10 @@ PAGES = {
         st.Page(HERE / "views/health.py", title="Health", icon=":material/monitor_heart:"),
         st.Page(HERE / "views/tickets.py", title="Tickets", icon=":material/support_agent:"),
     ],
-    "Respond": [st.Page(HERE / "views/incidents.py", title="Incidents & escalation", icon=":material/emergency:")],
+    "Respond": [
+        st.Page(HERE / "views/incidents.py", title="Incidents & escalation", icon=":material/emergency:"),
+        st.Page(HERE / "views/decisions.py", title="Decisions", icon=":material/gavel:"),
+    ],
     "Report": [st.Page(HERE / "views/report.py", title="Stakeholder report", icon=":material/summarize:")],
 }
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from hypercare.config import Config, load_config
+from hypercare.decisions.evidence import freeze
 from hypercare.health_state import UNKNOWN, Outcome, advance
 from hypercare.incidents.actions import seed_demo_incidents
 from hypercare.report.schedule import slots
@@ -32,7 +33,6 @@ from hypercare.store import Store
 from hypercare.store.planned import write_planned_periods
 from hypercare.store.releases import record_release
 from hypercare.store.writes import append_rows, rebuild_health_rollup
-from hypercare.verdict import evaluate
 from hypercare.verdict.evaluate import replay
 from hypercare.verdict.history import write_evaluation
 from hypercare.window import Window
@@ -45,8 +45,6 @@ INCIDENT_START = GO_LIVE + timedelta(hours=9)  # Monday 07:00: the first morning
 INCIDENT_FIXED = GO_LIVE + timedelta(hours=14)
 ROLLBACK_DECLINED_HOUR = 11.0
 ROLLBACK_DECLINED = "Rollback considered and declined"
-MIGRATED_ACCOUNTS = 5_000
-MIGRATED_BOOKINGS = 12_000
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -131,6 +129,7 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED, shift_reports:
     record_release(store, config)
     seed_demo_incidents(store, config, window, until=DEMO_NOW)
     _replay_status(store, config, window)
+    _freeze_evidence(store, config, window)
     if shift_reports:
         _write_shift_reports(store, config, window)
     return store
@@ -145,16 +144,21 @@ def _write_shift_reports(store: Store, config: Config, window: Window) -> None:
 
 def _replay_status(store: Store, config: Config, window: Window) -> None:
     """The status history as the real evaluator gives it at each hour from go-live to the demo's
-    now; the "rollback considered and declined" decision holds the evaluation of its hour."""
+    now."""
     instants = list(gen_hours(GO_LIVE, DEMO_NOW + timedelta(minutes=1), timedelta(hours=1)))
     for evaluation in replay(store.cursor(), config, window, instants):
         write_evaluation(store, config, evaluation, window)
-    declined = GO_LIVE + timedelta(hours=ROLLBACK_DECLINED_HOUR)
-    evidence = evaluate(store.cursor(), config, window, declined).to_json()
-    store.cursor().execute("UPDATE decisions SET evidence = ? WHERE decided_at = ? AND summary = ?",
-                           [evidence, declined, ROLLBACK_DECLINED])
     store.cursor().execute("UPDATE notifications SET sent_at = created_at + INTERVAL 2 SECOND, attempts = 1 "
                            "WHERE sent_at IS NULL AND kind = 'status'")
+
+
+def _freeze_evidence(store: Store, config: Config, window: Window) -> None:
+    """Each decision holds the evidence the product freezes when one is recorded, taken at its
+    hour: the "rollback considered and declined" one the RED evaluation of T+11 h."""
+    with store.transaction() as cur:
+        for decision_id, decided_at in cur.execute("SELECT decision_id, decided_at FROM decisions").fetchall():
+            evidence = freeze(cur, config, window, decided_at)
+            cur.execute("UPDATE decisions SET evidence = ? WHERE decision_id = ?", [json.dumps(evidence), decision_id])
 
 
 def gen_hours(start: datetime, end: datetime, step: timedelta):
@@ -443,25 +447,25 @@ def _decisions() -> pa.Table:
     entries = [
         (-0.75, "go", "Go for cutover",
          "Dry run passed; 5,000 client accounts and 12,000 historical bookings reconciled; rollback rehearsed on Thursday.",
-         "Sofie Peeters (release manager)", {"accounts_migrated": MIGRATED_ACCOUNTS, "bookings_migrated": MIGRATED_BOOKINGS}),
+         "Sofie Peeters (release manager)"),
         (1.0, "continue", "Cutover complete, smoke tests green",
          "DNS switched at 22:10; all four health checks up; first bookings on the new platform.",
-         "Sofie Peeters (release manager)", {"checks_up": 4}),
+         "Sofie Peeters (release manager)"),
         (ROLLBACK_DECLINED_HOUR, "continue", ROLLBACK_DECLINED,
          "The checkout error hits ~400 clients, but the fix is in review and ships by 15:00; rolling back would "
          "strand the 1,100 bookings made since go-live on the old platform.",
-         "Sofie Peeters with Karim Haddad (CTO)", {"checkout_issue_users": 428, "bookings_since_go_live": 1100}),
+         "Sofie Peeters with Karim Haddad (CTO)"),
         (24.0, "continue", "Day-1 review: stable since the hotfix",
          "Errors back to baseline since 15:00; ticket surge was usage questions; keep the 72 h window.",
-         "Sofie Peeters (release manager)", {"errors_vs_baseline": 1.1}),
+         "Sofie Peeters (release manager)"),
         (36.0, "note", "Payment provider flapping raised with the PSP",
          "Intermittent 502s and timeouts on their status endpoint; their ticket PSP-5521; bookings still succeed on retry.",
-         "Jonas Claes (service desk)", {"payment_check_failures_24h": 38}),
+         "Jonas Claes (service desk)"),
     ]
     rows = [{
         "decision_id": f"demo-decision-{i}", "decided_at": GO_LIVE + timedelta(hours=h), "kind": kind,
-        "summary": summary, "reason": reason, "actor": actor, "evidence": json.dumps(evidence),
-    } for i, (h, kind, summary, reason, actor, evidence) in enumerate(entries)]
+        "summary": summary, "reason": reason, "actor": actor, "evidence": None,  # frozen by _freeze_evidence
+    } for i, (h, kind, summary, reason, actor) in enumerate(entries)]
     return pa.Table.from_pylist(rows, schema=pa.schema([
         ("decision_id", pa.string()), ("decided_at", TS), ("kind", pa.string()), ("summary", pa.string()),
         ("reason", pa.string()), ("actor", pa.string()), ("evidence", pa.string()),

@@ -216,3 +216,18 @@ def test_evidence_is_frozen_when_the_decision_is_taken_and_later_rows_do_not_cha
     assert scalar(store.cursor(), "SELECT evidence::VARCHAR FROM decisions WHERE decision_id = ?", [d.decision_id]) == before
     now_tiles = {k["key"]: k for k in freeze(store.cursor(), config, context.window(), now)["kpis"]}
     assert now_tiles["errors_per_hour"]["value"] == 7  # the live figure moved; the frozen one did not
+
+
+def test_the_frozen_evaluation_reads_back_as_the_evaluation_it_was(demo):
+    from hypercare.decisions.evidence import frozen_evaluation
+    from hypercare.demo import DEMO_NOW, demo_window
+
+    config, store = demo
+    for hours in (11, 38):  # RED in the checkout bug, and the pinned now
+        now = GO_LIVE + timedelta(hours=hours)
+        live = evaluate(store.cursor(), config, demo_window(config), now)
+        evidence = json.loads(json.dumps(freeze(store.cursor(), config, demo_window(config), now)))
+        assert live.rules and frozen_evaluation(evidence) == live
+        assert frozen_evaluation(json.loads(live.to_json())) == live  # a bare evaluation too
+    assert frozen_evaluation({"checks_up": 4}) is None and frozen_evaluation(None) is None
+    assert DEMO_NOW == GO_LIVE + timedelta(hours=38)

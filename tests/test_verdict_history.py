@@ -64,6 +64,6 @@ def test_the_demo_history_tells_the_story(demo):
     assert [r["name"] for r in latest["rules"] if r["result"] == "met"] == ["Payment provider degraded"]
     assert sorted(p["held_hours"] >= p["hold_hours"] for p in latest["exit"]) == [False, True, True]  # partly held
     evidence = json.loads(scalar(cur, "SELECT evidence FROM decisions WHERE summary = ?", [ROLLBACK_DECLINED]))
-    assert evidence["status"] == "red" and evidence["evaluated_at"] == "2026-11-23T08:00:00+00:00"
-    assert evidence == json.loads(scalar(cur, "SELECT reasons FROM status_history WHERE evaluated_at = ?",
+    assert evidence["status"] == "red" and evidence["evaluation"]["evaluated_at"] == "2026-11-23T08:00:00+00:00"
+    assert evidence["evaluation"] == json.loads(scalar(cur, "SELECT reasons FROM status_history WHERE evaluated_at = ?",
                                          [DEMO_GO_LIVE + timedelta(hours=11)]))

@@ -9,6 +9,7 @@ corrected later never change it.
 from __future__ import annotations
 
 from dataclasses import asdict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,8 @@ import duckdb
 
 from hypercare.config import Config
 from hypercare.store.queries import incidents, overview
-from hypercare.verdict import evaluate
+from hypercare.verdict import Evaluation, RuleResult, evaluate
+from hypercare.verdict.model import ExitProgress, SourceState
 from hypercare.window import Window
 
 EVIDENCE_VERSION = 1
@@ -39,3 +41,30 @@ def freeze(cur: duckdb.DuckDBPyConnection, config: Config, window: Window | None
     tiles = overview.kpis(cur, window, now, tuple(config.sources()))
     evidence["kpis"] = [{**asdict(k), "ratio": k.ratio} for k in tiles]
     return evidence
+
+
+def frozen_evaluation(evidence: Mapping[str, Any] | None) -> Evaluation | None:
+    """The evaluation frozen in `evidence`, as an Evaluation again (so it is told in the same
+    words as a live one); None when the evidence holds none. Accepts the evidence `freeze`
+    writes and a bare `Evaluation.to_json()`."""
+    data = (evidence or {}).get("evaluation", evidence)
+    if not isinstance(data, Mapping) or "rules" not in data or "status" not in data:
+        return None
+    return Evaluation(
+        evaluated_at=datetime.fromisoformat(data["evaluated_at"]), status=data["status"], headline=data["headline"],
+        rules=tuple(_result(r) for r in data["rules"]),
+        exit=tuple(ExitProgress(e["name"], e["held_hours"], e["hold_hours"], _result(e["latest"])) for e in data["exit"]),
+        not_in_force=tuple(data.get("not_in_force", ())), builtin=data.get("builtin", False),
+        notes=tuple(data.get("notes", ())),
+    )
+
+
+def _result(data: Mapping[str, Any]) -> RuleResult:
+    fields = dict(data)
+    fields["period_start"] = datetime.fromisoformat(fields["period_start"])
+    fields["period_end"] = datetime.fromisoformat(fields["period_end"])
+    fields["sources"] = tuple(
+        SourceState(s["collector"], s["state"], None if s["last_ok_at"] is None else datetime.fromisoformat(s["last_ok_at"]))
+        for s in fields.get("sources", ())
+    )
+    return RuleResult(**fields)
