@@ -203,3 +203,44 @@ def test_outside_text_is_text_in_both_formats(store, tmp_path):
     assert as_text(INJECTION) in markdown and as_text("<img src=x onerror=alert(2)>") in markdown
     assert "](https://evil" not in markdown and "<script>" not in markdown
     assert "35 min old" in markdown  # durations in words
+
+
+def test_numbers_and_durations_read_as_people_say_them():
+    assert [text.number(1, "tickets"), text.number(3, "tickets"), text.number(1, "events"), text.number(24.0, "events")] \
+        == ["1 ticket", "3 tickets", "1 error", "24 errors"]
+    assert (text.number(98.675, "%"), text.number(1234.4, "ms")) == ("98.67 %", "1,234 ms")
+    assert (text.duration(35), text.duration(18 * 60)) == ("35 min", "18 h")
+    assert text.when(GO_LIVE, "Europe/Brussels") == "Sun 22 Nov 22:00"
+
+
+def test_the_availability_chart_equals_counts_of_known_rows(store, tmp_path):
+    import pyarrow as pa
+
+    from hypercare.store.writes import rebuild_health_rollup
+
+    config = _config(tmp_path, checks=[{"name": "api", "url": "http://127.0.0.1/"}, {"name": "web", "url": "http://127.0.0.1/"}])
+    window = Window(GO_LIVE, 72, 24, "Europe/Brussels")
+    now = GO_LIVE + timedelta(hours=3)
+    ts = pa.timestamp("us", tz="UTC")
+    rows = []  # every 10 min per check, baseline day before and window; 'web' fails at :20 in window hour 1
+    for day_back in (1, 0):
+        for minute in range(0, 180, 10):
+            at = GO_LIVE - timedelta(days=day_back) + timedelta(minutes=minute)
+            rows += [("api", at, not (day_back and minute == 0)), ("web", at, not (not day_back and minute in (80, 90)))]
+    planned = (GO_LIVE + timedelta(hours=2), GO_LIVE + timedelta(hours=2, minutes=30))  # its results don't count
+    with store.transaction() as cur:
+        append_rows(cur, "health_checks", pa.table({"check_name": [r[0] for r in rows], "checked_at": pa.array([r[1] for r in rows], ts),
+                                                    "ok": [r[2] for r in rows]}))
+        rebuild_health_rollup(cur, window.baseline_start, now + timedelta(hours=1))
+        append_rows(cur, "planned_periods", pa.table({"period_id": ["p"], "starts_at": pa.array([planned[0]], ts),
+                                                      "ends_at": pa.array([planned[1]], ts), "scope": ["all"], "reason": ["x"]}))
+    chart = next(c for c in build_report(store.cursor(), config, window, now).charts if c.key == "availability")
+
+    def percent(start):
+        counted = [ok for _, at, ok in rows if start <= at < start + timedelta(hours=1) and not planned[0] <= at < planned[1]]
+        return 100.0 * sum(counted) / len(counted)
+
+    hours = [GO_LIVE + timedelta(hours=h) for h in range(3)]
+    assert list(chart.hours) == hours
+    assert list(chart.values) == [percent(h) for h in hours] == [100.0, 100 * 10 / 12, 100.0]
+    assert list(chart.baseline_mean) == [percent(h - timedelta(days=1)) for h in hours] == [100 * 11 / 12, 100.0, 100.0]

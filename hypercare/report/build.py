@@ -162,19 +162,14 @@ def charts(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, now: 
 
 def _availability_chart(cur: duckdb.DuckDBPyConnection, window: Window, elapsed: Period, names: list[str],
                         target: float) -> Chart:
-    """Availability per hour (health.status_strip, all checks together) beside its baseline copies."""
-    def percent(strip: pd.DataFrame) -> dict[datetime, float]:
-        hourly = strip.groupby("hour_start")[["ok", "total"]].sum().astype("float64")
-        hourly = hourly[hourly["total"] > 0]
-        return {pd.Timestamp(h).to_pydatetime(): 100.0 * r.ok / r.total for h, r in hourly.iterrows()}
-
-    now_part = percent(health.status_strip(cur, elapsed.start, elapsed.end, names))
-    before = percent(health.status_strip(cur, window.baseline_start, window.go_live_at, names))
-    hours = sorted(now_part)
-    samples = [[before[s.start] for s in window.baseline_samples(Period(h, h + HOUR)) if s.start in before]
+    """Availability per hour of the window (all checks together) beside its baseline copies."""
+    hourly = health.hourly_availability(cur, window.baseline_start, elapsed.end, names)
+    percent = {pd.Timestamp(h).to_pydatetime(): float(a) for h, a in zip(hourly["hour_start"], hourly["availability"])}
+    hours = sorted(h for h in percent if h >= elapsed.start)
+    samples = [[percent[s.start] for s in window.baseline_samples(Period(h, h + HOUR)) if s.start in percent]
                for h in hours]
     return Chart(
-        "availability", "Availability per hour (%)", tuple(hours), tuple(now_part[h] for h in hours),
+        "availability", "Availability per hour (%)", tuple(hours), tuple(percent[h] for h in hours),
         tuple(sum(s) / len(s) if s else None for s in samples),
         tuple(min(s) if s else None for s in samples), tuple(max(s) if s else None for s in samples),
         target=target,

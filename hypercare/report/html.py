@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from html import escape
 
+import plotly.io as pio
+
 from hypercare.report import text
-from hypercare.report.charts import chart_figure
+from hypercare.report.charts import chart_spec
 from hypercare.report.model import Report
 
 CSS = """
@@ -94,10 +96,9 @@ def _figures(r: Report) -> list[str]:
              "<table><thead><tr><th>Figure</th><th>Now</th><th>Before go-live</th><th>Target</th></tr></thead>",
              "<tbody>" + "".join(rows) + "</tbody></table>"]
     for n, chart in enumerate(r.charts):
-        figure = chart_figure(chart, r.timezone)
-        parts.append('<div class="chart">' + figure.to_html(
-            full_html=False, include_plotlyjs=n == 0, div_id=f"chart-{chart.key}",
-            config={"displayModeBar": False, "responsive": False}) + "</div>")
+        parts.append('<div class="chart">' + pio.to_html(
+            chart_spec(chart, r.timezone), validate=False, full_html=False, include_plotlyjs=n == 0,
+            div_id=f"chart-{chart.key}", config={"displayModeBar": False, "responsive": False}) + "</div>")
     parts.append("</section>")
     return parts
 

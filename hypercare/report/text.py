@@ -46,7 +46,8 @@ def number(value: float, unit: str) -> str:
     if unit == "ms":
         return f"{value:,.0f} ms"
     shown = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
-    return f"{shown} {UNITS.get(unit, unit)}".rstrip()
+    noun = UNITS.get(unit, unit)
+    return f"{shown} {noun.removesuffix('s') if shown == '1' else noun}".rstrip()
 
 
 def figure_value(f: KeyFigure) -> str:
