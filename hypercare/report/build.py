@@ -146,10 +146,9 @@ def charts(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, now: 
         found.append(Chart("errors_per_hour", "Errors per hour", _instants(per_hour["hour"]),
                            _values(per_hour["events"]), _values(per_hour["baseline_mean"]),
                            _values(per_hour["baseline_low"]), _values(per_hour["baseline_high"])))
-    names = [c.name for c in config.checks]
     elapsed = window.elapsed(now)
-    if names and elapsed.hours > 0:
-        found.append(_availability_chart(cur, window, elapsed, names, config.health.availability_target))
+    if config.checks and elapsed.hours > 0:
+        found.append(_availability_chart(cur, window, elapsed, config.health.availability_target))
     by_hour = tickets.hourly_tickets(cur, window, now, "category")
     if len(by_hour):
         summed = by_hour.groupby("hour", sort=True).agg(tickets=("tickets", "sum"), baseline=("baseline", "sum"))
@@ -160,14 +159,19 @@ def charts(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, now: 
     return tuple(found)
 
 
-def _availability_chart(cur: duckdb.DuckDBPyConnection, window: Window, elapsed: Period, names: list[str],
-                        target: float) -> Chart:
-    """Availability per hour of the window (all checks together) beside its baseline copies."""
-    hourly = health.hourly_availability(cur, window.baseline_start, elapsed.end, names)
+def _availability_chart(cur: duckdb.DuckDBPyConnection, window: Window, elapsed: Period, target: float) -> Chart:
+    """Availability per hour of the window, every check together as in the Overview's tile,
+    beside its baseline copies."""
+    first = elapsed.start.replace(minute=0, second=0, microsecond=0)  # UTC hours, as the query groups them
+    window_hours = [first + k * HOUR for k in range(math.ceil((elapsed.end - first) / HOUR))]
+    copies = {h: window.baseline_samples(Period(h, h + HOUR)) for h in window_hours}
+    starts = [c.start for cs in copies.values() for c in cs]
+    # only the window and the baseline hours its copies fall in: with 10 M results each hour costs
+    spans = [elapsed] + ([Period(min(starts), max(starts) + HOUR)] if starts else [])
+    hourly = pd.concat([health.hourly_availability(cur, s.start, s.end) for s in spans])
     percent = {pd.Timestamp(h).to_pydatetime(): float(a) for h, a in zip(hourly["hour_start"], hourly["availability"])}
-    hours = sorted(h for h in percent if h >= elapsed.start)
-    samples = [[percent[s.start] for s in window.baseline_samples(Period(h, h + HOUR)) if s.start in percent]
-               for h in hours]
+    hours = [h for h in window_hours if h in percent]
+    samples = [[percent[c.start] for c in copies[h] if c.start in percent] for h in hours]
     return Chart(
         "availability", "Availability per hour (%)", tuple(hours), tuple(percent[h] for h in hours),
         tuple(sum(s) / len(s) if s else None for s in samples),
