@@ -22,7 +22,7 @@ from hypercare.store.queries.freshness import Freshness, source_freshness
 from hypercare.store.queries.sentry_server import server_offer
 from hypercare.verdict import status as st
 from hypercare.verdict.builtin import builtin_rules
-from hypercare.verdict.metrics import Inputs, Measured, Scope, samples_needed
+from hypercare.verdict.metrics import READ_ALL, Inputs, Measured, Scope, samples_needed
 from hypercare.verdict.model import (
     Evaluation,
     ExitProgress,
@@ -93,6 +93,12 @@ class _Judge:
             self.memo[key] = source_freshness(self.cur, now, self.sources)
         return self.memo[key]
 
+    def offer(self):
+        """What the Sentry server offers (read once per evaluation, or per replay)."""
+        if "server offer" not in self.memo:
+            self.memo["server offer"] = server_offer(self.cur)
+        return self.memo["server offer"]
+
     def measure(self, rule: Rule, period: Period) -> Measured:
         key = ("measure", rule.metric, rule.scope, period)
         if key not in self.memo:
@@ -121,7 +127,7 @@ class _Judge:
             return insufficient(FigureState("not started", f"the window starts {start:%a %d %b %H:%M}"))
         state = COLLECTED if metric.source == "incidents" else source_state(read, SOURCE_WORDS[metric.source])
         if metric.source == "sentry":  # a figure the server doesn't offer at all (users on GlitchTip)
-            state = server_offer(self.cur).restrict_metric(rule.metric, state)
+            state = self.offer().restrict_metric(rule.metric, state)
         if not state.usable:
             return insufficient(state)
         m = self.measure(rule, period)
@@ -165,5 +171,8 @@ def _reads(source: str, collector: str) -> bool:
 
 def replay(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, instants: Sequence[datetime]) -> list[Evaluation]:
     """Evaluate at each instant in turn, sharing measurements (the demo's history, the benchmark)."""
-    memo: Memo = {}
+    if not instants:
+        return []
+    last = max(instants).astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    memo: Memo = {READ_ALL: Period(window.baseline_start, last)}
     return [evaluate(cur, config, window, t, memo=memo) for t in instants]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 import duckdb
@@ -107,12 +108,9 @@ def errors_per_hour(src: Inputs, period: Period, scope: Scope) -> Measured:
 
 
 def _hourly_errors(src: Inputs, period: Period, scope: Scope) -> pd.Series:
-    """errors.hourly_errors, read once per period and scope within an evaluation (`src.memo`):
-    a rate and its ratio share their reads."""
-    key = ("hourly_errors", scope.projects, period)
-    if key not in src.memo:
-        src.memo[key] = errors.hourly_errors(src.cur, period, scope.projects)
-    return src.memo[key]
+    """errors.hourly_errors over the period (cut from a wider read, see `_whole_hours_of`)."""
+    return _whole_hours_of(src, ("hourly_errors", scope.projects), period,
+                           lambda p: errors.hourly_errors(src.cur, p, scope.projects))
 
 
 def errors_vs_baseline(src: Inputs, period: Period, scope: Scope) -> Measured:
@@ -152,12 +150,45 @@ def crash_free_rate(src: Inputs, period: Period, scope: Scope) -> Measured:
 
 def _check_counts(src: Inputs, period: Period, scope: Scope) -> tuple[int, int] | None:
     """(ok, counted) results of the scoped (else the configured) checks in the period, planned
-    periods left out (health.availability); read once per period and scope (`src.memo`)."""
+    periods left out: health.availability, or the sum of health.hourly_counts' hours."""
     names = scope.checks if scope.checks is not None else src.check_names
-    key = ("availability", period, names)
-    if key not in src.memo:
-        src.memo[key] = health.availability(src.cur, period.start, period.end, names)
-    return src.memo[key]
+    hours = _whole_hours_of(src, ("check_counts", names), period,
+                            lambda p: health.hourly_counts(src.cur, p.start, p.end, names))
+    if hours is None:
+        key = ("availability", period, names)
+        if key not in src.memo:
+            src.memo[key] = health.availability(src.cur, period.start, period.end, names)
+        return src.memo[key]
+    total = int(hours["total"].sum())
+    return (int(hours["ok"].sum()), total) if total else None
+
+
+READ_HOURS = timedelta(hours=24)
+READ_ALL = "read all of"  # memo key: the span a replay reads at once (hypercare.verdict.evaluate.replay)
+
+
+def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Period], pd.Series | pd.DataFrame]):
+    """The hour-indexed rows of `read` for a period of whole UTC hours, cut from a read of the
+    READ_HOURS up to the period's end kept in `src.memo`: an evaluation asks for many nearby
+    hours (a rule's period, its baseline copy, an exit criterion's streak back in time), and one
+    read serves them all. Periods not made of whole hours are read as they are (None for the
+    check counts, which then ask health.availability)."""
+    aligned = all(t.minute == t.second == t.microsecond == 0 for t in (period.start, period.end))
+    everything = src.memo.get(READ_ALL)  # a replay: one read of everything it will ask for
+    if everything is not None and not (everything.start <= period.start and period.end <= everything.end):
+        everything = None
+    if not aligned or (everything is None and period.end - period.start > READ_HOURS):
+        return read(period) if key[0] == "hourly_errors" else None  # the others have a direct query
+    reads = src.memo.setdefault(key, [])
+    for span, rows in reads:
+        if span.start <= period.start and period.end <= span.end:
+            break
+    else:
+        span = everything or Period(period.end - READ_HOURS, period.end)
+        rows = read(span).sort_index()
+        reads.append((span, rows))
+    lo, hi = rows.index.searchsorted([period.start, period.end])
+    return rows.iloc[lo:hi]
 
 
 def availability(src: Inputs, period: Period, scope: Scope) -> Measured:
@@ -191,11 +222,14 @@ def p95_latency_ms(src: Inputs, period: Period, scope: Scope) -> Measured:
     checks together, for results that got an answer, outside planned periods. Data points:
     check results counted."""
     names = scope.checks if scope.checks is not None else src.check_names
-    key = ("p95", period, names)
-    if key not in src.memo:
-        src.memo[key] = health.latency_percentile(src.cur, period.start, period.end, 0.95, names)
+    histogram = _whole_hours_of(src, ("latency", names), period,
+                                lambda p: health.latency_histogram(src.cur, p.start, p.end, names))
+    if histogram is None:
+        value = health.latency_percentile(src.cur, period.start, period.end, 0.95, names)
+    else:
+        value = health.nearest_rank(histogram, 0.95)
     counts = _check_counts(src, period, scope)
-    return Measured(src.memo[key], counts[1] if counts else 0)
+    return Measured(value, counts[1] if counts else 0)
 
 
 def p95_latency_vs_baseline(src: Inputs, period: Period, scope: Scope) -> Measured:

@@ -10,11 +10,13 @@ Percentiles are nearest-rank (a latency that was measured), over results that go
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from hypercare.store.read import frame
@@ -95,6 +97,44 @@ def availability(
     sql, params = results_sql(cur, start, end, check_names)
     ok, total = cur.execute(f"SELECT sum(n) FILTER (WHERE ok), sum(n) FROM ({sql})", params).fetchall()[0]
     return (int(ok or 0), int(total)) if total else None
+
+
+def hourly_counts(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """`availability`'s counts per UTC hour of [start, end): indexed by hour_start, columns ok and
+    total (hours without a counted result are absent)."""
+    sql, params = results_sql(cur, start, end, check_names)
+    return frame(
+        cur,
+        f"SELECT hour_start, coalesce(sum(n) FILTER (WHERE ok), 0)::BIGINT AS ok, sum(n)::BIGINT AS total FROM ({sql}) GROUP BY 1",
+        params,
+    ).set_index("hour_start")
+
+
+def latency_histogram(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Results that got an answer in [start, end), outside planned periods, over the checks
+    together: indexed by UTC hour_start, columns latency_ms and n (how many had that latency).
+    `nearest_rank` turns any run of its hours into the same percentile `percentiles` gives."""
+    sql, params = results_sql(cur, start, end, check_names)
+    return frame(
+        cur,
+        f"SELECT hour_start, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) WHERE latency_ms IS NOT NULL GROUP BY ALL",
+        params,
+    ).set_index("hour_start")
+
+
+def nearest_rank(histogram: pd.DataFrame, q: float) -> float | None:
+    """The nearest-rank `q`-quantile of a latency_ms / n histogram (as `percentiles` defines it);
+    None when it is empty."""
+    counts = histogram.groupby("latency_ms")["n"].sum().sort_index()
+    if counts.empty:
+        return None
+    cumulative = counts.cumsum().to_numpy()
+    rank = max(1, math.ceil(round(q * cumulative[-1], 6)))
+    return float(counts.index[int(np.searchsorted(cumulative, rank))])
 
 
 def latency_percentile(
