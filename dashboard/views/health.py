@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.figures.health import availability_figure, down_words, status_strip_figure, summary_table
+from dashboard.planned import planned_periods_section
 from hypercare.states import figure_state, phase_state
 from hypercare.store.queries import freshness, health, overview
 from hypercare.store.queries.kpi import compared_with, unless_stale
@@ -60,3 +61,5 @@ else:
 
 st.subheader("Freshness", anchor=False)
 widgets.freshness_table(fresh, window)
+
+planned_periods_section(names)  # the list, and for a lead: mark one after the fact, remove one marked here
