@@ -149,9 +149,9 @@ def crash_free_rate(src: Inputs, period: Period, scope: Scope) -> Measured:
 # --- health checks ---
 
 def _check_counts(src: Inputs, period: Period, scope: Scope) -> tuple[int, int] | None:
-    """(ok, counted) results of the scoped (else the configured) checks in the period, planned
-    periods left out: health.availability, or the sum of health.hourly_counts' hours."""
-    names = scope.checks if scope.checks is not None else src.check_names
+    """(ok, counted) results of the scoped (else every) check in the period, planned periods left
+    out: health.availability, or the sum of health.hourly_counts' hours."""
+    names = scope.checks
     hours = _whole_hours_of(src, ("check_counts", names), period,
                             lambda p: health.hourly_counts(src.cur, p.start, p.end, names))
     if hours is None:
@@ -168,11 +168,11 @@ READ_ALL = "read all of"  # memo key: the span a replay reads at once (hypercare
 
 
 def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Period], pd.Series | pd.DataFrame]):
-    """The hour-indexed rows of `read` for a period of whole UTC hours, cut from a read of the
-    READ_HOURS up to the period's end kept in `src.memo`: an evaluation asks for many nearby
-    hours (a rule's period, its baseline copy, an exit criterion's streak back in time), and one
-    read serves them all. Periods not made of whole hours are read as they are (None for the
-    check counts, which then ask health.availability)."""
+    """The hour-indexed rows of `read` for a period of whole UTC hours, cut from reads kept in
+    `src.memo`: an evaluation asks for many nearby hours (a rule's period, an exit criterion's
+    streak back in time), so after the first read of a kind the next one takes READ_HOURS up to
+    the period's end, and a replay reads everything once. Periods not made of whole hours are
+    read as they are (None for the check counts and latencies, which have direct queries)."""
     aligned = all(t.minute == t.second == t.microsecond == 0 for t in (period.start, period.end))
     everything = src.memo.get(READ_ALL)  # a replay: one read of everything it will ask for
     if everything is not None and not (everything.start <= period.start and period.end <= everything.end):
@@ -183,8 +183,8 @@ def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Per
     for span, rows in reads:
         if span.start <= period.start and period.end <= span.end:
             break
-    else:
-        span = everything or Period(period.end - READ_HOURS, period.end)
+    else:  # the first read is the period itself (a rule); a second, hours back from it (a streak)
+        span = everything or (Period(period.end - READ_HOURS, period.end) if reads else period)
         rows = read(span).sort_index()
         reads.append((span, rows))
     lo, hi = rows.index.searchsorted([period.start, period.end])
@@ -192,9 +192,9 @@ def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Per
 
 
 def availability(src: Inputs, period: Period, scope: Scope) -> Measured:
-    """Percent of health-check results in the period that succeeded, over the scoped (else the
-    configured) checks together, leaving out results inside planned periods (health.availability).
-    Data points: check results counted."""
+    """Percent of health-check results in the period that succeeded, over the scoped checks
+    together (all by default, as on the Overview), leaving out results inside planned periods
+    (health.availability). Data points: check results counted."""
     counts = _check_counts(src, period, scope)
     if counts is None:
         return Measured(None, 0)
@@ -218,10 +218,10 @@ def error_budget_burn(src: Inputs, period: Period, scope: Scope) -> Measured:
 
 
 def p95_latency_ms(src: Inputs, period: Period, scope: Scope) -> Measured:
-    """The nearest-rank 95th percentile of check latency (ms) in the period, over the scoped (else the configured)
-    checks together, for results that got an answer, outside planned periods. Data points:
-    check results counted."""
-    names = scope.checks if scope.checks is not None else src.check_names
+    """The nearest-rank 95th percentile of check latency (ms) in the period, over the scoped checks
+    together (all by default), for results that got an answer, outside planned periods. Data
+    points: check results counted."""
+    names = scope.checks
     histogram = _whole_hours_of(src, ("latency", names), period,
                                 lambda p: health.latency_histogram(src.cur, p.start, p.end, names))
     if histogram is None:
