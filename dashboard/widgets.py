@@ -70,11 +70,19 @@ def baseline_delta(kpi: Kpi) -> str:
     return text + (f" ({kpi.ratio:.1f}×)" if kpi.ratio is not None else "")
 
 
-def incident_tile(by_severity: dict[str, int]) -> None:
-    """Open incidents, with the count per severity underneath (there is no baseline for these)."""
-    total = sum(by_severity.values())
-    st.metric("Open incidents", f"{total}", help="Incidents not resolved yet, by severity")
-    st.caption(" · ".join(f"{sev} {n}" for sev, n in by_severity.items()))
+def incident_tile(unresolved: dict[str, tuple[int, str]]) -> None:
+    """Unresolved incidents with the count and states per severity underneath, from the same
+    table as the Incidents page (dashboard.figures.incidents.unresolved_by_severity)."""
+    total = sum(n for n, _ in unresolved.values())
+    st.metric("Unresolved incidents", f"{total}", help="Incidents not resolved yet (open, acknowledged or mitigated)")
+    st.caption(" · ".join(f"{sev} {n} ({words})" for sev, (n, words) in unresolved.items() if n) or "none")
+
+
+def every(seconds: float) -> str:
+    """'30 s', '5 min', '1 h'."""
+    if seconds < 120:
+        return f"{seconds:g} s"
+    return f"{seconds / 60:g} min" if seconds < 7200 else f"{seconds / 3600:g} h"
 
 
 def freshness_table(rows: Sequence[Freshness], window: Window | None) -> None:
@@ -82,16 +90,20 @@ def freshness_table(rows: Sequence[Freshness], window: Window | None) -> None:
     if not rows:
         st.info("No sources configured: add [sentry], [[checks]] or [[tickets]] to the config.")
         return
-    tz = window.timezone if window else "UTC"
+    def local(t) -> str:
+        if t is None:
+            return "never"
+        t = pd.Timestamp(t).to_pydatetime()
+        return window.local_label(t, "%a %d %b %H:%M") if window else f"{t:%a %d %b %H:%M} UTC"
+
     table = pd.DataFrame({
         "source": [r.collector for r in rows],
         "state": [STATE_LABELS[r.state] for r in rows],
-        "last successful collection": [pd.Timestamp(r.last_ok_at).tz_convert(tz) if r.last_ok_at else None for r in rows],
-        "every": [f"{r.interval_seconds:g} s" for r in rows],
-        "latest run said": [r.last_error or "" for r in rows],
+        "last successful collection": [local(r.last_ok_at) for r in rows],
+        "every": [every(r.interval_seconds) for r in rows],
+        "latest run said": [r.last_error or "—" for r in rows],
     })
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"last successful collection": st.column_config.DatetimeColumn(format="ddd D MMM HH:mm")})
+    st.dataframe(table, hide_index=True, width="stretch")
     stale = [r.collector for r in rows if r.state != "fresh"]
     if stale:
         st.warning(f"Figures from {', '.join(stale)} are unknown until collection works again.")

@@ -235,11 +235,14 @@ def _sentry_issues(gen: _Gen, config: Config) -> pa.Table:
         hours = [stats_start + timedelta(hours=h) for h in range(24)]
         return [gen.poisson(rate) if first < h + timedelta(hours=1) and h <= last else 0 for h in hours]
 
+    numbers: dict[str, int] = {}  # Sentry numbers a project's issues in order: short ids never repeat
+
     def add(issue_id, project, title, culprit, level, status, substatus, first, last, events, users, release):
         last = min(last, DEMO_NOW)
+        numbers[project] = numbers.get(project, 0x1A0) + 1
         rows.append({
             "issue_id": issue_id, "project": project,
-            "short_id": f"{project.upper()}-{int(issue_id) % 1000:X}", "title": title, "culprit": culprit,
+            "short_id": f"{project.upper()}-{numbers[project]:X}", "title": title, "culprit": culprit,
             "level": level, "status": status, "substatus": substatus, "first_seen": first,
             "last_seen": last, "event_count": events, "user_count": users,
             "first_release": release, "permalink": f"https://{org}.sentry.io/issues/{issue_id}/",

@@ -79,3 +79,9 @@ def test_same_seed_gives_the_same_data(tmp_path, demo):
     for table in ("error_counts", "health_checks", "tickets", "sentry_issues"):
         assert scalar(again.cursor(), query.format(table)) == scalar(store.cursor(), query.format(table)), table
     again.close()
+
+
+def test_every_demo_issue_has_its_own_short_id(demo):
+    _, store = demo
+    total, distinct = store.cursor().execute("SELECT count(*), count(DISTINCT short_id) FROM sentry_issues").fetchall()[0]
+    assert total == distinct > 10

@@ -38,7 +38,7 @@ def submit(at: AppTest) -> AppTest:
 def test_empty_database_says_so(store, clock):
     at = page(store, clock)
     assert not at.exception
-    assert "No open incidents." in [i.value for i in at.info]
+    assert "No unresolved incidents." in [i.value for i in at.info]
     assert [m.value for m in at.metric][:4] == ["0", "0", "0", "0"]
 
 

@@ -92,7 +92,9 @@ def test_health_and_ticket_tiles_equal_the_values_recomputed_from_rows(demo_app)
                      [hour_end - timedelta(hours=1), hour_end])
     assert metric(at, "Tickets / h").value == str(created)
     open_now = scalar(cur, "SELECT count(*) FROM incidents WHERE status <> 'resolved'")
-    assert metric(at, "Open incidents").value == str(open_now) and open_now == 1
+    assert metric(at, "Unresolved incidents").value == str(open_now) and open_now == 1
+    state = scalar(cur, "SELECT status FROM incidents WHERE status <> 'resolved'")
+    assert f"SEV3 1 (1 {state})" in [c.value for c in at.caption]  # the Incidents page's table says the same
 
 
 def test_tiles_of_sources_never_collected_say_unknown_not_zero(tmp_path, store):

@@ -3,17 +3,25 @@
 import streamlit as st
 
 from dashboard.data import cached, clear, ctx, identity, may, now
+from dashboard.figures.incidents import (
+    notification_rows,
+    open_rows,
+    response_words,
+    timeline_rows,
+    unresolved_by_severity,
+)
 from hypercare.auth.identity import PermissionDenied
 from hypercare.incidents import actions as incidents
 from hypercare.incidents.escalation import SEVERITIES, describe_minutes, in_hypercare
 from hypercare.outside_text import as_text
 from hypercare.store.queries import incidents as q
+from hypercare.window import Window
 
 st.title("Incidents & escalation")
 context, t = ctx(), now()
 window = context.window()
-tz = context.config.release.timezone
-when = st.column_config.DatetimeColumn(format="ddd HH:mm", timezone=tz)
+# Times in the team's zone with the weekday; before the go-live instant is known, a window of the zone alone.
+shown_in = window or Window(t, timezone=context.config.release.timezone)
 
 
 # The button says what it will do to which incident, so a click can't land elsewhere.
@@ -49,34 +57,30 @@ def open_new() -> None:
     clear()
 
 
-counts = cached(q.open_incidents_by_severity)(t)
+counts = cached(q.incident_counts)()
+unresolved = unresolved_by_severity(counts)  # the same table as at the bottom: tiles and table agree
 cols = st.columns(len(SEVERITIES) + 2)
 for col, sev in zip(cols, SEVERITIES):
-    col.metric(f"Open {sev}", counts[sev])
+    col.metric(f"Unresolved {sev}", unresolved[sev][0])
+    col.caption(unresolved[sev][1] or "none")
 if window is not None:
     rt = cached(q.response_times)(window.go_live_at, window.end)
-    cols[-2].metric("MTTA (window)", "—" if rt.mtta_minutes is None else describe_minutes(rt.mtta_minutes))
-    cols[-1].metric("MTTR (window)", "—" if rt.mttr_minutes is None else describe_minutes(rt.mttr_minutes))
+    cols[-2].metric("MTTA (window)", "none yet" if rt.mtta_minutes is None else describe_minutes(rt.mtta_minutes))
+    cols[-2].caption(response_words(rt.opened, rt.acknowledged, "acknowledged"))
+    cols[-1].metric("MTTR (window)", "none yet" if rt.mttr_minutes is None else describe_minutes(rt.mttr_minutes))
+    cols[-1].caption(response_words(rt.opened, rt.resolved, "resolved"))
 
 if "outcome" in st.session_state:
     kind, message = st.session_state.pop("outcome")
     (st.success if kind == "ok" else st.error)(as_text(message))  # may hold names and titles
 
-st.subheader("Open incidents, most urgent first", anchor=False)
+st.subheader("Unresolved incidents, most urgent first", anchor=False)
 st.caption("Hypercare targets in force." if in_hypercare(window, t) else "Normal targets in force.")
 open_now = cached(q.open_incidents)(t, in_hypercare(window, t))
 if open_now.empty:
-    st.info("No open incidents.")
+    st.info("No unresolved incidents.")
 else:
-    st.dataframe(open_now, hide_index=True, column_order=(
-        "incident_id", "severity", "title", "status", "level_name", "owner", "age_minutes", "ack_minutes_left",
-        "resolve_minutes_left", "breached", "escalates_at", "source",
-    ), column_config={
-        "incident_id": "incident", "level_name": "level", "age_minutes": st.column_config.NumberColumn("age", format="%.0f min"),
-        "ack_minutes_left": st.column_config.NumberColumn("ack due in", format="%.0f min"),
-        "resolve_minutes_left": st.column_config.NumberColumn("resolve due in", format="%.0f min"),
-        "breached": "SLA breached", "escalates_at": st.column_config.DatetimeColumn("escalates at", format="ddd HH:mm", timezone=tz),
-    })
+    st.dataframe(open_rows(open_now, shown_in), hide_index=True)
 
 everything = cached(q.all_incidents)()
 acts = may("responder")
@@ -104,10 +108,9 @@ else:
             st.form_submit_button(BUTTONS[action].format(chosen), on_click=act, type="primary",
                                   args=(action, chosen, int(seen.version)))
     st.markdown("**Timeline**")
-    st.dataframe(cached(q.incident_timeline)(chosen), hide_index=True, column_config={"occurred_at": when})
+    st.dataframe(timeline_rows(cached(q.incident_timeline)(chosen), shown_in), hide_index=True)
     st.markdown("**Notifications**")
-    st.dataframe(cached(q.incident_notifications)(chosen), hide_index=True,
-                 column_config={"created_at": when, "sent_at": when})
+    st.dataframe(notification_rows(cached(q.incident_notifications)(chosen), shown_in), hide_index=True)
 
 if acts:
     with st.expander("Open an incident"), st.form("open"):

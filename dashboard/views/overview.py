@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import data, status, widgets
+from dashboard.figures.incidents import unresolved_by_severity
 from dashboard.figures.overview import timeline_figure
 from hypercare.store.queries import freshness, incidents, overview
 
@@ -33,7 +34,7 @@ def live() -> None:
         with column:
             widgets.kpi_tile(kpi)
     with columns[len(kpis)]:
-        widgets.incident_tile(data.cached(incidents.open_incidents_by_severity)(now))
+        widgets.incident_tile(unresolved_by_severity(data.cached(incidents.incident_counts)()))
 
     series = data.cached(overview.timeline)(window.span)
     decisions = data.cached(overview.decisions)(window.span)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ def evaluate(states: Iterable[IncidentState], window: Window | None, now: dateti
             if due_at is not None and now >= due_at and sla not in s.breached:
                 reason = (
                     f"{s.severity} not {what} within {describe_minutes(minutes)} ({d.targets} target); "
-                    f"was due {due_at:%Y-%m-%d %H:%M} UTC"
+                    f"was due {_when(due_at, window)}"
                 )
                 due.append(Action(s.incident_id, "sla_breach", due_at, reason, sla=sla))
         if d.escalate_at is not None and now >= d.escalate_at:
@@ -213,6 +213,23 @@ def _after(start: datetime, minutes: float | None) -> datetime | None:
 
 
 def describe_minutes(minutes: float) -> str:
+    """A duration for people: '35 min', '2.5 h', '18 h'."""
     if minutes < 120:
         return f"{minutes:.0f} min"
     return f"{minutes / 60:.1f} h".replace(".0 h", " h")
+
+
+def describe_due(minutes_left: float | None) -> str:
+    """A deadline for people: 'in 25 min', '6 h overdue', 'due now'; '—' when there is none."""
+    if minutes_left is None:
+        return "—"
+    if abs(minutes_left) < 0.5:
+        return "due now"
+    return f"in {describe_minutes(minutes_left)}" if minutes_left > 0 else f"{describe_minutes(-minutes_left)} overdue"
+
+
+def _when(instant: datetime, window: Window | None) -> str:
+    """An instant in the team's zone with the weekday ('Mon 23 Nov 14:05 (Europe/Brussels)')."""
+    if window is None:
+        return f"{instant.astimezone(timezone.utc):%a %d %b %H:%M} UTC"
+    return f"{window.local_label(instant, '%a %d %b %H:%M')} ({window.timezone})"
