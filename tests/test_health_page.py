@@ -76,7 +76,7 @@ def test_status_strip_figure_colours_each_status():
     fig = status_strip_figure(strip, Window(H0, 72, 168, "Europe/Brussels"))
     heat = fig.data[0]
     assert list(heat.y) == ["api", "web"]
-    assert pd.Timestamp(heat.x[0]).hour == 8  # at its UTC instant ...
+    assert pd.Timestamp(heat.x[0]) == pd.Timestamp("2026-11-23 08:30")  # the middle of its UTC hour ...
     assert heat.text[0][0].startswith("Mon 23 Nov 09:00")  # ... labelled on Brussels time
     assert fig.data[1].x == (heat.x[0],) and fig.data[1].y == ("web",)  # the planned cell is hatched
     z = np.array(heat.z, dtype=float)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.figures.timeaxis import hover_labels, local_time_axis, utc_x, x
+from dashboard.figures.timeaxis import HOUR_BAR_WIDTH, hover_labels, local_time_axis, utc_x, x
 from hypercare.store.queries.sentry_server import ServerOffer
 from hypercare.window import Period, Window
 
@@ -20,22 +20,24 @@ def errors_per_hour_figure(df: pd.DataFrame, window: Window) -> go.Figure:
     their UTC instants (both 02:00 hours of a fall-back are two bars), labelled locally."""
     hours, labels = utc_x(df["hour"]), hover_labels(df["hour"], window)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=hours, y=df["baseline_high"], mode="lines", line={"width": 0},
+    # the baseline is a step per hour [h, h + 1 h), like the bars beside it
+    fig.add_trace(go.Scatter(x=hours, y=df["baseline_high"], mode="lines", line={"width": 0, "shape": "hv"},
                              hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scatter(x=hours, y=df["baseline_low"], mode="lines", line={"width": 0}, fill="tonexty",
+    fig.add_trace(go.Scatter(x=hours, y=df["baseline_low"], mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
                              fillcolor="rgba(100,116,139,0.18)", name="baseline range (same hour last week)",
                              customdata=labels, hovertemplate="%{customdata}<br>baseline low %{y:,.0f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=hours, y=df["baseline_mean"], mode="lines", name="baseline mean",
-                             line={"color": BASELINE, "dash": "dash"}, customdata=labels,
+                             line={"color": BASELINE, "dash": "dash", "shape": "hv"}, customdata=labels,
                              hovertemplate="%{customdata}<br>baseline %{y:,.1f}<extra></extra>"))
     fig.add_trace(go.Bar(x=hours, y=df["events"], name="errors", marker_color=ERRORS, opacity=0.8, customdata=labels,
+                         width=HOUR_BAR_WIDTH, offset=0,
                          hovertemplate="%{customdata}<br>%{y:,.0f} errors<extra></extra>"))
     fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10}, bargap=0.1,
                       legend={"orientation": "h", "y": -0.2}, yaxis_title="errors / h")
     if len(df):
         start = pd.Timestamp(df["hour"].min()).to_pydatetime()
         end = pd.Timestamp(df["hour"].max()).to_pydatetime() + pd.Timedelta(hours=1)
-        local_time_axis(fig, start, end, window, title_text=f"hour ({window.timezone})")
+        local_time_axis(fig, start, end, window)
     return fig
 
 

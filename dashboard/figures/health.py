@@ -32,7 +32,9 @@ def status_strip_figure(strip: pd.DataFrame, window: Window) -> go.Figure:
         for label, s, ok, total in zip(labels, strip["status"], strip["ok"], strip["total"])
     ], dtype=object).reshape(shape)
     n = len(STATUS_STYLE)
-    x_values, y_values = utc_x(columns), [html.escape(name) for name in names]
+    # a cell is drawn around its x: put it at the middle of its hour, so ticks at whole hours are its edges
+    x_values = utc_x([c + pd.Timedelta(minutes=30) for c in columns])
+    y_values = [html.escape(name) for name in names]
     fig = go.Figure(go.Heatmap(
         z=z, x=x_values, y=y_values, text=text, zmin=-0.5, zmax=n - 0.5,
         colorscale=_steps([colour for _, colour in sorted(STATUS_STYLE.values())]), showscale=False, xgap=1, ygap=2,
@@ -47,8 +49,7 @@ def status_strip_figure(strip: pd.DataFrame, window: Window) -> go.Figure:
     fig.update_layout(height=80 + 34 * len(names), margin={"l": 10, "r": 10, "t": 10, "b": 10})
     fig.update_yaxes(autorange="reversed")
     if columns:
-        local_time_axis(fig, columns[0].to_pydatetime() - pd.Timedelta(minutes=30),
-                        columns[-1].to_pydatetime() + pd.Timedelta(minutes=30), window)
+        local_time_axis(fig, columns[0].to_pydatetime(), columns[-1].to_pydatetime() + pd.Timedelta(hours=1), window)
     return fig
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.figures.timeaxis import hover_labels, local_time_axis, utc_x, x
+from dashboard.figures.timeaxis import HOUR_BAR_WIDTH, hover_labels, local_time_axis, utc_x, x
 from hypercare.window import Window
 
 SERIES = [("errors", "Sentry errors / h", "#dc2626"), ("failed checks", "Failed checks / h", "#d97706"),
@@ -61,7 +61,7 @@ def timeline_figure(series: pd.DataFrame, decisions: pd.DataFrame, planned: pd.D
 
 def _bars(fig: go.Figure, part: pd.DataFrame, label: str, colour: str, window: Window, row: int,
           pattern: str = "") -> None:
-    fig.add_trace(go.Bar(x=utc_x(part["hour"]), y=part["value"], name=label, marker_color=colour,
+    fig.add_trace(go.Bar(x=utc_x(part["hour"]), y=part["value"], name=label, marker_color=colour, width=HOUR_BAR_WIDTH, offset=0,
                          marker_pattern_shape=pattern, customdata=hover_labels(part["hour"], window),
                          hovertemplate="%{customdata}<br>%{y:,.0f}<extra>" + label + "</extra>"),
                   row=row, col=1)

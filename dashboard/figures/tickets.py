@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.figures.timeaxis import hover_labels, local_time_axis, utc_x
+from dashboard.figures.timeaxis import HOUR_BAR_WIDTH, hover_labels, local_time_axis, utc_x
 from hypercare.store.queries.tickets import TicketMix
 from hypercare.window import Window
 
@@ -28,7 +28,7 @@ def hourly_figure(hourly: pd.DataFrame, window: Window) -> go.Figure:
     hourly = hourly.assign(x=utc_x(hourly["hour"]), label=hover_labels(hourly["hour"], window))
     for group, part in hourly.groupby("group", sort=False):
         fig.add_trace(go.Bar(
-            x=part["x"], y=part["tickets"], name=group, marker_color=COLOURS.get(group),
+            x=part["x"], y=part["tickets"], name=group, marker_color=COLOURS.get(group), width=HOUR_BAR_WIDTH, offset=0,
             customdata=list(zip(part["label"], part["baseline"].map(lambda b: "none" if pd.isna(b) else f"{b:.1f}"))),
             hovertemplate="%{customdata[0]}<br>%{y} tickets (baseline %{customdata[1]})<extra>" + group + "</extra>",
         ))

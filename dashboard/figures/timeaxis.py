@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from hypercare.window import Window
 
 STEPS_HOURS = (1, 2, 3, 6, 12, 24)
+HOUR_BAR_WIDTH = 0.9 * 3_600_000  # milliseconds: an hourly bar is an hour wide, however sparse the series
 MAX_TICKS = 14
 
 

@@ -50,7 +50,7 @@ tiles[3].metric("Crash-free sessions", sessions.shown_as if not state.usable or 
                 help="Since go-live; unknown without sessions (release health), never 100 %.")
 if state.usable:
     tiles[0].caption(since_go_live_words(window, now))
-    if users.usable:
+    if users.usable and summary.new_issues:
         tiles[1].caption("most hit by one issue – sum over issues" if summary.new_issue_users_max != summary.new_issue_users
                          else "by the one issue that hit most")
     tiles[3].caption(sessions.reason if not sessions.usable else "no sessions since go-live" if crash_free is None
@@ -97,8 +97,8 @@ else:
     if not state.usable:
         st.caption(f"{state.sentence().capitalize()}: hours after the last collection are missing.")
     st.plotly_chart(errors_per_hour_figure(per_hour, window), width="stretch")
-    st.caption("Bars: errors per hour since go-live. Band and dashed line: the same hour on the days of the baseline "
-               "(the same local hour last week when the baseline spans a week).")
+    st.caption(f"Bars: errors per hour since go-live, on the {window.timezone} clock. Band and dashed line: the same "
+               "hour on the days of the baseline (the same local hour last week when the baseline spans a week).")
 
 st.subheader("Crash-free sessions", anchor=False)
 if not sessions.usable:

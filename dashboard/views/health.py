@@ -55,7 +55,8 @@ else:
     else:
         strip = data.cached(health.status_strip)(elapsed.start, elapsed.end, names)
         st.plotly_chart(status_strip_figure(strip, window), width="stretch")
-        st.caption("Grey hatched cells are planned periods (cutovers, maintenance): left out of availability.")
+        if (strip["status"] == "planned").any():
+            st.caption("Grey cells marked × are planned periods (cutovers, maintenance): left out of availability.")
         st.subheader(f"Availability since go-live against the {target:g} % target", anchor=False)
         st.plotly_chart(availability_figure(summary, target), width="stretch")
 
