@@ -144,15 +144,12 @@ class Window:
     def local_label(self, instant: datetime, fmt: str = "%a %H:%M") -> str:
         """`instant` on the team's clock; a reading a fall-back repeats gets its zone
         abbreviation ('Sun 02:00 CEST', then 'Sun 02:00 CET'), so the two hours never look like one."""
-        local = self.local(instant)
-        text = f"{local:{fmt}}"
-        return f"{text} {local:%Z}" if is_repeated(local) else text
+        return local_label(instant, self.tz, fmt)
 
     def span_label(self, period: Period, fmt: str = "%a %H:%M") -> str:
         """A period on the team's clock: 'Tue 10:00–11:00'; the first 02:00 hour of a
         fall-back reads 'Sun 02:00 CEST–03:00', never '02:00–02:00'."""
-        end_wall = _wall(period.end - _TICK, self.tz) + _TICK
-        return f"{self.local_label(period.start, fmt)}–{end_wall:%H:%M}"
+        return span_label(period, self.tz, fmt)
 
     def baseline_samples(self, period: Period) -> list[Period]:
         """Copies of `period` shifted back to the same local wall-clock hours of the baseline.
@@ -188,6 +185,19 @@ class Window:
 
 
 _TICK = timedelta(microseconds=1)
+
+
+def local_label(instant: datetime, tz: ZoneInfo, fmt: str = "%a %H:%M") -> str:
+    """`instant` on `tz`'s clock, with the zone abbreviation when a fall-back repeats the reading."""
+    local = instant.astimezone(tz)
+    text = f"{local:{fmt}}"
+    return f"{text} {local:%Z}" if is_repeated(local) else text
+
+
+def span_label(period: Period, tz: ZoneInfo, fmt: str = "%a %H:%M") -> str:
+    """[start, end) on `tz`'s clock, the end read just before it: 'Sun 02:00 CEST–03:00'."""
+    end_wall = _wall(period.end - _TICK, tz) + _TICK
+    return f"{local_label(period.start, tz, fmt)}–{end_wall:%H:%M}"
 
 
 def is_repeated(local: datetime) -> bool:

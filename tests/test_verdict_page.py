@@ -44,4 +44,6 @@ def test_status_strip_colours_each_evaluation_until_the_next(demo):
     bars = {t.name: t for t in fig.data}
     assert set(bars) == {"GREEN", "RED", "AMBER"}
     assert list(bars["RED"].x) == [3_600_000, 3_600_000]  # each band lasts until the next evaluation
-    assert pd.Timestamp(bars["RED"].base[0]) == pd.Timestamp(GO_LIVE + pd.Timedelta(hours=1)).tz_convert("Europe/Brussels")
+    # at its UTC instant on the one time axis, labelled on the Brussels clock
+    assert pd.Timestamp(bars["RED"].base[0]) == pd.Timestamp(GO_LIVE + pd.Timedelta(hours=1)).tz_convert(None)
+    assert bars["RED"].customdata[0] == "Sun 22 Nov 23:00"

@@ -82,7 +82,7 @@ for heading, query, empty, shown in (
     elif issues.empty:
         st.info(empty)
     else:
-        st.caption(f"{len(issues)} issues · trend: the last 3 complete hours {window.span_label(recent)} "
+        st.caption(f"{len(issues)} issue{'' if len(issues) == 1 else 's'} · trend: the last 3 complete hours {window.span_label(recent)} "
                    f"vs the 3 before ({window.span_label(earlier)}), {window.timezone}")
         st.dataframe(table, hide_index=True, width="stretch", column_config=config)
 

@@ -154,6 +154,10 @@ class _Judge:
         """Evaluate at the end of each of the last `hold_hours` complete clock hours, newest
         first, until one fails."""
         latest_hour = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        current = self.result(rule, now)
+        if current.insufficient and current.state in NOT_NOW:
+            # a source that can't be trusted now holds nothing, whatever it held an hour ago
+            return ExitProgress(rule.name, 0, rule.hold_hours or 1, current)
         held: list[bool] = []
         latest = None
         for k in range(rule.hold_hours or 1):
@@ -163,6 +167,9 @@ class _Judge:
             if not result.met:
                 break
         return ExitProgress(rule.name, st.streak(held), rule.hold_hours or 1, latest)
+
+
+NOT_NOW = frozenset({"stale", "failed", "never collected", "not configured"})
 
 
 def _reads(source: str, collector: str) -> bool:

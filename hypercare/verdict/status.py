@@ -9,11 +9,12 @@ status is UNKNOWN: a verdict is never green by default.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypercare.verdict.language import OPS
 from hypercare.verdict.model import Evaluation, ExitProgress, RuleResult, Status
+from hypercare.window import Period, span_label
 
 HEADLINES: dict[Status, str] = {
     "red": "Rollback criteria met — decision needed",
@@ -74,8 +75,10 @@ def period_words(result: RuleResult, tz: ZoneInfo) -> str:
     start, end = result.period_start.astimezone(tz), result.period_end.astimezone(tz)
     if result.period_start == result.period_end:
         return f"at {end:%a %H:%M}"
-    same_day = start.date() == end.date()
-    span = f"{start:%a %H:%M}–{end:%H:%M}" if same_day else f"{start:%a %H:%M} – {end:%a %H:%M}"
+    same_day = start.date() == end.date() or result.period_end - result.period_start <= timedelta(hours=1)
+    # span_label: the first 02:00 hour of a fall-back reads 'Sun 02:00 CEST–03:00', never '02:00–02:00'
+    span = (span_label(Period(result.period_start, result.period_end), tz) if same_day
+            else f"{start:%a %H:%M} – {end:%a %H:%M}")
     return f"{result.over_words}, {span}"
 
 

@@ -304,3 +304,35 @@ def test_every_hour_is_its_own_bar_on_the_charts(scenario):
         last = per_hour.set_index("hour").loc[start]
         assert math.isnan(last["baseline_mean"]) and last["baseline_samples"] == 0
         assert metric_of_overview_is_no_baseline(scenario)
+
+
+SOURCE_OF_METRIC = {"errors_vs_baseline": "sentry", "errors_per_hour": "sentry", "crash_free_rate": "sentry",
+                    "availability": "checks", "error_budget_burn": "checks", "p95_latency_ms": "checks",
+                    "tickets_per_hour": "tickets:", "tickets_per_hour_vs_baseline": "tickets:"}
+
+
+def test_the_verdict_reads_the_same_states_and_counts_as_the_pages(scenario, pages):
+    """What `hypercare status` prints comes from the same evaluation: a rule over a source the
+    pages call unknown has insufficient data naming that state, never a verdict on stale data."""
+    from hypercare.verdict import evaluate
+
+    evaluation = evaluate(scenario.store.cursor(), scenario.config, scenario.window, scenario.now)
+    for result in evaluation.rules:
+        prefix = SOURCE_OF_METRIC.get(result.metric)
+        if prefix and not usable(scenario, prefix) and started(scenario):
+            assert result.insufficient and result.state in ("stale", "never collected", "failed"), result
+        if result.metric == "open_incidents" and result.value is not None:
+            severity = next((r.severity for r in scenario.config.rules if r.name == result.name), None)
+            shown = (metric(pages["incidents"], f"Unresolved {severity}") if severity
+                     else metric(pages["overview"], "Unresolved incidents"))
+            assert result.value == int(shown.value), result.name
+
+
+def test_no_exit_criterion_is_ready_on_a_source_the_pages_call_unknown(scenario):
+    from hypercare.verdict import evaluate
+
+    evaluation = evaluate(scenario.store.cursor(), scenario.config, scenario.window, scenario.now)
+    for progress in evaluation.exit:
+        prefix = SOURCE_OF_METRIC.get(progress.latest.metric)
+        if prefix and not usable(scenario, prefix):
+            assert progress.held_hours == 0 and not progress.ready, progress
