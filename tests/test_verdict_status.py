@@ -108,5 +108,8 @@ def test_builtin_rules_cover_only_configured_sources(store, tmp_path):
     e = evaluate(store.cursor(), config, WINDOW, GO_LIVE + timedelta(hours=3))
     assert e.builtin
     assert {r.metric for r in e.rules} == {"error_budget_burn", "checks_down", "open_incidents", "sla_breaches"}
+    everything = evaluate(store.cursor(), make_config(tmp_path), WINDOW, GO_LIVE + timedelta(hours=3))
+    critical = {r.metric for r in everything.rules if r.level == "critical"}
+    assert critical == {"errors_vs_baseline", "error_budget_burn", "open_incidents"}  # none reads sessions
     off = make_config(tmp_path, sentry=None, tickets=None, status={"builtin_rules": False})
     assert evaluate(store.cursor(), off, WINDOW, GO_LIVE + timedelta(hours=3)).rules == ()
