@@ -41,9 +41,9 @@ def chart_spec(chart: Chart, timezone: str) -> dict:
                  "line": {"color": WINDOW_COLOUR, "width": 2},
                  "hovertemplate": "%{x|%a %H:%M}: %{y:,.1f}<extra></extra>"})
     layout = {
-        "width": WIDTH, "height": HEIGHT, "margin": {"l": 45, "r": 10, "t": 30, "b": 30},
+        "width": WIDTH, "height": HEIGHT, "margin": {"l": 45, "r": 10, "t": 42, "b": 30},
         "title": {"text": chart.title, "font": {"size": 13}, "x": 0.01},
-        "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right", "font": {"size": 10}},
+        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right", "font": {"size": 10}},
         "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "size": 11},
         "plot_bgcolor": "white", "paper_bgcolor": "white",
         "xaxis": {"type": "date", "tickformat": "%a %H:%M", "gridcolor": GRID},
