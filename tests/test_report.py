@@ -134,7 +134,7 @@ def test_html_is_self_contained_with_plotly_inlined_once(demo_report):
     html = to_html(demo_report)
     assert not EXTERNAL_SOURCE.search(html)
     assert len(re.findall(r"\* plotly\.js v\d", html)) == 1  # the bundle's banner: inlined once
-    assert html.count("Plotly.newPlot(") == len(demo_report.charts) == 3
+    assert html.count("Plotly.newPlot(") == len(demo_report.charts) == 4
     assert "@media print" in html and "size: A4" in html
 
 
@@ -244,3 +244,18 @@ def test_the_availability_chart_equals_counts_of_known_rows(store, tmp_path):
     assert list(chart.hours) == hours
     assert list(chart.values) == [percent(h) for h in hours] == [100.0, 100 * 10 / 12, 100.0]
     assert list(chart.baseline_mean) == [percent(h - timedelta(days=1)) for h in hours] == [100 * 11 / 12, 100.0, 100.0]
+
+
+def test_hourly_check_charts_equal_the_health_queries_hour_by_hour(demo, demo_report):
+    from hypercare.store.queries import health
+
+    config, store = demo
+    cur, window = store.cursor(), demo_window(config)
+    charts = {c.key: c for c in demo_report.charts}
+    assert list(charts) == ["errors_per_hour", "availability", "latency_p95", "tickets_per_hour"]
+    for chart, measure in ((charts["latency_p95"], lambda h: health.latency_percentile(cur, h, h + timedelta(hours=1), 0.95)),
+                           (charts["availability"], lambda h: 100.0 * (lambda c: c[0] / c[1])(health.availability(cur, h, h + timedelta(hours=1))))):
+        assert len(chart.hours) == 38
+        for hour, value, baseline in zip(chart.hours, chart.values, chart.baseline_mean):
+            assert value == pytest.approx(measure(hour)), (chart.key, hour)
+            assert baseline == pytest.approx(measure(hour - timedelta(days=7))), (chart.key, hour)

@@ -139,7 +139,7 @@ def _not_collected(sources: Sequence[Freshness], prefix: str, window: Window) ->
 
 
 def charts(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, now: datetime) -> tuple[Chart, ...]:
-    """Errors, availability and tickets per hour of the window beside the same hours of the baseline."""
+    """Errors, availability, p95 latency and tickets per hour of the window beside the same hours of the baseline."""
     found = []
     per_hour = errors.errors_per_hour(cur, window, now)
     if len(per_hour):
@@ -148,7 +148,7 @@ def charts(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, now: 
                            _values(per_hour["baseline_low"]), _values(per_hour["baseline_high"])))
     elapsed = window.elapsed(now)
     if config.checks and elapsed.hours > 0:
-        found.append(_availability_chart(cur, window, elapsed, config.health.availability_target))
+        found += _check_charts(cur, window, elapsed, config.health.availability_target)
     by_hour = tickets.hourly_tickets(cur, window, now, "category")
     if len(by_hour):
         summed = by_hour.groupby("hour", sort=True).agg(tickets=("tickets", "sum"), baseline=("baseline", "sum"))
@@ -159,25 +159,32 @@ def charts(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, now: 
     return tuple(found)
 
 
-def _availability_chart(cur: duckdb.DuckDBPyConnection, window: Window, elapsed: Period, target: float) -> Chart:
-    """Availability per hour of the window, every check together as in the Overview's tile,
-    beside its baseline copies."""
-    first = elapsed.start.replace(minute=0, second=0, microsecond=0)  # UTC hours, as the query groups them
+def _check_charts(cur: duckdb.DuckDBPyConnection, window: Window, elapsed: Period, target: float) -> list[Chart]:
+    """Availability and p95 latency per hour of the window, every check together as in the
+    Overview's tiles (health.hourly_counts, health.latency_histogram + nearest_rank), beside the
+    same hours of the baseline."""
+    first = elapsed.start.replace(minute=0, second=0, microsecond=0)  # UTC hours, as the queries group them
     window_hours = [first + k * HOUR for k in range(math.ceil((elapsed.end - first) / HOUR))]
     copies = {h: window.baseline_samples(Period(h, h + HOUR)) for h in window_hours}
     starts = [c.start for cs in copies.values() for c in cs]
     # only the window and the baseline hours its copies fall in: with 10 M results each hour costs
     spans = [elapsed] + ([Period(min(starts), max(starts) + HOUR)] if starts else [])
-    hourly = pd.concat([health.hourly_availability(cur, s.start, s.end) for s in spans])
-    percent = {pd.Timestamp(h).to_pydatetime(): float(a) for h, a in zip(hourly["hour_start"], hourly["availability"])}
-    hours = [h for h in window_hours if h in percent]
-    samples = [[percent[c.start] for c in copies[h] if c.start in percent] for h in hours]
-    return Chart(
-        "availability", "Availability per hour (%)", tuple(hours), tuple(percent[h] for h in hours),
-        tuple(sum(s) / len(s) if s else None for s in samples),
-        tuple(min(s) if s else None for s in samples), tuple(max(s) if s else None for s in samples),
-        target=target,
-    )
+    counts = pd.concat([health.hourly_counts(cur, s.start, s.end) for s in spans])
+    percent = {_instant(h): float(100.0 * r.ok / r.total) for h, r in counts.iterrows()}
+    latency = pd.concat([health.latency_histogram(cur, s.start, s.end) for s in spans])
+    p95 = {_instant(h): health.nearest_rank(part, 0.95) for h, part in latency.groupby(level=0)}
+    return [_hourly_chart("availability", "Availability per hour (%)", percent, window_hours, copies, target),
+            _hourly_chart("latency_p95", "Response time per hour, 95th percentile (ms)", p95, window_hours, copies)]
+
+
+def _hourly_chart(key: str, title: str, by_hour: dict[datetime, float], hours: list[datetime],
+                  copies: dict[datetime, list[Period]], target: float | None = None) -> Chart:
+    shown = [h for h in hours if by_hour.get(h) is not None]
+    samples = [[by_hour[c.start] for c in copies[h] if by_hour.get(c.start) is not None] for h in shown]
+    return Chart(key, title, tuple(shown), tuple(by_hour[h] for h in shown),
+                 tuple(sum(s) / len(s) if s else None for s in samples),
+                 tuple(min(s) if s else None for s in samples), tuple(max(s) if s else None for s in samples),
+                 target=target)
 
 
 def incident_summary(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, since: datetime) -> Incidents:
@@ -211,6 +218,10 @@ def support(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, since
         return TicketCounts(mix.total, mix.usage, mix.technical, mix.other)
 
     return Support(counts(window.elapsed(now)), counts(Period(since, max(since, now))))
+
+
+def _instant(value) -> datetime:
+    return pd.Timestamp(value).tz_convert("UTC").to_pydatetime()
 
 
 def _instants(values) -> tuple[datetime, ...]:

@@ -288,20 +288,3 @@ def check_summary(
         table[column] = table["check_name"].map(latency[column])
     return table
 
-
-def hourly_availability(
-    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """Per UTC hour with counted results in [start, end), the given checks together (planned
-    periods excluded, as `availability`): hour_start, ok, total, availability (percent). Hours
-    without a counted result are absent."""
-    sql, params = results_sql(cur, start, end, check_names)
-    return frame(
-        cur,
-        f"""
-        SELECT hour_start, coalesce(sum(n) FILTER (WHERE ok), 0) AS ok, sum(n) AS total,
-               100.0 * coalesce(sum(n) FILTER (WHERE ok), 0) / sum(n) AS availability
-        FROM ({sql}) GROUP BY hour_start ORDER BY hour_start
-        """,
-        params,
-    )
