@@ -174,7 +174,7 @@ def _check_charts(cur: duckdb.DuckDBPyConnection, window: Window, elapsed: Perio
     latency = pd.concat([health.latency_histogram(cur, s.start, s.end) for s in spans])
     p95 = {_instant(h): health.nearest_rank(part, 0.95) for h, part in latency.groupby(level=0)}
     return [_hourly_chart("availability", "Availability per hour (%)", percent, window_hours, copies, target),
-            _hourly_chart("latency_p95", "Response time per hour, 95th percentile (ms)", p95, window_hours, copies)]
+            _hourly_chart("latency_p95", "Response time, p95 (ms)", p95, window_hours, copies)]
 
 
 def _hourly_chart(key: str, title: str, by_hour: dict[datetime, float], hours: list[datetime],
