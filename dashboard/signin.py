@@ -58,7 +58,10 @@ def who_block(who: Identity) -> None:
 
 
 def _oidc_login(provider: str | None) -> None:
-    st.login(provider) if provider else st.login()
+    if provider:
+        st.login(provider)
+    else:
+        st.login()
 
 
 def _sign_out(mode: str) -> None:

@@ -95,6 +95,11 @@ def check_config(config_file: str | None) -> None:
         if not os.environ.get(env):
             click.echo(f"  note: {env} is set neither in the environment nor in .streamlit/secrets.toml; "
                        "the source that needs it will fail until it is")
+    click.echo(f"  sign-in: {config.auth.mode}")
+    files = secrets_files(path.resolve().parent)
+    where = str(files[0] if files else path.resolve().parent / SECRETS_FILE)
+    for problem in secrets_problems(config.auth, read_secrets(files), where):
+        click.echo(f"  note: {problem}; `hypercare serve` refuses to start until it is fixed")
 
 
 def _secret_envs(config: Config) -> list[str]:

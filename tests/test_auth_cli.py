@@ -58,3 +58,16 @@ role = "lead"
     assert result.returncode == 1
     assert "[passwords] has no hash for ana; make one with `hypercare hash-password`" in result.stderr
     assert "argon2" not in result.stderr
+
+
+def test_check_config_says_the_mode_and_what_the_secrets_file_lacks(tmp_path):
+    config = config_file(tmp_path, '[auth]\nmode = "oidc"\n[[auth.roles]]\nrole = "lead"\nemails = ["lea@example.com"]\n')
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text('[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\n'
+                                                          'cookie_secret = "c00kie-s3cret"\n')
+    result = run_cli("check-config", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "  sign-in: oidc" in result.stdout
+    for key in ("client_id", "client_secret", "server_metadata_url"):
+        assert f"[auth] lacks {key}; `hypercare serve` refuses to start until it is fixed" in result.stdout
+    assert "c00kie-s3cret" not in result.stdout

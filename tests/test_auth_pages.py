@@ -138,3 +138,39 @@ def test_without_sign_in_the_sidebar_says_local_use_only(demo_db):
     assert not at.exception
     assert any(c.value.startswith("Not signed in — local use only.") for c in at.sidebar.caption)
     assert not at.sidebar.button  # no sign-out without sign-in
+
+
+@pytest.mark.parametrize(("page", "writes_for"), [("views/incidents.py", "responder"), ("views/decisions.py", "lead")])
+def test_each_role_gets_exactly_the_forms_its_role_may_use(demo_db, page, writes_for):
+    if not (ROOT / "dashboard" / page).exists():
+        pytest.skip(f"{page} is not there yet")
+    ranks = list(PEOPLE)
+    for role in ranks:
+        at = as_role(demo_db, role, page)
+        assert not at.exception
+        may = ranks.index(role) >= ranks.index(writes_for)
+        assert bool(at.main.get("form")) is may, (role, page)
+
+
+def test_the_sign_in_page_refuses_after_five_failures_until_the_app_clock_moves_on(demo_db):
+    from argon2 import PasswordHasher
+
+    config, store = demo_db
+    clock = FixedClock(DEMO_NOW)
+    runtime.set_context(runtime.AppContext(config.model_copy(update={"auth": PASSWORD}), store, clock, demo=True))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["passwords"] = {"ravi": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("pw")}
+    at.run()
+
+    def attempt(password: str) -> list[str]:
+        at.text_input(key="signin_username").set_value("ravi")
+        at.text_input(key="signin_password").set_value(password)
+        at.button[0].click().run()
+        return [e.value for e in at.error]
+
+    for _ in range(5):
+        assert attempt("wrong") == ["Wrong username or password."]
+    assert attempt("pw") == ["Too many failed sign-ins: try again after 11:15 UTC."]  # the app's clock, 15 min on
+    clock.advance(minutes=15)
+    assert attempt("pw") == []
+    assert "Signed in as **Ravi** · responder" in [c.value for c in at.sidebar.caption]
