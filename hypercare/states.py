@@ -116,7 +116,7 @@ def baseline_state(samples: int, baseline: float | None) -> FigureState:
     copy (`samples` == 0) or no copy had data (`baseline` None); collected otherwise. A
     baseline of 0 is a value (the change is shown, no ratio)."""
     if samples == 0:
-        return FigureState("no baseline", "the same hours before go-live don't exist in the baseline")
+        return FigureState("no baseline", "the baseline holds no copy of these hours")
     if baseline is None:
         return FigureState("no baseline", "no data was collected in the same hours before go-live")
     return COLLECTED

@@ -195,7 +195,10 @@ def local_label(instant: datetime, tz: ZoneInfo, fmt: str = "%a %H:%M") -> str:
 
 
 def span_label(period: Period, tz: ZoneInfo, fmt: str = "%a %H:%M") -> str:
-    """[start, end) on `tz`'s clock, the end read just before it: 'Sun 02:00 CEST–03:00'."""
+    """[start, end) on `tz`'s clock, the end read just before it: 'Sun 02:00 CEST–03:00'; a
+    period longer than a day names both ends in full ('Sun 15 Nov 22:00 – Sun 22 Nov 22:00')."""
+    if period.end - period.start > timedelta(days=1):
+        return f"{local_label(period.start, tz, fmt)} – {local_label(period.end, tz, fmt)}"
     end_wall = _wall(period.end - _TICK, tz) + _TICK
     return f"{local_label(period.start, tz, fmt)}–{end_wall:%H:%M}"
 

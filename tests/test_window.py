@@ -101,3 +101,12 @@ def test_the_hour_a_spring_forward_skips_has_no_copy():
     # a spring-forward inside the window: 03:00 CEST takes 03:00 CET of the week before
     w = Window(datetime(2026, 3, 28, 20, tzinfo=UTC), 72, 168, "Europe/Brussels")
     assert _local_starts(w.baseline_samples(_hour(2026, 3, 29, 1))) == [("Sun 22 03:00 +0100", 1.0)]
+
+
+def test_labels_on_the_team_clock():
+    w = Window(datetime(2026, 11, 22, 21, tzinfo=UTC), 72, 168, "Europe/Brussels")
+    assert w.span_label(w.baseline, "%a %d %b %H:%M") == "Sun 15 Nov 22:00 – Sun 22 Nov 22:00"  # both ends in full
+    assert w.span_label(_hour(2026, 11, 23, 9)) == "Mon 10:00–11:00"
+    fall = Window(datetime(2026, 10, 24, 20, tzinfo=UTC), 72, 168, "Europe/Brussels")
+    assert fall.span_label(_hour(2026, 10, 25, 0)) == "Sun 02:00 CEST–03:00"
+    assert fall.local_label(datetime(2026, 10, 25, 1, tzinfo=UTC)) == "Sun 02:00 CET"

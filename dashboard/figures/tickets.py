@@ -24,7 +24,7 @@ def hourly_figure(hourly: pd.DataFrame, window: Window) -> go.Figure:
     if hourly.empty:
         fig.add_annotation(text="The window has not begun yet", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")
-        return fig.update_layout(height=360, **LAYOUT)
+        return fig.update_layout(height=160, xaxis={"visible": False}, yaxis={"visible": False}, **LAYOUT)
     hourly = hourly.assign(x=utc_x(hourly["hour"]), label=hover_labels(hourly["hour"], window))
     for group, part in hourly.groupby("group", sort=False):
         fig.add_trace(go.Bar(

@@ -45,11 +45,11 @@ else:
     middle.metric("Checks down now", f"{down} of {len(names)}" if state.usable else state.shown_as)
     middle.caption(down_words(summary, target) if state.usable else state.reason)
     st.dataframe(summary_table(summary, window.timezone, state, started,
-                               compared_with(window, elapsed).removeprefix("vs the ")),
+                               compared_with(window, window.hypercare).removeprefix("vs the ")),
                  hide_index=True, width="stretch")
     st.subheader("Status per hour since go-live", anchor=False)
     if not started:
-        st.info(f"The window has not started: {phase_state(window, now).reason}.")
+        st.info(f"{phase_state(window, now).reason.capitalize()}: the strip starts at go-live.")
     elif not state.usable:
         st.info(f"Unknown: {state.reason}. The strip is hidden so old hours don't pass for the current state.")
     else:

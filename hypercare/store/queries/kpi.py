@@ -111,7 +111,7 @@ def since_go_live_words(window: Window, now: datetime) -> str:
     since = window.elapsed(now)
     if now >= window.end:
         return f"the whole {window.window_hours:g} h window"
-    return f"since go-live ({since.hours:.0f} h)"
+    return f"since go-live ({since.hours:.0f} h)" if now > window.go_live_at else "since go-live"
 
 
 def unless_stale(kpi: Kpi, sources: Sequence[Freshness], what: str) -> Kpi:
