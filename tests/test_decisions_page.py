@@ -145,3 +145,17 @@ def availability(store, end) -> str:
                  "(SELECT 1 FROM planned_periods p WHERE h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)",
                  [GO_LIVE, end])
     return f"{100 * rows['ok'].mean():.2f} %"
+
+
+def test_a_stakeholder_reads_the_log_and_evidence_but_gets_no_form(demo):
+    from tests.test_auth_pages import PASSWORD
+
+    config, store = demo
+    runtime.set_context(runtime.AppContext(config.model_copy(update={"auth": PASSWORD}), store, FixedClock(DEMO_NOW)))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["hypercare_user"] = "sam"  # signed in as Sam, a stakeholder
+    at = at.run().switch_page("views/decisions.py").run()
+    assert not at.exception
+    assert "Recording decisions needs the lead role; everyone can read the log." in [i.value for i in at.info]
+    assert not at.main.get("form") and [s.key for s in at.selectbox] == ["evidence_of"]
+    assert len(at.dataframe[0].value) == 5

@@ -24,16 +24,17 @@ def _hours(value: float) -> str:
 
 
 def log_rows(log: pd.DataFrame, timezone: str) -> pd.DataFrame:
-    """The log as people read it: when (the team's clock, with the weekday), kind, summary,
-    reason, by, hours added (extend), the status when it was taken. No None or NaN in a cell."""
+    """The log as people read it: when (the team's clock, with the weekday), kind, summary, the
+    status when it was taken, hours added (extend), by, and the reason last (the longest text).
+    No None or NaN in a cell."""
     return pd.DataFrame({
         "when": _local(log["decided_at"], timezone).dt.strftime(WHEN),
         "kind": log["kind"],
         "summary": log["summary"].fillna(""),
-        "reason": log["reason"].fillna(""),
-        "by": log["actor"].fillna(""),
-        "hours": log["hours"].map(_hours),
         "status then": log["status"].map(lambda s: s.upper() if isinstance(s, str) else "not recorded"),
+        "hours": log["hours"].map(_hours),
+        "by": log["actor"].fillna(""),
+        "reason": log["reason"].fillna(""),
     })
 
 

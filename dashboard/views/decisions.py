@@ -70,8 +70,10 @@ evidence = data.cached(decision_evidence)(picked) or {}
 evaluation = frozen_evaluation(evidence)
 if evaluation is not None:
     st.markdown(f"**Status then: {evaluation.status.upper()}** — {as_text(evaluation.headline)}")
+    st.caption("Every rule and exit criterion as it was evaluated then.")
     st.dataframe(rule_rows(evaluation, tz), hide_index=True, width="stretch")
 if evidence.get("kpis") or evidence.get("open_incidents"):
+    st.caption("The KPI tiles and open incidents then.")
     st.dataframe(kpi_rows(evidence), hide_index=True, width="stretch")
 if not evidence:
     st.info("No evidence was recorded with this decision.")
