@@ -23,6 +23,9 @@ PAGES = {"overview": "", "errors": "errors", "health": "health", "tickets": "tic
 # One scenario per page in the normal run.
 SCREENS = {"overview": "DST fall-back, first 02:00", "errors": "DST fall-back, first 02:00",
            "tickets": "DST fall-back, first 02:00", "health": "overdue incident", "incidents": "overdue incident"}
+# A heading each page shows near its end, whatever the scenario.
+LAST_HEADING = {"overview": "Data freshness", "errors": "Sentry data freshness", "health": "Freshness",
+                "tickets": "Data freshness", "incidents": "Incidents by severity and state"}
 BAD_TEXT = re.compile(r"\bNone\b|\bNaN\b|\bnan\b|\bNaT\b")
 
 if os.environ.get("HYPERCARE_SCREENS") == "all":
@@ -69,7 +72,9 @@ def test_page_renders_without_none_or_nan(servers, browser, name, page, tmp_path
     tab = browser.new_page(viewport={"width": 1400, "height": 1000})
     tab.goto(servers(name) + PAGES[page])
     tab.wait_for_selector('[data-testid="stAppViewContainer"] h1', timeout=90_000)
+    tab.get_by_text(LAST_HEADING[page], exact=True).wait_for(timeout=90_000)  # the script got to its end
     tab.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=90_000)
+    tab.wait_for_selector('[data-testid="stSkeleton"]', state="detached", timeout=60_000)  # tables drawn
     shot = tmp_path / f"{name.replace(' ', '-').replace(',', '')}-{page}.png"
     tab.screenshot(path=str(shot), full_page=True)
     body = tab.inner_text('[data-testid="stMain"]')
