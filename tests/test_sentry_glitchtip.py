@@ -124,6 +124,24 @@ def test_incremental_run_on_glitchtip_sees_new_events_without_search_or_full_rer
     assert n == 4 + 5
 
 
+def test_a_long_baseline_on_glitchtip_uses_daily_counts(glitchtip, store, clock, tmp_path):
+    record = run_collector(store, collector(glitchtip, tmp_path, clock, release={"baseline_hours": 24 * 45}), clock)
+    assert record.ok, record.error
+    assert {q["interval"][0] for _, p, q in glitchtip.requests if p.endswith("/stats_v2/")} == {"1d"}  # never 2h
+    assert set(frame(store.cursor(), "SELECT bucket_seconds FROM error_counts").bucket_seconds) == {86400}
+
+
+def test_a_self_hosted_sentry_without_stats_v2_keeps_issues_and_says_not_offered(sentry, store, clock, tmp_path):
+    sentry.faults.append(Fault("/stats_v2/", 404, {"detail": "The requested resource does not exist"}))
+    config = make_config(sentry.url, tmp_path)
+    record = run_collector(store, SentryCollector(config, clock, POLICY), clock)
+    assert record.status == "partial" and "error counts (stats_v2)" in record.error
+    assert len(issues(store)) == 10 and frame(store.cursor(), "SELECT * FROM error_counts").empty
+    assert sentry.api_requests("/stats_v2/") == 1  # the first project's 404 answers for the server
+    at = open_errors_page(config, store, clock)
+    assert "Errors per hour: not offered: this server (Sentry) doesn't offer error counts (stats_v2)." in [i.value for i in at.info]
+
+
 def test_a_full_sync_asks_again_what_the_server_offers(glitchtip, store, clock, tmp_path):
     c = collector(glitchtip, tmp_path, clock, full_sync_minutes=60)
     run_collector(store, c, clock)

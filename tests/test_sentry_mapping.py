@@ -7,6 +7,7 @@ import pytest
 from collectors.sentry.mapping import (
     choose_interval,
     error_count_rows,
+    interval_param,
     issue_row,
     next_cursor,
     parse_link,
@@ -109,6 +110,8 @@ def test_interval_divides_a_day_and_keeps_at_most_1000_buckets():
     assert choose_interval(timedelta(days=41)) == 3600  # 984 buckets + 1
     assert choose_interval(timedelta(days=42)) == 7200
     assert choose_interval(timedelta(days=400)) == 43200
+    assert choose_interval(timedelta(days=45), (3600, 86400)) == 86400  # GlitchTip: 1h or 1d only
+    assert (interval_param(86400), interval_param(7200)) == ("1d", "2h")  # GlitchTip knows no "24h"
 
 
 def test_error_counts_align_by_index_and_skip_nulls_in_any_group_order():

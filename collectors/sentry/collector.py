@@ -36,11 +36,14 @@ from collectors.base import RunOutcome
 from collectors.sentry.client import Refused, SentryApi
 from collectors.sentry.mapping import (
     ERROR_COUNT_SCHEMA,
+    GLITCHTIP_INTERVALS,
+    INTERVALS,
     SESSION_SCHEMA,
     ceil_to,
     choose_interval,
     error_count_rows,
     floor_to,
+    interval_param,
     iso,
     issue_row,
     issues_table,
@@ -153,7 +156,8 @@ class SentryCollector:
         projects = self._projects(store, run.now, refresh=run.full)
         counts = _State(store, "error_counts")
         incomplete = self._issues(store, run, issues, counts, projects, start, end)
-        bucket = choose_interval(window.span.end - window.span.start)
+        bucket = choose_interval(window.span.end - window.span.start,
+                                 GLITCHTIP_INTERVALS if run.offer.kind == "glitchtip" else INTERVALS)
         self._error_counts(store, run, counts, projects, start, end, bucket)
         self._sessions(store, run, projects, start, end, bucket)
         return run.outcome(incomplete)
@@ -361,7 +365,7 @@ class SentryCollector:
             lo = start if run.full or polled is None else max(start, floor_to(polled - self._overlap, bucket))
             hi = ceil_to(end, bucket)
             params = [("field", "sum(quantity)"), ("category", "error"), ("outcome", "accepted"),
-                      ("groupBy", "outcome"), ("project", pid), ("interval", f"{bucket // 3600}h"),
+                      ("groupBy", "outcome"), ("project", pid), ("interval", interval_param(bucket)),
                       ("start", iso(lo)), ("end", iso(hi))]
             what = f"the error counts of project {slug!r}"
             payload = self._optional(store, run, "error_counts",
@@ -385,7 +389,7 @@ class SentryCollector:
         lo = start if run.full or polled is None else max(start, floor_to(polled - self._overlap, bucket))
         hi = ceil_to(end, bucket)
         params = [("field", "sum(session)"), ("groupBy", "project"), ("groupBy", "session.status"),
-                  ("interval", f"{bucket // 3600}h"), ("environment", self.release.environment),
+                  ("interval", interval_param(bucket)), ("environment", self.release.environment),
                   *(("project", pid) for pid in projects.values()),
                   ("start", iso(lo)), ("end", iso(hi))]
         if self.release.version:

@@ -38,6 +38,7 @@ SESSION_SCHEMA = pa.schema([
 
 # stats_v2 accepts whole hours that divide a day, and at most 1000 buckets per query.
 INTERVALS = (3600, 7200, 10800, 14400, 21600, 28800, 43200, 86400)
+GLITCHTIP_INTERVALS = (3600, 86400)  # its stats_v2 accepts 1h and 1d (and 1m) only
 MAX_BUCKETS = 1000
 SESSION_STATUSES = ("healthy", "errored", "crashed", "abnormal")
 
@@ -154,13 +155,18 @@ def issues_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
 
 # --- time series -----------------------------------------------------------------------------
 
-def choose_interval(span: timedelta) -> int:
-    """The finest stats_v2 interval (seconds) that covers `span` plus one partial bucket in
-    at most MAX_BUCKETS buckets."""
-    for seconds in INTERVALS:
+def choose_interval(span: timedelta, intervals: Sequence[int] = INTERVALS) -> int:
+    """The finest stats_v2 interval (seconds) of `intervals` that covers `span` plus one partial
+    bucket in at most MAX_BUCKETS buckets."""
+    for seconds in intervals:
         if math.ceil(span.total_seconds() / seconds) + 1 <= MAX_BUCKETS:
             return seconds
     raise CollectorError(f"a period of {span} needs more than {MAX_BUCKETS} daily buckets; shorten baseline_hours")
+
+
+def interval_param(seconds: int) -> str:
+    """stats_v2's `interval`: whole days as "1d" (GlitchTip knows no "24h"), else hours."""
+    return f"{seconds // 86400}d" if seconds % 86400 == 0 else f"{seconds // 3600}h"
 
 
 def floor_to(at: datetime, seconds: int) -> datetime:
