@@ -297,7 +297,9 @@ def test_errors_page_on_glitchtip_says_not_offered_where_it_applies(glitchtip, s
     assert len(table) == new and "users" not in table.columns
     assert not any(c.startswith("events ") for c in table.columns)  # no per-issue trend on GlitchTip
     assert not table.isna().any().any()  # no None/NaN cell
-    assert any("Partial: not offered by this server" in c.value for c in at.caption)
+    captions = [c.value for c in at.caption]
+    assert any("Partial: not offered by this server" in c for c in captions)
+    assert f"{new} issues · no hourly trend: this server (GlitchTip 4.2.5) doesn't offer hourly events per issue" in captions
 
 
 def test_errors_page_on_sentry_keeps_every_figure(sentry, store, clock, tmp_path):

@@ -73,7 +73,7 @@ for heading, query, empty, shown in (
     # Titles come from outside: plain text cells, never markdown or HTML.
     table = issue_rows(issues, window, recent, earlier, offer)
     config = {"title": st.column_config.TextColumn(width="large"),
-              "link": st.column_config.LinkColumn("Sentry", display_text="open")}
+              "link": st.column_config.LinkColumn("link", display_text="open")}
     if not state.usable:
         st.info(f"{state.sentence().capitalize()}: the list is left out so it can't pass for the current one.")
         if len(issues):
@@ -82,8 +82,10 @@ for heading, query, empty, shown in (
     elif issues.empty:
         st.info(empty)
     else:
-        st.caption(f"{len(issues)} issue{'' if len(issues) == 1 else 's'} · trend: the last 3 complete hours {window.span_label(recent)} "
-                   f"vs the 3 before ({window.span_label(earlier)}), {window.timezone}")
+        counted_issues = f"{len(issues)} issue{'' if len(issues) == 1 else 's'}"
+        st.caption(f"{counted_issues} · trend: the last 3 complete hours {window.span_label(recent)} "
+                   f"vs the 3 before ({window.span_label(earlier)}), {window.timezone}" if offer.offers("issue_stats")
+                   else f"{counted_issues} · no hourly trend: {offer.state('issue_stats').reason}")
         st.dataframe(table, hide_index=True, width="stretch", column_config=config)
 
 st.subheader("Errors per hour against the same hours of the baseline", anchor=False)
