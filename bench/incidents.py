@@ -21,7 +21,6 @@ from _table import print_table  # noqa: E402
 
 from hypercare.incidents import actions as inc  # noqa: E402
 from hypercare.incidents import notify  # noqa: E402
-from hypercare.clock import FixedClock  # noqa: E402
 from hypercare.config import parse_config  # noqa: E402
 from hypercare.incidents.escalation import EscalationPolicy  # noqa: E402
 from hypercare.store import Store  # noqa: E402
@@ -116,8 +115,8 @@ def main() -> None:
                                [n["deliveries"]]).fetchall()
         with WebhookReceiver() as hook:
             t0 = time.perf_counter()
-            done = notify.deliver_pending(store, NOW, env={"BENCH_HOOK": hook.url()}, clock=FixedClock(NOW))
-            while (more := notify.deliver_pending(store, NOW, env={"BENCH_HOOK": hook.url()}, clock=FixedClock(NOW))).sent:
+            done = notify.deliver_pending(store, NOW, env={"BENCH_HOOK": hook.url()})
+            while (more := notify.deliver_pending(store, NOW, env={"BENCH_HOOK": hook.url()})).sent:
                 done = notify.Delivery(done.sent + more.sent, done.failed)
             deliver_ms = (time.perf_counter() - t0) * 1000
         rows.append((f"deliver {done.sent} notifications to a 127.0.0.1 webhook", deliver_ms,

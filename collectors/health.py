@@ -31,6 +31,7 @@ from hypercare.conditions import Condition, Observation, parse
 from hypercare.config import ENV_PREFIX, CheckConfig, Config
 from hypercare.health_state import UNKNOWN, Outcome, Transition, advance
 from hypercare.http import HttpClient, peer_cert_expires_at, redact
+from hypercare.redaction import without_userinfo
 from hypercare.store import Store
 from hypercare.store.planned import write_planned_periods
 from hypercare.store.writes import merge_rows, record_health_results
@@ -135,7 +136,7 @@ def check_once(client: HttpClient, check: HealthCheck, at: datetime) -> HealthRe
     return HealthResult(
         check_name=cfg.name,
         checked_at=at,
-        url=cfg.url,
+        url=without_userinfo(cfg.url),  # credentials in a check URL never reach the store
         ok=error is None,
         status_code=status,
         latency_ms=round(latency) if latency is not None else None,

@@ -17,6 +17,7 @@ import click
 
 from collectors.registry import build_collectors
 from collectors.scheduler import Scheduler, run_once
+from hypercare import redaction
 from hypercare.auth.passwords import hash_password
 from hypercare.auth.setup import address_problem, secrets_problems
 from hypercare.clock import FixedClock, SystemClock
@@ -24,15 +25,17 @@ from hypercare.config import AuthConfig, Config, ConfigError, config_path, load_
 from hypercare.incidents import actions as incidents
 from hypercare.report import output as report_output
 from hypercare.report.shifts import shift_tick
+from hypercare.incidents.notify import deliver_pending
 from hypercare.runtime import AppContext, set_context
 from hypercare.secrets import SECRETS_FILE, load_secrets, read_secrets, secrets_files
-from hypercare.selfmonitor import init_self_monitoring, stop_self_monitoring
+from hypercare.selfmonitor import init_self_monitoring, secret_values, stop_self_monitoring
 from hypercare.store import Store, StoreError
 from hypercare.store.releases import record_release
 from hypercare.verdict import readout
 from hypercare.verdict.history import record_status
 
 log = logging.getLogger("hypercare")
+DELIVERY_SECONDS = 10.0  # how often the outbox is looked at under `serve`
 APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
 
@@ -46,12 +49,14 @@ def _load(config_file: str | None, code: int = 1) -> Config:
     exits with `code` and a sentence when it can't be used."""
     try:
         load_secrets(secrets_files(config_path(config_file).resolve().parent))
-        return load_config(config_file)
+        config = load_config(config_file)
     except ValueError as exc:
         _fail(str(exc), code)
     except ConfigError as exc:
         where = exc.path or config_path(config_file)
         _fail(f"{where} can't be used:\n  " + "\n  ".join(exc.problems) + f"\nRun `hypercare check-config --config {where}` after fixing it.", code)
+    redaction.register(*secret_values(config))  # tokens and webhook URLs: never in a log line
+    return config
 
 
 def _open_store(config: Config) -> Store:
@@ -67,6 +72,7 @@ def main(verbose: bool) -> None:
     """Hypercare: watch a go-live through its hypercare window."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redaction.install()  # every log line, urllib3's debug lines included, passes the redactor
 
 
 config_option = click.option("--config", "config_file", type=click.Path(dir_okay=False),
@@ -128,7 +134,7 @@ def collect(config_file: str | None, once: bool, only: str | None) -> None:
     record_release(store, config)
     context = AppContext(config, store, clock)
     try:
-        records = run_once(store, collectors, clock, [_status_hook(context), *_tick_hooks(context)])
+        records = run_once(store, collectors, clock, [_status_hook(context), *_tick_hooks(context), _delivery_hook(context)])
         store.publish_snapshot()
     finally:
         stop_self_monitoring()  # sends what is queued before the process exits
@@ -141,7 +147,7 @@ def collect(config_file: str | None, once: bool, only: str | None) -> None:
 
 def _status_hook(context: AppContext) -> Callable[[datetime], object]:
     """The verdict: evaluated after new data and every minute, stored in status_history (runs
-    before the escalation tick, which delivers a status-change notification it queued)."""
+    before the delivery round, which sends a status-change notification it queued)."""
     def status(now: datetime) -> object:
         return record_status(context.store, context.config, context.window(), now)
 
@@ -149,11 +155,20 @@ def _status_hook(context: AppContext) -> Callable[[datetime], object]:
 
 
 def _tick_hooks(context: AppContext) -> list[Callable[[datetime], object]]:
-    """What runs after new data: the escalation engine (auto-open, escalate, notify)."""
+    """What runs after new data: the escalation engine (auto-open, escalate, queue notifications)."""
     def escalation(now: datetime) -> object:
-        return incidents.tick(context.store, context.config, context.window(), now, clock=context.clock)
+        return incidents.tick(context.store, context.config, context.window(), now, deliver=False)
 
     return [escalation]
+
+
+def _delivery_hook(context: AppContext) -> Callable[[datetime], object]:
+    """The outbox's delivery round: its own scheduler thread under `serve`, so a webhook that is
+    slow to answer never holds the escalation engine (each POST has a whole-answer deadline)."""
+    def delivery(now: datetime) -> object:
+        return deliver_pending(context.store, now)
+
+    return delivery
 
 
 @main.command()
@@ -205,6 +220,7 @@ def serve(config_file: str | None, port: int, address: str) -> None:
     hooks += [(60.0, _status_hook(context))] + [(30.0, hook) for hook in _tick_hooks(context)]
     if config.report.at or config.report.every_hours:
         hooks.append((30.0, lambda now: shift_tick(store, config, context.window(), now, clock=clock)))
+    hooks += [(DELIVERY_SECONDS, _delivery_hook(context))]
     scheduler = Scheduler(store, build_collectors(config, clock), clock, hooks)
     scheduler.start()
     _serve(context, port, address, secrets)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -23,11 +24,12 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPSConnection
-from urllib3.connectionpool import HTTPSConnectionPool
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from hypercare.clock import Clock, SystemClock
 from hypercare.errors import CollectorError
+from hypercare.redaction import redact as redact_secrets
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +108,17 @@ def remaining_quota(headers: Mapping[str, str]) -> int | None:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
+    """`text` without `secrets` nor any secret-bearing URL (see hypercare.redaction)."""
+    return redact_secrets(text, secrets)
+
+
+def host_of(url: str) -> str:
+    """The host (and port) a message may name: never the userinfo a URL may carry."""
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname or "") + (f":{parts.port}" if parts.port else "") or "the server"
+    except ValueError:
+        return "the server"
 
 
 def is_rate_limited(resp: requests.Response) -> bool:
@@ -179,7 +188,7 @@ class HttpClient:
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send with retries; returns a 2xx/3xx response or raises HttpError (message scrubbed)."""
-        host = urlsplit(url).netloc
+        host = host_of(url)
         attempt = 0
         while True:
             attempt += 1
@@ -227,7 +236,7 @@ class HttpClient:
             kind = resp.headers.get("Content-Type", "no content type")
             snippet = " ".join(resp.text[:80].split())
             raise HttpError(
-                self._scrub(f"{urlsplit(resp.url).netloc} answered {kind} instead of JSON: {snippet!r}"),
+                self._scrub(f"{host_of(resp.url)} answered {kind} instead of JSON: {snippet!r}"),
                 status=resp.status_code,
             ) from None
 
@@ -243,7 +252,7 @@ class HttpClient:
             self.clock.sleep(wait)
 
     def _scrub(self, text: str) -> str:
-        return redact(text, self.secrets)
+        return redact_secrets(text, self.secrets)
 
 
 class _PeerCertConnection(HTTPSConnection):
@@ -299,3 +308,103 @@ def _body(resp: requests.Response) -> Any:
 
 def _what(resp: requests.Response) -> str:
     return resp.reason or ""
+
+
+# --- one request, no retry, a whole-answer deadline (webhook deliveries) ---
+
+@dataclass(frozen=True)
+class OneAnswer:
+    """What one request came to. `status` is None when no answer came; `maybe_received` then
+    says whether the request had started to go out, so the server may have acted on it."""
+
+    status: int | None
+    maybe_received: bool
+    reason: str  # names the host only, never the URL
+
+
+def post_once(url: str, payload: Any, *, deadline: float, connect_timeout: float = 3.0) -> OneAnswer:
+    """POST `payload` as JSON once and wait for the status line for at most `deadline` seconds
+    in all, however slowly the server sends its bytes (a timer shuts the socket down); the body
+    is not read. Never raises for network trouble."""
+    watch = _Watch()
+    session = requests.Session()
+    session.headers["User-Agent"] = "hypercare"
+    adapter = _WatchedAdapter(watch)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    timer = threading.Timer(deadline, watch.expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        with session.post(url, json=payload, timeout=(min(connect_timeout, deadline), deadline), stream=True,
+                          allow_redirects=False) as resp:
+            if not watch.expired:  # else the headers were cut short: no complete answer
+                return OneAnswer(resp.status_code, True, f"{host_of(url)} answered {resp.status_code} {_what(resp)}".strip())
+    except requests.RequestException as exc:
+        if not (watch.expired or isinstance(exc, requests.ReadTimeout)):
+            return OneAnswer(None, watch.sending, f"{host_of(url)}: {_short_reason(exc)}")
+    finally:
+        timer.cancel()
+        watch.close()
+        session.close()
+    return OneAnswer(None, watch.sending, f"no answer from {host_of(url)} within {deadline:g} s")
+
+
+class _Watch:
+    """The sockets of one request, so a timer can end it; and whether the request began to go out."""
+
+    def __init__(self) -> None:
+        self.sockets: list[socket.socket] = []
+        self.sending = False
+        self.expired = False
+        self.lock = threading.Lock()
+
+    def add(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.sockets.append(sock.dup())  # a dup: TLS wrapping detaches the original
+
+    def expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            for sock in self.sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        with self.lock:
+            for sock in self.sockets:
+                sock.close()
+            self.sockets.clear()
+
+
+class _Watched:
+    watch: _Watch
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        self.watch.add(sock)
+        return sock
+
+    def send(self, data: Any) -> None:
+        if self.sock is None:  # type: ignore[attr-defined]
+            self.connect()  # type: ignore[attr-defined]  # a failed connect sent nothing
+        self.watch.sending = True
+        super().send(data)  # type: ignore[misc]
+
+
+class _WatchedAdapter(HTTPAdapter):
+    def __init__(self, watch: _Watch) -> None:
+        self.watch = watch
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        extra = {"watch": self.watch}
+        http = type("WatchedHTTPConnection", (_Watched, HTTPConnection), extra)
+        https = type("WatchedHTTPSConnection", (_Watched, HTTPSConnection), extra)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("WatchedPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
+            "https": type("WatchedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
+        }

@@ -20,6 +20,7 @@ from sentry_sdk.scrubber import EventScrubber
 from sentry_sdk.utils import BadDsn
 
 from hypercare.config import Config
+from hypercare.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,7 @@ def secret_values(config: Config, environ: Mapping[str, str] = os.environ) -> li
 def scrub(value: Any, secrets: list[str]) -> Any:
     """`value` with every secret and token-shaped string replaced, through dicts and lists."""
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
+        value = redact(value, secrets)  # the secrets, webhook URLs' paths and any URL's userinfo
         for pattern in PATTERNS:
             value = pattern.sub(REDACTED, value)
         return value

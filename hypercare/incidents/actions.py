@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 import duckdb
 
 from hypercare.auth.identity import Identity, require
-from hypercare.clock import Clock
 from hypercare.config import AutoOpenRule, Config
 from hypercare.incidents.escalation import (
     SEVERITIES,
@@ -449,15 +448,17 @@ class TickResult:
 
 
 def tick(store: Store, config: Config, window: Window | None, now: datetime, *,
-         deliver: bool = True, env: Mapping[str, str] | None = None, clock: Clock | None = None) -> TickResult:
-    """Auto-open, apply the engine, then deliver the outbox. Twice at the same `now` changes nothing.
+         deliver: bool = True, env: Mapping[str, str] | None = None) -> TickResult:
+    """Auto-open, apply the engine, then (with `deliver`) one delivery round of the outbox.
+    Twice at the same `now` changes nothing.
 
     `window` is None while the go-live instant is unknown (normal targets, no baseline rules).
-    `env` holds the webhook URLs (default: the environment); `clock` sleeps between retries.
+    `env` holds the webhook URLs (default: the environment). `hypercare serve` passes
+    deliver=False and delivers on a worker of its own, so a slow webhook never holds the engine.
     """
     opened = auto_open(store, config, window, now)
     actions = apply_engine(store, window, now)
-    delivery = deliver_pending(store, now, env=env, clock=clock) if deliver else None
+    delivery = deliver_pending(store, now, env=env) if deliver else None
     return TickResult(opened, actions, delivery)
 
 

@@ -130,6 +130,17 @@ CREATE TABLE report_slots (
 );
 """
 
+# Webhook deliveries: when a failed row may be tried again, how many of its attempts may have
+# reached the receiver without an answer (bounded, see incidents/notify.py), and every attempt.
+MIGRATION_36 = """
+ALTER TABLE notifications ADD COLUMN next_attempt_at TIMESTAMPTZ;
+ALTER TABLE notifications ADD COLUMN uncertain INTEGER DEFAULT 0;
+CREATE TABLE notification_attempts (
+    notification_id VARCHAR, attempt INTEGER, attempted_at TIMESTAMPTZ, outcome VARCHAR,
+    status_code INTEGER, error VARCHAR
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "data contract tables", MIGRATION_1),
     (3, "sentry issue hourly stats", MIGRATION_3),
@@ -138,6 +149,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (25, "decisions: hours of an extend", MIGRATION_25),
     (30, "collector_runs: status", MIGRATION_30),
     (35, "incidents: version for compare-and-set", MIGRATION_35),
+    (36, "notifications: backoff, uncertain attempts, attempts log", MIGRATION_36),
     (40, "report_slots: shift reports written", MIGRATION_40),
 ]
 
