@@ -32,4 +32,4 @@ navigation = st.navigation(PAGES)
 chrome.sidebar()
 with st.sidebar:
     signin.who_block(who)
-navigation.run()
+chrome.run_page(navigation)

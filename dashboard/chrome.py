@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
+
 import streamlit as st
 
 from dashboard.data import ctx, now
+
+log = logging.getLogger(__name__)
 
 
 def sidebar() -> None:
@@ -25,3 +30,16 @@ def sidebar() -> None:
         st.caption(f"Now {local:%a %d %b %H:%M} ({release.timezone})")
         if context.demo:
             st.info("Demo data: a gym network's booking platform, clock pinned inside its hypercare window.")
+
+
+def run_page(navigation) -> None:
+    """Run the chosen page. A failure shows the visitor a sentence with a reference; the
+    traceback goes to the server log under that reference (and to self-monitoring when it is
+    on, whose logging integration sends errors logged with their exception)."""
+    try:
+        navigation.run()
+    except Exception:
+        reference = secrets.token_hex(4)
+        log.exception("page %r failed (reference %s)", navigation.title, reference)
+        st.error(f"This page could not be drawn. The details are in Hypercare's server log under reference "
+                 f"{reference}; the other pages may still work.")
