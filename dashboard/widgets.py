@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from hypercare.outside_text import neutralise_frame
 from hypercare.store.queries.freshness import Freshness
 from hypercare.store.queries.kpi import Kpi
 from hypercare.window import Window
@@ -107,3 +108,14 @@ def freshness_table(rows: Sequence[Freshness], window: Window | None) -> None:
     stale = [r.collector for r in rows if r.state != "fresh"]
     if stale:
         st.warning(f"Figures from {', '.join(stale)} are unknown until collection works again.")
+
+
+def neutralised_csv(frame: pd.DataFrame) -> bytes:
+    """`frame` as a UTF-8 CSV whose text cells can't run as spreadsheet formulas."""
+    return neutralise_frame(frame).to_csv(index=False).encode("utf-8")
+
+
+def csv_download(frame: pd.DataFrame, label: str, file_name: str, key: str) -> None:
+    """The product's own "Download as CSV" (Streamlit's built-in one is off: it writes formulas)."""
+    st.download_button(label, neutralised_csv(frame), file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:")

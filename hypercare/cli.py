@@ -312,6 +312,7 @@ def _serve(context: AppContext, port: int, address: str, secrets: list[Path]) ->
         # Later files win in Streamlit, the first in hypercare: reversed so both agree.
         "secrets.files": [str(p) for p in reversed(secrets)],
         "client.showErrorDetails": "none",  # no traceback to visitors, whatever config.toml says
+        "client.disableDataExport": True,  # no unneutralised CSV of outside text (README, "CSV")
     }
     click.echo(f"Hypercare dashboard: http://{address}:{port}/  (Ctrl+C to stop)")
     bootstrap.load_config_options(flag_options=flags)

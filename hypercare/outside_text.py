@@ -16,15 +16,21 @@ import pandas as pd
 # Everything Markdown (CommonMark + Streamlit's extensions: :colour[..], :material/icon:, $math$)
 # gives a meaning to; a backslash before any ASCII punctuation makes it literal.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=^\"'&])")
+# GitHub-flavoured Markdown links bare URLs and e-mail addresses after escapes and character
+# references are resolved, so neither stops it; an invisible word joiner (U+2060) after a
+# scheme or www and before an @ shows the same text but breaks the match.
+_AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp|www|mailto|xmpp)(?=\\[:.])|(?=@)")
+WORD_JOINER = "\u2060"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def as_text(value: object) -> str:
     """`value` as literal text inside Markdown: every Markdown and HTML punctuation mark
-    backslashed (so `<`, `&` and `[` are shown, not parsed), line breaks turned into spaces so
-    one value can't start a heading or a list."""
+    backslashed (so `<`, `&` and `[` are shown, not parsed), bare URLs and addresses kept from
+    being linked, line breaks turned into spaces so one value can't start a heading or a list."""
     text = "" if value is None else str(value)
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, text)
     return " ".join(text.splitlines())
 
 

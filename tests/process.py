@@ -20,12 +20,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def hypercare(*args: str, log: Path) -> Iterator[subprocess.Popen]:
+def hypercare(*args: str, log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
     """`hypercare ARGS` running in the background, its output in `log` (a file, so a chatty
-    server never blocks on a full pipe); stopped at the end."""
+    server never blocks on a full pipe); stopped at the end. `env`: its environment."""
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "hypercare.cli", *args], cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT, text=True)
+                                stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
         try:
             yield proc
         finally:

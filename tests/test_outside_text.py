@@ -1,5 +1,7 @@
 """Outside text shown literally, and CSV cells that can't run as formulas."""
 
+import re
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -51,3 +53,10 @@ def test_frame_keeps_numbers_and_plain_text():
     assert out["title"].tolist() == ["'=1+1", "ok"]
     assert out["n"].tolist() == [-1, 2]
     assert df["title"].tolist() == ["=1+1", "ok"]  # the original is untouched
+
+
+@pytest.mark.parametrize("text", ["see http://evil.example/x", "HTTPS://evil.example", "www.evil.example", "bob@evil.example"])
+def test_bare_urls_and_addresses_are_not_linked(text):
+    shown = as_text(text)
+    assert not re.search(r"(?i)(https?\\?:|www\\?\.|\w@)", shown)  # what GFM would link
+    assert shown.replace("\u2060", "").replace("\\", "") == text  # the same text to the eye

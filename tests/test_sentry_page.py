@@ -17,6 +17,7 @@ from dashboard.figures.errors import (
 )
 from hypercare import demo, runtime
 from hypercare.clock import FixedClock
+from hypercare.outside_text import as_text
 from hypercare.store.writes import merge_rows
 from tests.sentry_helpers import GO_LIVE, make_config
 
@@ -50,7 +51,7 @@ def test_a_failed_collection_is_shown_as_an_actionable_error(store, clock, tmp_p
     with store.transaction() as cur:
         merge_rows(cur, "collector_runs", pa.Table.from_pylist([record.row()]), ["run_id"])
     at = open_page(make_config("https://sentry.io", tmp_path), store, clock)
-    assert at.error[0].value == f"The last Sentry collection failed: {message}"
+    assert at.error[0].value == f"The last Sentry collection failed: {as_text(message)}"
 
 
 def test_demo_go_live(tmp_path):

@@ -9,6 +9,7 @@ from dashboard.figures.errors import (
     errors_per_hour_figure,
     issue_rows,
 )
+from hypercare.outside_text import as_text
 from hypercare.states import figure_state, sessions_state
 from hypercare.store.queries import errors, freshness, sentry_server
 from hypercare.store.queries.kpi import since_go_live_words
@@ -28,7 +29,7 @@ if sentry is None:
 now = data.now()
 fresh = data.cached(freshness.source_freshness)(now, (("sentry", sentry.interval_seconds),))
 if fresh[0].latest_ok is False:
-    st.error(f"The last Sentry collection failed: {fresh[0].last_error}")
+    st.error(f"The last Sentry collection failed: {as_text(fresh[0].last_error)}")
 
 summary = data.cached(errors.summary)(window, now)
 state = figure_state(fresh, "Sentry", window, now)  # not started, stale, never collected: no figure stands

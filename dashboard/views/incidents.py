@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard import widgets
 from dashboard.data import cached, clear, ctx, identity, may, now
 from dashboard.figures.incidents import (
     notification_rows,
@@ -108,7 +109,9 @@ else:
             st.form_submit_button(BUTTONS[action].format(chosen), on_click=act, type="primary",
                                   args=(action, chosen, int(seen.version)))
     st.markdown("**Timeline**")
-    st.dataframe(timeline_rows(cached(q.incident_timeline)(chosen), shown_in), hide_index=True)
+    timeline = timeline_rows(cached(q.incident_timeline)(chosen), shown_in)
+    st.dataframe(timeline, hide_index=True)
+    widgets.csv_download(timeline, f"Download {chosen}'s timeline (CSV)", f"{chosen}-timeline.csv", key="timeline_csv")
     st.markdown("**Notifications**")
     st.dataframe(notification_rows(cached(q.incident_notifications)(chosen), shown_in), hide_index=True)
 
