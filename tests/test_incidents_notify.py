@@ -3,6 +3,9 @@ bounded copies when answers never come, and a trickling receiver that holds noth
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -12,6 +15,7 @@ from hypercare.incidents import notify
 from hypercare.store import Store
 from hypercare.store.read import arrow
 from tests.fakes.webhook import WebhookReceiver
+from tests.process import ROOT
 from tests.test_incidents import CONFIG, WINDOW, who
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -155,3 +159,32 @@ def test_a_trickling_webhook_neither_stalls_the_tick_nor_delays_the_next_inciden
     assert rows[0]["attempts"] == 1 and rows[0]["last_error"].startswith("uncertain: the message went out but no answer")
     assert "within 5 s" in rows[0]["last_error"]
     assert rows[1]["attempts"] == 0  # INC-2's page waits for the next round, not behind a stuck one
+
+
+def test_a_crash_mid_send_counts_towards_the_three_copies(store, tmp_path):
+    """kill -9 while the webhook holds the answer: the attempt stays counted as uncertain."""
+    open_one(store)
+    path = store.path
+    store.close()
+    with WebhookReceiver(["late"] * 10, late_seconds=60) as hook:
+        script = ("import sys; from datetime import datetime, timezone; from hypercare.store import Store; "
+                  "from hypercare.incidents import notify; "
+                  "notify.deliver_pending(Store(sys.argv[1]), datetime.now(timezone.utc), "
+                  "env={'HOOK_L1': sys.argv[2]}, deadline=60)")
+        proc = subprocess.Popen([sys.executable, "-c", script, str(path), hook.url()], cwd=ROOT)
+        try:
+            assert hook.got_request.wait(60)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+        reopened = Store(path)
+        try:
+            row = outbox(reopened)[0]
+            assert row["attempts"] == 1 and row["last_error"].startswith("uncertain: sending since")
+            for k in range(6):
+                notify.deliver_pending(reopened, NOW + timedelta(days=1, hours=k), env={"HOOK_L1": hook.url()},
+                                       deadline=0.3)
+            assert attempts(reopened)[0][1] == "sending"  # the killed attempt, as it was left
+        finally:
+            reopened.close()
+        assert hook.copies == notify.MAX_COPIES  # the crashed copy and two more, never a fourth

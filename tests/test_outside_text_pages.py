@@ -44,9 +44,9 @@ def with_marker(payload: str) -> str:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_sentry_error_detail_is_shown_as_text(payload, store, clock, tmp_path):
-    record = RunRecord("r1", "sentry", clock.now(), clock.now(), False, 0, f"Sentry said: {with_marker(payload)}")
+    record = RunRecord("r1", "sentry", clock.now(), clock.now(), "failed", 0, f"Sentry said: {with_marker(payload)}")
     with store.transaction() as cur:
-        merge_rows(cur, "collector_runs", pa.Table.from_pylist([record.__dict__]), ["run_id"])
+        merge_rows(cur, "collector_runs", pa.Table.from_pylist([record.row()]), ["run_id"])
     set_context(AppContext(make_config("https://sentry.io", tmp_path), store, clock))
     at = AppTest.from_file(ERRORS, default_timeout=30).run()
     assert not at.exception

@@ -98,7 +98,7 @@ else:
     st.caption(as_text(f"{chosen} is {seen.status}, {seen.severity}, level {seen.level}, "
                        f"owner {seen.owner if isinstance(seen.owner, str) else 'nobody'}."))
     if acts:
-        action = st.selectbox("Action", incidents.ACTIONS, key="action")
+        action = st.selectbox("Action", incidents.actions_for(seen.status), key="action")
         with st.form("act"):
             if action == "assign owner":
                 st.text_input("Owner", key="owner")

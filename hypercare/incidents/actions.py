@@ -139,13 +139,20 @@ def _open(
 
 # --- actions on an open incident ---
 
+_UNRESOLVED = ("open", "acknowledged", "mitigated")
+APPLIES_TO = {  # the states each action applies to; anything else is refused with a sentence
+    "acknowledge": ("open",), "assign owner": _UNRESOLVED, "escalate": _UNRESOLVED,
+    "change severity": _UNRESOLVED, "mitigate": ("open", "acknowledged"), "resolve": _UNRESOLVED,
+    "reopen": ("resolved",), "add note": (*_UNRESOLVED, "resolved"),
+}
+
 Plan = Callable[[Incident], tuple[dict, str | None, str | None] | None]
 
 
 def acknowledge(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None,
                 seen_version: int | None = None) -> Incident:
     def plan(inc: Incident):
-        _expect(inc, "acknowledge", ("open",))
+        _expect(inc, "acknowledge", APPLIES_TO["acknowledge"])
         return {"status": "acknowledged", "acknowledged_at": inc.acknowledged_at or now}, inc.status, "acknowledged"
     return _act(store, incident_id, "acknowledge", identity, now, note, plan, seen_version)
 
@@ -155,7 +162,7 @@ def assign_owner(store: Store, incident_id: str, owner: str, *, identity: Identi
     owner = _required(owner, "the owner's name")
 
     def plan(inc: Incident):
-        _expect(inc, "assign", ("open", "acknowledged", "mitigated"))
+        _expect(inc, "assign", APPLIES_TO["assign owner"])
         if inc.owner == owner:
             raise IncidentError(f"{inc.incident_id} is already owned by {owner}")
         return {"owner": owner}, inc.owner, owner
@@ -166,7 +173,7 @@ def escalate(store: Store, incident_id: str, *, identity: Identity, now: datetim
              seen_version: int | None = None) -> Incident:
     """Go up one level by hand (the engine does it when an acknowledgement is late)."""
     def plan(inc: Incident):
-        _expect(inc, "escalate", ("open", "acknowledged", "mitigated"))
+        _expect(inc, "escalate", APPLIES_TO["escalate"])
         if inc.level >= len(inc.policy.levels):
             raise IncidentError(f"{inc.incident_id} is at the top level ({inc.policy.level_name(inc.level)}) already")
         return {"level": inc.level + 1}, str(inc.level), str(inc.level + 1)
@@ -176,7 +183,7 @@ def escalate(store: Store, incident_id: str, *, identity: Identity, now: datetim
 def change_severity(store: Store, incident_id: str, severity: str, *, identity: Identity, now: datetime, note: str | None = None,
                     seen_version: int | None = None) -> Incident:
     def plan(inc: Incident):
-        _expect(inc, "change the severity of", ("open", "acknowledged", "mitigated"))
+        _expect(inc, "change the severity of", APPLIES_TO["change severity"])
         if severity not in SEVERITIES or severity == inc.severity:
             raise IncidentError(f"choose a severity other than {inc.severity} among {', '.join(SEVERITIES)}")
         return {"severity": severity}, inc.severity, severity
@@ -186,7 +193,7 @@ def change_severity(store: Store, incident_id: str, severity: str, *, identity: 
 def mitigate(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None,
              seen_version: int | None = None) -> Incident:
     def plan(inc: Incident):
-        _expect(inc, "mitigate", ("open", "acknowledged"))
+        _expect(inc, "mitigate", APPLIES_TO["mitigate"])
         return ({"status": "mitigated", "mitigated_at": now, "acknowledged_at": inc.acknowledged_at or now},
                 inc.status, "mitigated")
     return _act(store, incident_id, "mitigate", identity, now, note, plan, seen_version)
@@ -195,7 +202,7 @@ def mitigate(store: Store, incident_id: str, *, identity: Identity, now: datetim
 def resolve(store: Store, incident_id: str, *, identity: Identity, now: datetime, note: str | None = None,
             seen_version: int | None = None) -> Incident:
     def plan(inc: Incident):
-        _expect(inc, "resolve", ("open", "acknowledged", "mitigated"))
+        _expect(inc, "resolve", APPLIES_TO["resolve"])
         return ({"status": "resolved", "resolved_at": now, "acknowledged_at": inc.acknowledged_at or now},
                 inc.status, "resolved")
     return _act(store, incident_id, "resolve", identity, now, note, plan, seen_version)
@@ -205,7 +212,7 @@ def reopen(store: Store, incident_id: str, *, identity: Identity, now: datetime,
            seen_version: int | None = None) -> Incident:
     """Back to open: SLA timers, the level timer and reminders start again from now."""
     def plan(inc: Incident):
-        _expect(inc, "reopen", ("resolved",))
+        _expect(inc, "reopen", APPLIES_TO["reopen"])
         return {"status": "open", "resolved_at": None, "mitigated_at": None}, inc.status, "open"
     return _act(store, incident_id, "reopen", identity, now, note, plan, seen_version)
 
@@ -217,6 +224,11 @@ def add_note(store: Store, incident_id: str, note: str, *, identity: Identity, n
 
 
 ACTIONS = ("acknowledge", "assign owner", "escalate", "change severity", "mitigate", "resolve", "reopen", "add note")
+
+
+def actions_for(status: str) -> tuple[str, ...]:
+    """The ACTIONS that apply to an incident in `status` (what a page offers for it)."""
+    return tuple(a for a in ACTIONS if status in APPLIES_TO[a])
 
 
 def perform(store: Store, incident_id: str, action: str, *, identity: Identity, now: datetime, owner: str | None = None,
