@@ -23,9 +23,9 @@ from hypercare.auth.setup import address_problem, secrets_problems
 from hypercare.clock import FixedClock, SystemClock
 from hypercare.config import AuthConfig, Config, ConfigError, config_path, load_config
 from hypercare.incidents import actions as incidents
+from hypercare.incidents.notify import deliver_pending
 from hypercare.report import output as report_output
 from hypercare.report.shifts import shift_tick
-from hypercare.incidents.notify import deliver_pending
 from hypercare.runtime import AppContext, set_context
 from hypercare.secrets import SECRETS_FILE, load_secrets, read_secrets, secrets_files
 from hypercare.selfmonitor import init_self_monitoring, secret_values, stop_self_monitoring
@@ -219,7 +219,7 @@ def serve(config_file: str | None, port: int, address: str) -> None:
     hooks = [(config.store.snapshot_minutes * 60, lambda now: store.publish_snapshot())]
     hooks += [(60.0, _status_hook(context))] + [(30.0, hook) for hook in _tick_hooks(context)]
     if config.report.at or config.report.every_hours:
-        hooks.append((30.0, lambda now: shift_tick(store, config, context.window(), now, clock=clock)))
+        hooks.append((30.0, lambda now: shift_tick(store, config, context.window(), now)))
     hooks += [(DELIVERY_SECONDS, _delivery_hook(context))]
     scheduler = Scheduler(store, build_collectors(config, clock), clock, hooks)
     scheduler.start()

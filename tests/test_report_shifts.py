@@ -85,7 +85,7 @@ def test_each_slot_is_written_and_posted_once_across_a_restart_and_dst(tmp_path)
         store = Store(db)
         written, mtimes = [], {}
         for _ in range(18):  # T+0:20 .. T+8:50 every 30 min, ticking twice in each hour
-            shot = shift_tick(store, cfg, window(), clock.now(), env=env, clock=clock)
+            shot = shift_tick(store, cfg, window(), clock.now(), env=env)
             written += [shot.slot] if shot else []
             clock.advance(minutes=30)
         mtimes = _files(cfg.report.folder)
@@ -93,7 +93,7 @@ def test_each_slot_is_written_and_posted_once_across_a_restart_and_dst(tmp_path)
         clock.advance(hours=5, minutes=30)
         store = Store(db)
         for _ in range(3):
-            shot = shift_tick(store, cfg, window(), clock.now(), env=env, clock=clock)
+            shot = shift_tick(store, cfg, window(), clock.now(), env=env)
             written += [shot.slot] if shot else []
         hourly = [GO_LIVE + timedelta(hours=h) for h in range(1, 9)]
         assert written == hourly + [GO_LIVE + timedelta(hours=14)]  # missed 9-14 h: only the latest

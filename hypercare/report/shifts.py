@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from hypercare.clock import Clock
 from hypercare.config import Config
 from hypercare.incidents.notify import deliver_pending, notification_id, queue
 from hypercare.report import schedule
@@ -70,9 +69,9 @@ def write_due_report(store: Store, config: Config, window: Window | None, now: d
 
 
 def shift_tick(store: Store, config: Config, window: Window | None, now: datetime, *,
-               env: Mapping[str, str] | None = None, clock: Clock | None = None) -> ShiftReport | None:
+               env: Mapping[str, str] | None = None) -> ShiftReport | None:
     """The serve hook: write what is due, then deliver the outbox (the summary goes out at once)."""
     written = write_due_report(store, config, window, now)
     if written is not None and config.report.webhook_env:
-        deliver_pending(store, now, env=env, clock=clock)
+        deliver_pending(store, now, env=env)
     return written
