@@ -29,8 +29,10 @@ from hypercare.health_state import UNKNOWN, Outcome, advance
 from hypercare.incidents.actions import seed_demo_incidents
 from hypercare.report.schedule import slots
 from hypercare.report.shifts import write_due_report
-from hypercare.store import Store
+from hypercare.store import Store, StoreError, StoreLockedError
+from hypercare.store.db import connect_exclusively
 from hypercare.store.planned import write_planned_periods
+from hypercare.store.read import scalar
 from hypercare.store.releases import record_release
 from hypercare.store.writes import append_rows, rebuild_health_rollup
 from hypercare.verdict.evaluate import replay
@@ -47,6 +49,8 @@ ROLLBACK_DECLINED_HOUR = 11.0
 ROLLBACK_DECLINED = "Rollback considered and declined"
 
 TS = pa.timestamp("us", tz="UTC")
+# The table the demo writes first into its database: only a file carrying it may be replaced.
+DEMO_MARKER = "demo_marker"
 
 # Share of peak traffic by local hour: early-morning, lunch and evening classes.
 DIURNAL = [0.05, 0.03, 0.02, 0.02, 0.03, 0.10, 0.45, 0.85, 0.80, 0.55, 0.45, 0.55,
@@ -97,15 +101,23 @@ class _Gen:
             t += step
 
 
+class DemoRefused(StoreError):
+    """The demo would have replaced a file that isn't a demo of its own, or one a process holds."""
+
+
 def build_demo(path: Path, config: Config, seed: int = DEMO_SEED, shift_reports: bool = False) -> Store:
-    """Write the demo into a new database at `path` (replacing any earlier demo) and return it open.
+    """Write the demo into a new database at `path` and return it open. An earlier demo there is
+    replaced; anything else (a file without the demo's marker, or one a process holds) is
+    refused with DemoRefused.
 
     `shift_reports`: also write the shift reports due by the demo's now into `[report] folder`
     (~1 s each, so tests that don't look at them leave them out)."""
     path = Path(path)
-    for stale in (path, path.with_name(path.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    _make_room(path)
     store = Store(path)
+    with store.transaction() as cur:  # first, so even a demo killed half-way can be replaced
+        cur.execute(f"CREATE TABLE {DEMO_MARKER} (written_at TIMESTAMPTZ, seed BIGINT)")
+        cur.execute(f"INSERT INTO {DEMO_MARKER} VALUES (?, ?)", [datetime.now(timezone.utc), seed])
     window = demo_window(config)
     gen = _Gen(random.Random(seed), window)
     health = _health_checks(gen, config)
@@ -140,6 +152,33 @@ def _write_shift_reports(store: Store, config: Config, window: Window) -> None:
     for slot in slots(config.report, window):
         if slot <= DEMO_NOW:
             write_due_report(store, config, window, slot)
+
+
+def _make_room(path: Path) -> None:
+    """Delete an earlier demo database at `path`; refuse anything else, naming it and its holder."""
+    wal = path.with_name(path.name + ".wal")
+    if not path.exists():
+        wal.unlink(missing_ok=True)  # a log without its database belongs to nothing
+        return
+    advice = "the demo replaces only a database it wrote itself, while no process has it open"
+    try:
+        con = connect_exclusively(path)
+    except StoreLockedError as exc:
+        who = f"process {exc.pid}" if exc.pid else "another process"
+        raise DemoRefused(f"{path} is held by {who}{f' ({exc.holder})' if exc.holder else ''}, so the demo left it "
+                          f"alone ({advice}): stop that process, or give `hypercare demo` another --data-dir") from None
+    except StoreError as exc:
+        raise DemoRefused(f"{path} can't be read as a demo database, so the demo left it alone ({advice}): "
+                          f"move it away or give `hypercare demo` another --data-dir ({exc})") from None
+    try:
+        marked = scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [DEMO_MARKER])
+    finally:
+        con.close()
+    if not marked:
+        raise DemoRefused(f"{path} was not written by `hypercare demo` (it has no demo marker), so the demo left it "
+                          f"alone ({advice}): move it away or give `hypercare demo` another --data-dir")
+    for stale in (path, wal):
+        stale.unlink(missing_ok=True)
 
 
 def _replay_status(store: Store, config: Config, window: Window) -> None:

@@ -173,3 +173,20 @@ def test_a_batch_repeating_a_key_is_stored_once(store):
     cur = store.cursor()
     assert scalar(cur, "SELECT count(*) FROM health_checks") == 5
     assert scalar(cur, "SELECT sum(n) FROM health_rollup") == 5
+
+
+def test_opening_the_database_removes_snapshot_temps_a_killed_publisher_left(tmp_path):
+    path = tmp_path / "hc.duckdb"
+    Store(path).close()
+    left = [tmp_path / f"hc.snapshot.duckdb.{pid}.tmp" for pid in (4242, 4243)]
+    for tmp in left:
+        tmp.write_bytes(b"\0" * 1024)  # a half-written copy
+    (tmp_path / "hc.snapshot.duckdb.4242.tmp.wal").write_bytes(b"x")
+    keep = [tmp_path / "hc.snapshot.duckdb", tmp_path / "other.snapshot.duckdb.1.tmp", tmp_path / "hc.snapshot.duckdb.x.tmp"]
+    for other in keep:
+        other.write_bytes(b"keep")
+    Store(path, read_only=True).close()  # a reader never deletes
+    assert all(tmp.exists() for tmp in left)
+    store = Store(path)
+    store.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["hc.duckdb", *(p.name for p in keep)])

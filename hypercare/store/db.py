@@ -7,6 +7,7 @@ threads and the Streamlit pages; everyone else reads the published snapshot.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import re
@@ -50,6 +51,7 @@ def snapshot_path_for(path: Path) -> Path:
     return path.with_name(path.stem + ".snapshot.duckdb")
 
 
+_SNAPSHOT_TEMP = re.compile(r"\.\d+\.tmp(\.wal)?")  # after the snapshot's name, see publish_snapshot
 _LOCK_PID = re.compile(r"Conflicting lock is held in .*?\(PID (\d+)\)")
 
 
@@ -60,7 +62,7 @@ def _holder(pid: int) -> str | None:
         return None
     words = [w for w in raw.decode(errors="replace").split("\0") if w]
     for i, word in enumerate(words):
-        if os.path.basename(word) == "hypercare" or word.endswith("hypercare/cli.py"):
+        if os.path.basename(word) == "hypercare" or word.endswith("hypercare/cli.py") or word == "hypercare.cli":
             return " ".join(["hypercare", *words[i + 1 :]])
     return " ".join(words)[:120] or None
 
@@ -82,6 +84,12 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def connect_exclusively(path: Path) -> duckdb.DuckDBPyConnection:
+    """The file opened read-write as it is (not migrated), which no other process may have open
+    meanwhile, not even read-only: StoreLockedError names the one that does."""
+    return _connect(path, read_only=False)
+
+
 class Store:
     """One open database. `cursor()` gives each thread its own cursor on the shared instance."""
 
@@ -93,6 +101,8 @@ class Store:
         self._con = _connect(self.path, read_only)
         self._local = threading.local()
         self._snapshot_lock = threading.Lock()
+        if not read_only:
+            self._remove_stale_snapshot_temps()
         if read_only:
             version = self.schema_version()
             if version > LATEST:
@@ -142,6 +152,15 @@ class Store:
     @property
     def snapshot_path(self) -> Path:
         return snapshot_path_for(self.path)
+
+    def _remove_stale_snapshot_temps(self) -> None:
+        """Delete temp snapshots a killed publisher left (`….snapshot.duckdb.<pid>.tmp`). Only the
+        process holding the database publishes, and this one just took it, so none is in use."""
+        target = self.snapshot_path
+        for tmp in target.parent.glob(glob.escape(target.name) + ".*.tmp*"):
+            if _SNAPSHOT_TEMP.fullmatch(tmp.name[len(target.name):]):
+                tmp.unlink(missing_ok=True)
+                log.info("removed %s, a snapshot a stopped process left half-written", tmp)
 
     def publish_snapshot(self) -> Path:
         """Copy the database to the read-only snapshot file: temp file, then atomic rename."""
