@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import duckdb
 import streamlit as st
 
 from dashboard import signin
 from hypercare.auth.identity import Identity, Role
+from hypercare.outside_text import as_text
 from hypercare.runtime import AppContext, get_context
+from hypercare.store import StoreError
 
 TTL_SECONDS = 30
 NOW_STEP = timedelta(seconds=15)
@@ -56,7 +59,11 @@ _QUERIES: dict[str, object] = {}
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def _run(db: str, name: str, *args, **kwargs):
-    return _QUERIES[name](ctx().store.cursor(), *args, **kwargs)
+    store = ctx().store
+    try:
+        return _QUERIES[name](store.cursor(), *args, **kwargs)
+    except duckdb.Error as exc:  # e.g. a damaged file: the sentence, not DuckDB's exception
+        raise store.explain(exc) from None
 
 
 def cached(func):
@@ -68,7 +75,11 @@ def cached(func):
     _QUERIES[name] = func
 
     def call(*args, **kwargs):
-        return _run(db_key(), name, *args, **kwargs)
+        try:
+            return _run(db_key(), name, *args, **kwargs)
+        except StoreError as exc:  # the store itself is unusable: say so and what to do, nothing else
+            st.error(as_text(str(exc)))
+            st.stop()
 
     call.__name__ = func.__name__
     call.__doc__ = func.__doc__

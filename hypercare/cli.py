@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+import duckdb
 
 from collectors.registry import build_collectors
 from collectors.scheduler import Scheduler, run_once
@@ -131,11 +132,13 @@ def collect(config_file: str | None, once: bool, only: str | None) -> None:
         click.echo(f"No {wanted}collectors to run: {config_path(config_file)} configures none that this version can collect.")
         return
     store = _open_store(config)
-    record_release(store, config)
     context = AppContext(config, store, clock)
     try:
+        record_release(store, config)
         records = run_once(store, collectors, clock, [_status_hook(context), *_tick_hooks(context), _delivery_hook(context)])
         store.publish_snapshot()
+    except duckdb.Error as exc:  # the file went bad under us (a damaged block): the sentence, no traceback
+        _fail(str(store.explain(exc)))
     finally:
         stop_self_monitoring()  # sends what is queued before the process exits
     for r in records:

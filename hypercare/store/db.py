@@ -47,6 +47,58 @@ class StoreTooNewError(StoreError):
     pass
 
 
+class StoreDamagedError(StoreError):
+    """The file can't be read as a database: truncated, overwritten, or not DuckDB at all."""
+
+    def __init__(self, path: Path, why: str):
+        self.path = path
+        snapshot = snapshot_path_for(path)
+        restore = (f"restore it from the snapshot (stop Hypercare, copy {snapshot} over it)" if snapshot.exists()
+                   else "restore it from a backup")
+        super().__init__(f"{path} is damaged ({why}): {restore}, or point [store] path in the config at a new file")
+
+
+# DuckDB's errors that say the file itself is bad, not the query.
+_DAMAGE = (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException, duckdb.FatalException)
+# A file's three header blocks precede its data blocks (DuckDB's storage format).
+_HEADER_BYTES = 3 * 4096
+
+
+def explain(path: Path, exc: duckdb.Error) -> StoreError:
+    """A DuckDB error met while reading or writing `path`, as the sentence a person can act on."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "Permission denied" in text:
+        return StoreError(f"{path} can't be opened: permission denied; let the user running Hypercare read and "
+                          f"write it (and its folder), or point [store] path in the config elsewhere")
+    if isinstance(exc, _DAMAGE):
+        return StoreDamagedError(path, text.removeprefix("IO Error: ").replace(f'"{path}"', "the file"))
+    return StoreError(f"{path} can't be used: {text}")
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker else (exc.strerror or type(exc).__name__).lower()
+        raise StoreError(f"{path} can't be created: its folder {path.parent} can't be made ({why}); point "
+                         f"[store] path in the config at a folder the user running Hypercare may write to") from None
+
+
+def _check_whole(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A file cut short (a copy that stopped, a full disk) opens, then fails on the first read
+    of a missing block: compare its length with the blocks it says it has, up front."""
+    if not path.exists():
+        return
+    block_size, blocks = con.execute("SELECT block_size, total_blocks FROM pragma_database_size() "
+                                     "WHERE database_name = current_database()").fetchone()
+    expected = _HEADER_BYTES + block_size * blocks if blocks else 0
+    size = path.stat().st_size
+    if size < expected:
+        raise StoreDamagedError(path, f"it is {size:,} bytes long but holds {blocks} blocks of {block_size:,}: "
+                                      f"it was cut short")
+
+
 def snapshot_path_for(path: Path) -> Path:
     return path.with_name(path.stem + ".snapshot.duckdb")
 
@@ -75,12 +127,21 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         if match or "Could not set lock" in str(exc):
             pid = int(match.group(1)) if match else None
             raise StoreLockedError(path, pid, _holder(pid) if pid else None) from None
-        raise StoreError(f"cannot open {path}: {exc}") from None
+        raise explain(path, exc) from None
     except duckdb.ConnectionException as exc:
         if "different configuration" in str(exc):  # this very process holds it read-write
             raise StoreLockedError(path, os.getpid(), "this process") from None
-        raise StoreError(f"cannot open {path}: {exc}") from None
-    con.execute("SET TimeZone = 'UTC'")
+        raise explain(path, exc) from None
+    except duckdb.Error as exc:
+        raise explain(path, exc) from None
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        _check_whole(con, path)
+    except BaseException as exc:
+        con.close()
+        if isinstance(exc, duckdb.Error):
+            raise explain(path, exc) from None
+        raise
     return con
 
 
@@ -97,18 +158,23 @@ class Store:
         self.path = Path(path)
         self.read_only = read_only
         if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(self.path)
         self._con = _connect(self.path, read_only)
         self._local = threading.local()
         self._snapshot_lock = threading.Lock()
-        if not read_only:
-            self._remove_stale_snapshot_temps()
-        if read_only:
-            version = self.schema_version()
-            if version > LATEST:
-                raise StoreTooNewError(f"{self.path} has schema {version}; this Hypercare knows {LATEST}: upgrade it")
-        else:
-            migrate(self._con)
+        try:
+            if read_only:
+                version = self.schema_version()
+                if version > LATEST:
+                    raise StoreTooNewError(f"{self.path} has schema {version}; this Hypercare knows {LATEST}: upgrade it")
+            else:
+                self._remove_stale_snapshot_temps()
+                migrate(self._con)
+        except BaseException as exc:
+            self._con.close()
+            if isinstance(exc, duckdb.Error):
+                raise self.explain(exc) from None
+            raise
 
     @classmethod
     def open_for_reading(cls, path: str | os.PathLike) -> Store:
@@ -121,6 +187,10 @@ class Store:
             if not snapshot.exists():
                 raise
             return cls(snapshot, read_only=True)
+
+    def explain(self, exc: duckdb.Error) -> StoreError:
+        """`exc`, raised by a read or write on this store, as a sentence naming the file and the fix."""
+        return explain(self.path, exc)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = getattr(self._local, "cursor", None)
