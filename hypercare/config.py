@@ -87,13 +87,57 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# The documented range of every number (README, configuration reference): large enough for any
+# real go-live, small enough that no date or timer built from it can overflow; never inf or NaN.
+MAX_HOURS = 8_760  # a year: window, baseline, hours since go-live
+MAX_SECONDS = 86_400  # a day: intervals, timeouts, overlaps
+MAX_MINUTES = 1_440  # a day, in minutes: snapshot, full sync, overlap
+MAX_SLA_MINUTES = 525_600  # a year, in minutes: SLA targets and escalation delays
+MAX_COUNT = 1_000  # thresholds (consecutive results), pages, samples
+
+
+def Number(default: Any = ..., *, gt: float | None = None, ge: float | None = None, le: float) -> Any:  # noqa: N802
+    """A finite number with a documented range."""
+    return Field(default, gt=gt, ge=ge, le=le, allow_inf_nan=False)
+
+
+def _http_url(value: str) -> str:
+    """An http(s) URL that really parses: a host of valid labels, a numeric port, no whitespace."""
+    if any(c.isspace() or ord(c) < 32 for c in value):
+        raise ValueError(f"{value!r} contains a space or a control character; a URL has none (write %20)")
+    try:
+        parts = urlsplit(value)
+        parts.port  # raises for a port that isn't a number in 0-65535
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{value!r} must start with https:// or http://")
+    host = parts.hostname or ""
+    if not _valid_host(host):
+        raise ValueError(f"{value!r} has no valid host name; write it as https://host.example.com/path")
+    return value
+
+
+def _valid_host(host: str) -> bool:
+    if not host:
+        return False
+    if ":" in host:  # an IPv6 literal (urlsplit has checked its brackets)
+        return bool(re.fullmatch(r"[0-9a-fA-F:.]+", host))
+    try:
+        ascii_host = host.encode("idna").decode("ascii")  # internationalised names become xn--
+    except UnicodeError:
+        return False
+    labels = ascii_host.rstrip(".").split(".")
+    return all(re.fullmatch(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?", label) for label in labels)
+
+
 class ReleaseConfig(Strict):
     name: str
     version: str | None = None
     environment: str = "production"
     go_live_at: AwareDatetime | None = None
-    window_hours: float = Field(72, gt=0)
-    baseline_hours: float = Field(168, ge=0)
+    window_hours: float = Number(72, gt=0, le=MAX_HOURS)
+    baseline_hours: float = Number(168, ge=0, le=MAX_HOURS)
     timezone: TimeZoneName = "UTC"
 
     @property
@@ -103,7 +147,7 @@ class ReleaseConfig(Strict):
 
 class StoreConfig(Strict):
     path: RelPath = Path("data/hypercare.duckdb")
-    snapshot_minutes: float = Field(5, gt=0)
+    snapshot_minutes: float = Number(5, gt=0, le=MAX_MINUTES)
 
     @property
     def snapshot_path(self) -> Path:
@@ -115,19 +159,19 @@ class SentryConfig(Strict):
     org: str = Field(min_length=1)
     projects: list[str] = Field(min_length=1)
     token_env: EnvName = "SENTRY_AUTH_TOKEN"
-    interval_seconds: float = Field(300, gt=0)
-    full_sync_minutes: float = Field(60, gt=0)
-    overlap_minutes: float = Field(10, ge=0)
-    page_size: int = Field(100, gt=0, le=100)
-    max_pages: int = Field(500, gt=0)
-    timeout_seconds: float = Field(30, gt=0)
+    interval_seconds: float = Number(300, gt=0, le=MAX_SECONDS)
+    full_sync_minutes: float = Number(60, gt=0, le=MAX_MINUTES)
+    overlap_minutes: float = Number(10, ge=0, le=MAX_MINUTES)
+    page_size: int = Number(100, gt=0, le=100)
+    max_pages: int = Number(500, gt=0, le=100_000)
+    timeout_seconds: float = Number(30, gt=0, le=MAX_SECONDS)
 
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (e.g. https://sentry.io or https://de.sentry.io)")
-        v = v.rstrip("/")
+        v = _http_url(v).rstrip("/")
         if v.endswith("/api/0"):
             raise ValueError("give the server's address without /api/0 (e.g. https://sentry.io)")
         return v
@@ -144,8 +188,8 @@ class SentryConfig(Strict):
 
 
 class HealthConfig(Strict):
-    concurrency: int = Field(32, gt=0, le=512)  # checks in flight at once
-    availability_target: float = Field(99.9, gt=0, le=100)  # percent
+    concurrency: int = Number(32, gt=0, le=512)  # checks in flight at once
+    availability_target: float = Number(99.9, gt=0, le=100)  # percent
 
 
 ENV_PREFIX = "env:"
@@ -157,11 +201,11 @@ class CheckConfig(Strict):
     url: str
     method: str = "GET"
     headers: dict[str, str] = {}  # a value "env:NAME" is read from the environment at run time
-    interval_seconds: float = Field(60, gt=0)
-    timeout_seconds: float = Field(10, gt=0)
+    interval_seconds: float = Number(60, gt=0, le=MAX_SECONDS)
+    timeout_seconds: float = Number(10, gt=0, le=MAX_SECONDS)
     conditions: list[str] = ["status == 200"]
-    failure_threshold: int = Field(3, gt=0)
-    success_threshold: int = Field(2, gt=0)
+    failure_threshold: int = Number(3, gt=0, le=MAX_COUNT)
+    success_threshold: int = Number(2, gt=0, le=MAX_COUNT)
     ca_file: RelPath | None = None  # PEM bundle to trust instead of the system CAs (internal CA)
 
     @field_validator("url")
@@ -169,7 +213,7 @@ class CheckConfig(Strict):
     def _http_url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
-        return v
+        return _http_url(v)
 
     @field_validator("method")
     @classmethod
@@ -242,7 +286,7 @@ TicketField = Literal["ticket_id", "created_at", "updated_at", "status", "priori
 def _https_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError("must start with https:// (the address of the service's API)")
-    return value.rstrip("/")
+    return _http_url(value).rstrip("/")
 
 
 HttpUrl = Annotated[str, AfterValidator(_https_url)]
@@ -253,8 +297,9 @@ class TicketSourceBase(Strict):
     (collectors/tickets/normalise.py) and win where both name a value; matching ignores case."""
 
     name: str | None = None
-    interval_seconds: float = Field(300, gt=0)
-    overlap_seconds: float = Field(120, ge=0)  # re-read this much before the checkpoint; the upsert absorbs it
+    interval_seconds: float = Number(300, gt=0, le=MAX_SECONDS)
+    overlap_seconds: float = Number(120, ge=0, le=MAX_SECONDS)  # re-read this much before the checkpoint; the upsert absorbs it
+    timeout_seconds: float = Number(30, gt=0, le=MAX_SECONDS)  # for each whole answer of the ticket system
     categories: dict[TicketCategory, list[str]] = {}
     priorities: dict[TicketPriority, list[str]] = {}
     statuses: dict[TicketStatus, list[str]] = {}
@@ -342,10 +387,10 @@ Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
 class SeverityTargets(Strict):
     """Minutes to acknowledge and to resolve; the hypercare_* ones apply inside the window only."""
 
-    ack_minutes: float = Field(gt=0)
-    resolve_minutes: float = Field(gt=0)
-    hypercare_ack_minutes: float | None = Field(None, gt=0)
-    hypercare_resolve_minutes: float | None = Field(None, gt=0)
+    ack_minutes: float = Number(gt=0, le=MAX_SLA_MINUTES)
+    resolve_minutes: float = Number(gt=0, le=MAX_SLA_MINUTES)
+    hypercare_ack_minutes: float | None = Number(None, gt=0, le=MAX_SLA_MINUTES)
+    hypercare_resolve_minutes: float | None = Number(None, gt=0, le=MAX_SLA_MINUTES)
 
     @model_validator(mode="after")
     def _hypercare_is_faster(self) -> SeverityTargets:
@@ -366,14 +411,14 @@ class EscalationLevel(Strict):
 
     name: str
     contacts: list[str] = []
-    escalate_after_minutes: float = Field(gt=0)
+    escalate_after_minutes: float = Number(gt=0, le=MAX_SLA_MINUTES)
     webhook_env: EnvName | None = None
 
 
 class AutoOpenRule(Strict):
     source: Literal["sentry", "checks", "tickets"]
     when: str
-    within_minutes: float = Field(30, gt=0)
+    within_minutes: float = Number(30, gt=0, le=MAX_SLA_MINUTES)
     severity: Severity = "SEV3"
 
     @field_validator("when")
@@ -389,7 +434,7 @@ class AutoOpenRule(Strict):
 
 
 class EscalationConfig(Strict):
-    reminder_minutes: float = Field(15, gt=0)
+    reminder_minutes: float = Number(15, gt=0, le=MAX_SLA_MINUTES)
     severities: dict[Severity, SeverityTargets] = {}
     levels: list[EscalationLevel] = []
     auto_open: list[AutoOpenRule] = []
@@ -416,12 +461,12 @@ class CriterionConfig(Strict):
     op: str
     threshold: Any
     over: str = "1h"
-    from_hour: float | None = Field(None, ge=0)
-    until_hour: float | None = Field(None, gt=0)
+    from_hour: float | None = Number(None, ge=0, le=MAX_HOURS)
+    until_hour: float | None = Number(None, gt=0, le=MAX_HOURS)
     checks: list[str] | None = None
     projects: list[str] | None = None
     severity: Severity | None = None
-    min_samples: int | None = Field(None, ge=0)
+    min_samples: int | None = Number(None, ge=0, le=1_000_000)
 
     @model_validator(mode="after")
     def _parsed(self) -> CriterionConfig:
@@ -449,7 +494,7 @@ class RuleConfig(CriterionConfig):
 class ExitConfig(CriterionConfig):
     """An exit criterion: held when met at each of the last `hold_hours` complete clock hours."""
 
-    hold_hours: int = Field(1, ge=1, le=24 * 14)
+    hold_hours: int = Number(1, ge=1, le=24 * 14)
 
 
 class StatusConfig(Strict):
@@ -459,7 +504,11 @@ class StatusConfig(Strict):
 def _check_dsn(dsn: str | None) -> str | None:
     if dsn is None:
         return None
-    parts = urlsplit(dsn)
+    try:
+        _http_url(dsn)
+        parts = urlsplit(dsn)
+    except ValueError:
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.username or not parts.path.strip("/"):
         raise ValueError(
             "not a Sentry DSN; copy it from Sentry's project settings (Client Keys), "
@@ -672,8 +721,28 @@ def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
         return f"{loc}: kind must be one of jira, zendesk, github, csv"
     if kind in ("timezone_aware", "datetime_from_date_parsing", "datetime_parsing", "datetime_type"):
         return f"{loc}: give a date and time with its UTC offset, e.g. 2026-11-22T22:00:00+01:00"
+    if kind in ("less_than_equal", "less_than", "greater_than", "greater_than_equal"):
+        bound = next(iter((err.get("ctx") or {}).values()), None)
+        word = {"less_than_equal": "at most", "less_than": "below", "greater_than": "above",
+                "greater_than_equal": "at least"}[kind]
+        return f"{loc}: {_number(err['input'])} is out of range; it must be {word} {_number(bound)}"
+    if kind == "finite_number":
+        return f"{loc}: {err['input']} is not a finite number; give a number within its range (see the README)"
+    if kind == "int_parsing_size":
+        return f"{loc}: {_number(err['input'])} is far out of range; give a whole number within its range (see the README)"
     msg = err["msg"].removeprefix("Value error, ")
     return f"{loc}: {msg}" if loc else msg
+
+
+def _number(value: Any) -> str:
+    """A number as a person writes it: 8,760 or 1e+300, never 8760.0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return repr(value)
+    if abs(value) >= 1e15 or value != value:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}"
 
 
 def _field_path(loc: tuple, data: Any) -> str:

@@ -61,7 +61,7 @@ def test_shipped_configs_are_valid(name):
         (("https://api.example.com/health", "api.example.com/health"), "checks[0].url: must be an http:// or https:// URL"),
         (("kind = \"csv\"", "kind = \"excel\""), "tickets[0]: kind must be one of jira, zendesk, github, csv"),
         (("path = \"exports/tickets.csv\"", "path = \"x.csv\"\ndelimeter = \";\""), "tickets[0].delimeter: unknown key"),
-        (("[store]", "[store]\nsnapshot_minutes = 0"), "store.snapshot_minutes: Input should be greater than 0"),
+        (("[store]", "[store]\nsnapshot_minutes = 0"), "store.snapshot_minutes: 0 is out of range; it must be above 0"),
     ],
 )
 def test_each_bad_file_names_the_field(tmp_path, change, expected):
