@@ -30,7 +30,7 @@ from collectors.base import RunOutcome
 from hypercare.conditions import Condition, Observation, parse
 from hypercare.config import ENV_PREFIX, CheckConfig, Config
 from hypercare.health_state import UNKNOWN, Outcome, Transition, advance
-from hypercare.http import HttpClient, peer_cert_expires_at, redact
+from hypercare.http import AnswerTooSlow, HttpClient, peer_cert_expires_at, read_within, redact
 from hypercare.redaction import without_userinfo
 from hypercare.store import Store
 from hypercare.store.planned import write_planned_periods
@@ -82,10 +82,6 @@ class HealthResult:
     cert_expires_at: datetime | None
 
 
-class _BodyTimeout(Exception):
-    pass
-
-
 def prepare(config: CheckConfig, environ: Mapping[str, str]) -> HealthCheck:
     """Parse the conditions and fill "env:NAME" headers; KeyError names a missing variable."""
     headers = {
@@ -110,6 +106,7 @@ def check_once(client: HttpClient, check: HealthCheck, at: datetime) -> HealthRe
     """Run one check once (no retry) and judge it; never raises."""
     cfg = check.config
     started = time.perf_counter()
+    deadline = time.monotonic() + cfg.timeout_seconds
     status = latency = cert = None
     try:
         session = client.session
@@ -120,13 +117,13 @@ def check_once(client: HttpClient, check: HealthCheck, at: datetime) -> HealthRe
         )
         with resp:
             status, cert = resp.status_code, peer_cert_expires_at(resp)
-            body = _read_body(resp, started + cfg.timeout_seconds)
+            body = _read_body(resp, deadline)
         latency = (time.perf_counter() - started) * 1000
         cert_days = (cert - at).total_seconds() / 86400 if cert else None
         seen = Observation(status, latency, body, cert_days)
         failed = [v.explanation for v in (c.evaluate(seen) for c in check.conditions) if not v.ok]
         error = "; ".join(failed) or None
-    except _BodyTimeout:
+    except AnswerTooSlow:
         error = f"no complete answer within {cfg.timeout_seconds:g} s (the body was still arriving)"
     except requests.RequestException as exc:
         error = describe_failure(exc, cfg)
@@ -146,18 +143,8 @@ def check_once(client: HttpClient, check: HealthCheck, at: datetime) -> HealthRe
 
 
 def _read_body(resp: requests.Response, deadline: float) -> str:
-    """The body's first MiB as text. The read timeout bounds each wait for bytes; the deadline
-    bounds the whole answer, so a server trickling a byte at a time cannot hold a worker."""
-    chunks, size = [], 0
-    while size < MAX_BODY_BYTES:
-        chunk = resp.raw.read1(64 * 1024, decode_content=True)  # read1: whatever has arrived
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-        if time.perf_counter() > deadline:
-            raise _BodyTimeout()
-    raw = b"".join(chunks)[:MAX_BODY_BYTES]
+    """The body's first MiB as text, complete before `deadline` (see `read_within`)."""
+    raw = read_within(resp, deadline, MAX_BODY_BYTES)
     try:
         return raw.decode(resp.encoding or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know

@@ -5,6 +5,10 @@ X-Sentry-Rate-Limit-Reset, x-ratelimit-reset, ...) and are slept through the inj
 tests never wait for real. 429 and 5xx, timeouts and connection errors are retried a bounded
 number of times; other 4xx are permanent and raised at once. Secrets given to the client are
 scrubbed from every message it produces.
+
+Every answer has a whole-answer deadline (`read_within`, shared with the health checks): a read
+timeout only bounds each wait for the next bytes, so a server trickling an endless body would
+otherwise hold a collector forever. An answer still arriving at its deadline is not retried.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import random
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -37,6 +43,38 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Headers that say when a rate limit resets, in the order they are trusted.
 RESET_HEADERS = ("Retry-After", "X-Sentry-Rate-Limit-Reset", "x-ratelimit-reset", "ratelimit-reset", "X-RateLimit-Reset")
 REMAINING_HEADERS = ("X-Sentry-Rate-Limit-Remaining", "x-ratelimit-remaining", "ratelimit-remaining", "X-RateLimit-Remaining")
+
+
+class AnswerTooSlow(requests.Timeout):
+    """The answer was still arriving when its whole-answer deadline passed."""
+
+
+def read_within(resp: requests.Response, deadline: float, limit: int | None = None) -> bytes:
+    """The body of a `stream=True` response (decoded per Content-Encoding), read as it arrives
+    until the end, `limit` bytes, or `deadline` (a `time.monotonic()` instant): past it, the
+    response is closed and AnswerTooSlow raised. Each wait for bytes is still bounded by the
+    request's read timeout, which requests' own exceptions report."""
+    chunks, size = [], 0
+    try:
+        while limit is None or size < limit:
+            chunk = resp.raw.read1(64 * 1024, decode_content=True)  # whatever has arrived
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if time.monotonic() > deadline:
+                resp.close()
+                raise AnswerTooSlow("the body was still arriving at the deadline")
+    except AnswerTooSlow:
+        raise
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.ReadTimeout(exc) from None
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.SSLError, OSError) as exc:
+        raise requests.ConnectionError(exc) from None
+    body = b"".join(chunks)
+    return body if limit is None else body[:limit]
 
 
 class HttpError(CollectorError):
@@ -138,6 +176,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         timeout: float | tuple[float, float] = (5.0, 30.0),
+        deadline: float | None = None,
         policy: RetryPolicy = RetryPolicy(),
         clock: Clock | None = None,
         secrets: Iterable[str] = (),
@@ -148,6 +187,8 @@ class HttpClient:
         self.headers = dict(headers or {})
         self.auth = auth
         self.timeout = timeout
+        # seconds for a whole answer (connect, headers and body); default: the read timeout
+        self.deadline = deadline if deadline is not None else (timeout[1] if isinstance(timeout, tuple) else timeout)
         self.policy = policy
         self.clock = clock or SystemClock()
         self.secrets = [s for s in secrets if s]
@@ -195,7 +236,10 @@ class HttpClient:
             with self._count_lock:
                 self.requests_made += 1
             try:
-                resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
+                resp = self._send(method, url, **kwargs)
+            except AnswerTooSlow:
+                raise HttpError(f"{host} sent no complete answer within {self.deadline:g} s (the body was still "
+                                f"arriving); the next run tries again") from None
             except requests.RequestException as exc:
                 reason = self._scrub(_short_reason(exc))
                 if attempt >= self.policy.max_attempts:
@@ -227,6 +271,17 @@ class HttpClient:
                 )
             self._pace(resp)
             return resp
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One request whose answer, body included, is complete within `self.deadline`."""
+        deadline = time.monotonic() + self.deadline
+        resp = self.session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
+        try:
+            resp._content = read_within(resp, deadline)  # what `resp.content` would have read, bounded
+        except BaseException:
+            resp.close()
+            raise
+        return resp
 
     def json(self, resp: requests.Response) -> Any:
         """The body as JSON; an HTML page from a proxy (or any non-JSON) is an HttpError."""

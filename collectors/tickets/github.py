@@ -56,6 +56,7 @@ class GitHubCollector(TicketCollector):
             },
             clock=self.clock,
             secrets=[token],
+            timeout=self.timeouts(),
         )
         since = self.updated_since(store, now)
         url: str | None = f"{src.base_url}/repos/{src.repo}/issues"

@@ -55,7 +55,12 @@ class TicketCollector:
         email = self.secret(email_env, email_what)
         token = self.secret(token_env, token_what)
         return HttpClient(headers={"Accept": "application/json"}, auth=(username.format(email=email), token),
-                          clock=self.clock, secrets=[email, token])
+                          clock=self.clock, secrets=[email, token], timeout=self.timeouts())
+
+    def timeouts(self) -> tuple[float, float]:
+        """(connect, read) timeouts; the HTTP client bounds each whole answer by the second."""
+        seconds = self.source.timeout_seconds
+        return min(seconds, 10.0), seconds
 
     def history_start(self, now: datetime) -> datetime:
         """Where a first run starts: the start of the baseline (go-live unknown: counted from now)."""
