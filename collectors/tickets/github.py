@@ -12,34 +12,30 @@ from typing import Any
 
 from collectors.base import RunOutcome
 from collectors.tickets.normalise import RawTicket
+from collectors.tickets.shapes import GitHubIssue, Items, answer_list
 from collectors.tickets.source import Page, TicketCollector, newest
 from hypercare.config import GitHubSource
-from hypercare.errors import CollectorError
 from hypercare.http import HttpClient
 from hypercare.store import Store
 
 PAGE_SIZE = 100
 
 
-def github_ticket(issue: dict[str, Any]) -> RawTicket:
+def github_ticket(issue: GitHubIssue) -> RawTicket:
     """An issue as a RawTicket; GitHub has no priority field, so labels carry it."""
-    state = issue["state"]
+    state = issue.state
     # A closed issue's reason says more than "closed": completed (solved) or not_planned / duplicate.
-    reason = issue.get("state_reason") if state == "closed" else None
+    reason = issue.state_reason if state == "closed" else None
     return RawTicket(
-        ticket_id=str(issue["number"]),
-        created_at=_time(issue["created_at"]),
-        updated_at=_time(issue["updated_at"]),
-        title=issue.get("title"),
-        url=issue.get("html_url"),
+        ticket_id=str(issue.number),
+        created_at=issue.created_at.astimezone(timezone.utc),
+        updated_at=issue.updated_at.astimezone(timezone.utc),
+        title=issue.title,
+        url=issue.html_url,
         status_raw=reason or state,
         status="open" if state == "open" else "closed",
-        labels=tuple(label["name"] if isinstance(label, dict) else str(label) for label in issue.get("labels") or ()),
+        labels=tuple(label if isinstance(label, str) else label.name for label in issue.labels),
     )
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
 
 
 class GitHubCollector(TicketCollector):
@@ -72,19 +68,20 @@ class GitHubCollector(TicketCollector):
             404: f"no repository {src.repo} at {src.base_url}, or the token in {src.token_env} cannot see it",
             410: f"issues are disabled in {src.repo}",
         }
-        pages = self.pages(client, url, params, hints, self.checkpoint(store, "updated_at"))
-        return RunOutcome(self.write_pages(store, pages, "updated_at", now))
+        issues = Items(GitHubIssue, "issues", "number")
+        pages = self.pages(client, url, params, hints, self.checkpoint(store, "updated_at"), issues)
+        written = self.write_pages(store, pages, "updated_at", now)
+        return RunOutcome(written, warning=issues.warning())
 
     def pages(self, client: HttpClient, url: str | None, params: dict[str, Any] | None,
-              hints: dict[int, str], cursor: str | None) -> Iterator[Page]:
+              hints: dict[int, str], cursor: str | None, shapes: Items[GitHubIssue]) -> Iterator[Page]:
+        endpoint = f"GET /repos/{self.source.repo}/issues"
         while url:
             with self.explained(hints):
                 resp = client.get(url, params)
-            items = client.json(resp)
-            if not isinstance(items, list):
-                raise CollectorError(f"{self.name}: expected a list of issues from {url}, got {type(items).__name__}")
+            items = shapes.valid(answer_list(client.json(resp), self.name, endpoint, "issues"))
             # Pull requests come through the same endpoint; they still move the checkpoint.
-            issues = [github_ticket(i) for i in items if "pull_request" not in i]
-            cursor = newest(cursor, [_time(i["updated_at"]) for i in items])
+            issues = [github_ticket(i) for i in items if i.pull_request is None]
+            cursor = newest(cursor, [i.updated_at.astimezone(timezone.utc) for i in items])
             yield self.normaliser.table(issues), cursor
             url, params = resp.links.get("next", {}).get("url"), None

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collectors.base import RunOutcome
 from collectors.tickets.normalise import RawTicket
+from collectors.tickets.shapes import Items, JiraIssue, JiraPage, JiraUser, answer
 from collectors.tickets.source import Page, TicketCollector, newest
 from hypercare.config import JiraSource
 from hypercare.http import HttpClient
@@ -26,21 +27,20 @@ FIELDS = "summary,status,priority,labels,components,issuetype,created,updated"
 STATUS_CATEGORIES = {"new": "open", "indeterminate": "open", "done": "solved"}
 
 
-def jira_ticket(issue: dict[str, Any], base_url: str) -> RawTicket:
-    f = issue["fields"]
-    status = f.get("status") or {}
-    labels = [*(f.get("labels") or ()), *(c["name"] for c in f.get("components") or ())]
+def jira_ticket(issue: JiraIssue, base_url: str) -> RawTicket:
+    f = issue.fields
+    category = f.status.statusCategory if f.status else None
     return RawTicket(
-        ticket_id=issue["key"],
-        created_at=datetime.fromisoformat(f["created"]),
-        updated_at=datetime.fromisoformat(f["updated"]),
-        title=f.get("summary"),
-        url=f"{base_url}/browse/{issue['key']}",
-        status_raw=status.get("name"),
-        status=STATUS_CATEGORIES.get((status.get("statusCategory") or {}).get("key", "")),
-        priority_raw=(f.get("priority") or {}).get("name") or "",
-        category_raw=(f.get("issuetype") or {}).get("name"),
-        labels=tuple(labels),
+        ticket_id=issue.key,
+        created_at=f.created,
+        updated_at=f.updated,
+        title=f.summary,
+        url=f"{base_url}/browse/{issue.key}",
+        status_raw=f.status.name if f.status else None,
+        status=STATUS_CATEGORIES.get(category.key or "") if category else None,
+        priority_raw=f.priority.name if f.priority else "",
+        category_raw=f.issuetype.name if f.issuetype else None,
+        labels=(*f.labels, *(c.name for c in f.components)),
     )
 
 
@@ -64,27 +64,29 @@ class JiraCollector(TicketCollector):
         }
         with self.explained(hints):
             me = client.json(client.get(f"{src.base_url}/rest/api/3/myself"))
-        tz = _zone(me.get("timeZone"))
+        tz = _zone(answer(JiraUser, me, self.name, "GET /rest/api/3/myself").timeZone)
         params: dict[str, Any] = {
             "jql": bounded_jql(src.jql, self.updated_since(store, now), tz),
             "fields": FIELDS,
             "maxResults": PAGE_SIZE,
         }
-        pages = self.pages(client, params, hints, self.checkpoint(store, "updated_at"))
-        return RunOutcome(self.write_pages(store, pages, "updated_at", now))
+        issues = Items(JiraIssue, "issues", "key")
+        pages = self.pages(client, params, hints, self.checkpoint(store, "updated_at"), issues)
+        written = self.write_pages(store, pages, "updated_at", now)
+        return RunOutcome(written, warning=issues.warning())
 
     def pages(self, client: HttpClient, params: dict[str, Any], hints: dict[int, str],
-              cursor: str | None) -> Iterator[Page]:
+              cursor: str | None, shapes: Items[JiraIssue]) -> Iterator[Page]:
         url = f"{self.source.base_url}/rest/api/3/search/jql"
         while True:
             with self.explained(hints):
-                page = client.json(client.get(url, params))
-            tickets = [jira_ticket(issue, self.source.base_url) for issue in page.get("issues") or ()]
+                page = answer(JiraPage, client.json(client.get(url, params)), self.name, "GET /rest/api/3/search/jql")
+            tickets = [jira_ticket(issue, self.source.base_url) for issue in shapes.valid(page.issues)]
             cursor = newest(cursor, [t.updated_at.astimezone(timezone.utc) for t in tickets])
             yield self.normaliser.table(tickets), cursor
-            token_next = page.get("nextPageToken")
+            token_next = page.nextPageToken
             # The last page may omit nextPageToken rather than send isLast (JRACLOUD-92184).
-            if page.get("isLast") or not token_next:
+            if page.isLast or not token_next:
                 return
             params = {**params, "nextPageToken": token_next}
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from collectors.base import RunOutcome
 from collectors.tickets.normalise import RawTicket
+from collectors.tickets.shapes import Items, ZendeskPage, ZendeskTicket, answer
 from collectors.tickets.source import Page, TicketCollector
 from hypercare.config import ZendeskSource
 from hypercare.http import HttpClient
@@ -24,17 +25,17 @@ PAGE_SIZE = 1000
 NEWEST_START = timedelta(minutes=1)
 
 
-def zendesk_ticket(ticket: dict[str, Any], base_url: str) -> RawTicket:
+def zendesk_ticket(ticket: ZendeskTicket, base_url: str) -> RawTicket:
     return RawTicket(
-        ticket_id=str(ticket["id"]),
-        created_at=datetime.fromisoformat(ticket["created_at"]),
-        updated_at=datetime.fromisoformat(ticket["updated_at"]),
-        title=ticket.get("subject"),
-        url=f"{base_url}/agent/tickets/{ticket['id']}",
-        status_raw=ticket.get("status"),
-        priority_raw=ticket.get("priority") or "",
-        category_raw=ticket.get("type"),
-        labels=tuple(ticket.get("tags") or ()),
+        ticket_id=str(ticket.id),
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        title=ticket.subject,
+        url=f"{base_url}/agent/tickets/{ticket.id}",
+        status_raw=ticket.status,
+        priority_raw=ticket.priority or "",
+        category_raw=ticket.type,
+        labels=tuple(ticket.tags),
     )
 
 
@@ -57,16 +58,20 @@ class ZendeskCollector(TicketCollector):
             params["cursor"] = cursor
         else:
             params["start_time"] = int(min(self.history_start(now), now - NEWEST_START).timestamp())
-        return RunOutcome(self.write_pages(store, self.pages(client, params, hints), "cursor", now))
+        tickets = Items(ZendeskTicket, "tickets", "id")
+        written = self.write_pages(store, self.pages(client, params, hints, tickets), "cursor", now)
+        return RunOutcome(written, warning=tickets.warning())
 
-    def pages(self, client: HttpClient, params: dict[str, Any], hints: dict[int, str]) -> Iterator[Page]:
+    def pages(self, client: HttpClient, params: dict[str, Any], hints: dict[int, str],
+              shapes: Items[ZendeskTicket]) -> Iterator[Page]:
         url = f"{self.source.url}/api/v2/incremental/tickets/cursor.json"
+        endpoint = "GET /api/v2/incremental/tickets/cursor.json"
         while True:
             with self.explained(hints):
-                page = client.json(client.get(url, params))
-            tickets = [zendesk_ticket(t, self.source.url) for t in page.get("tickets") or ()]
-            cursor = page.get("after_cursor") or params.get("cursor")
+                page = answer(ZendeskPage, client.json(client.get(url, params)), self.name, endpoint)
+            tickets = [zendesk_ticket(t, self.source.url) for t in shapes.valid(page.tickets)]
+            cursor = page.after_cursor or params.get("cursor")
             yield self.normaliser.table(tickets), cursor
-            if page.get("end_of_stream", True) or not page.get("after_cursor"):
+            if page.end_of_stream or not page.after_cursor:
                 return
             params = {"per_page": PAGE_SIZE, "cursor": cursor}
