@@ -62,7 +62,8 @@ def read_within(resp: requests.Response, deadline: float, limit: int | None = No
                 break
             chunks.append(chunk)
             size += len(chunk)
-            if time.monotonic() > deadline:
+            # A body complete on arrival is kept: only one still arriving is cut short.
+            if time.monotonic() > deadline and getattr(resp.raw, "length_remaining", None) != 0:
                 resp.close()
                 raise AnswerTooSlow("the body was still arriving at the deadline")
     except AnswerTooSlow:
