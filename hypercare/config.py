@@ -585,7 +585,7 @@ class ReportConfig(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     at: list[Annotated[str, AfterValidator(_local_time)]] | None = None
-    every_hours: float | None = Field(None, gt=0)
+    every_hours: float | None = Number(None, gt=0, le=MAX_HOURS)
     folder: RelPath = Path("data/reports")
     webhook_env: EnvName | None = None
 
