@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import duckdb
 import streamlit as st
 
 from dashboard import signin
@@ -17,6 +16,7 @@ from hypercare.auth.identity import Identity, Role
 from hypercare.outside_text import as_text
 from hypercare.runtime import AppContext, get_context
 from hypercare.store import StoreError
+from hypercare.store.db import DAMAGE_ERRORS
 
 TTL_SECONDS = 30
 NOW_STEP = timedelta(seconds=15)
@@ -62,7 +62,7 @@ def _run(db: str, name: str, *args, **kwargs):
     store = ctx().store
     try:
         return _QUERIES[name](store.cursor(), *args, **kwargs)
-    except duckdb.Error as exc:  # e.g. a damaged file: the sentence, not DuckDB's exception
+    except DAMAGE_ERRORS as exc:  # the file itself is bad: the sentence, not DuckDB's exception
         raise store.explain(exc) from None
 
 

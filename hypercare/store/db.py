@@ -59,7 +59,7 @@ class StoreDamagedError(StoreError):
 
 
 # DuckDB's errors that say the file itself is bad, not the query.
-_DAMAGE = (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException, duckdb.FatalException)
+DAMAGE_ERRORS = (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException, duckdb.FatalException)
 # A file's three header blocks precede its data blocks (DuckDB's storage format).
 _HEADER_BYTES = 3 * 4096
 
@@ -70,7 +70,7 @@ def explain(path: Path, exc: duckdb.Error) -> StoreError:
     if "Permission denied" in text:
         return StoreError(f"{path} can't be opened: permission denied; let the user running Hypercare read and "
                           f"write it (and its folder), or point [store] path in the config elsewhere")
-    if isinstance(exc, _DAMAGE):
+    if isinstance(exc, DAMAGE_ERRORS):
         return StoreDamagedError(path, text.removeprefix("IO Error: ").replace(f'"{path}"', "the file"))
     return StoreError(f"{path} can't be used: {text}")
 
