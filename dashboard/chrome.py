@@ -8,6 +8,7 @@ import secrets
 import streamlit as st
 
 from dashboard.data import ctx, now
+from hypercare.outside_text import as_text
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ def sidebar() -> None:
     with st.sidebar:
         st.subheader(release.name, anchor=False)
         if release.version:
-            st.caption(f"Version {release.version} · {release.environment}")
+            st.caption(f"Version {as_text(release.version)} · {as_text(release.environment)}")
         if window is None:
             st.warning("Go-live instant not known yet: set release.go_live_at or wait for Sentry's deploy.")
             return

@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import data, status, widgets
 from dashboard.figures.incidents import unresolved_by_severity
 from dashboard.figures.overview import timeline_figure
+from hypercare.outside_text import as_text
 from hypercare.store.queries import freshness, incidents, overview
 
 context = data.ctx()
@@ -22,7 +23,7 @@ if window is None:
 def live() -> None:
     now = data.now()
     go_live = window.local(window.go_live_at)
-    st.caption(f"Version {release.version or '—'} · {release.environment} · went live "
+    st.caption(f"Version {as_text(release.version or '—')} · {as_text(release.environment)} · went live "
                f"{go_live:%a %d %b %Y %H:%M} ({release.timezone})")
     st.progress(window.progress(now), text=f"{window.label(now)} · phase: {window.phase(now)}")
     status.status_block(window, now)
