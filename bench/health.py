@@ -5,8 +5,8 @@ Each cycle runs the collector's steps on a real DuckDB file: which checks are du
 through the bounded pool (fresh sessions per cycle, one per worker thread), then the results,
 rollup and state flips written in one transaction. Prints one table: wall time per cycle
 against the ideal ceil(endpoints / concurrency) x delay (goal: <= 1.15x at concurrency 64),
-CPU per check, rows/s written, peak memory; then the Health page's queries over 240 h of
-one-minute results for 100 checks (1.44 M rows) with a planned period in the window.
+CPU per check, rows/s written, peak memory. The Health page's queries at scale are in
+bench/pages.py.
 
     python bench/health.py            # full size: 1,000 endpoints, concurrency 32 and 64
     python bench/health.py --smoke    # tiny, for CI: proves it still runs
@@ -27,8 +27,6 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,9 +36,6 @@ from _table import print_table  # noqa: E402
 from collectors.health import HealthCollector, due_checks, prepare, run_checks  # noqa: E402
 from hypercare.config import parse_config  # noqa: E402
 from hypercare.store import Store  # noqa: E402
-from hypercare.store.queries import health  # noqa: E402
-from hypercare.store.writes import append_rows, rebuild_health_rollup  # noqa: E402
-from hypercare.window import Window  # noqa: E402
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 BODY = b'{"status": "UP"}'
@@ -112,59 +107,11 @@ def bench(port: int, endpoints: int, concurrency: int, cycles: int, delay: float
     ]
 
 
-def page_queries(checks: int, hours: int, folder: Path) -> list[tuple[str, str]]:
-    """Each Health page query on a large store: first run on a fresh open, then median of 5."""
-    end = T0 + timedelta(hours=hours)
-    names = [f"check-{i:03d}" for i in range(checks)]
-    n = checks * hours * 60
-    rng = np.random.default_rng(7)
-    minute = np.repeat(np.arange(hours * 60, dtype=np.int64), checks)
-    micros = int(T0.timestamp() * 1e6) + minute * 60_000_000 + np.tile(np.arange(checks) * 100_000, hours * 60)
-    ok = rng.random(n) > 0.005
-    rows = pa.table({
-        "check_name": pa.array(np.tile(np.array(names, dtype=object), hours * 60)),
-        "checked_at": pa.array(micros).cast(pa.timestamp("us", tz="UTC")),
-        "ok": ok, "latency_ms": pa.array(rng.lognormal(np.log(150), 0.4, n).astype(np.int32)),
-    })
-    path = folder / "page.duckdb"
-    store = Store(path)
-    with store.transaction() as cur:
-        started = time.perf_counter()
-        append_rows(cur, "health_checks", rows, order_by="checked_at")
-        rebuild_health_rollup(cur, T0, end)
-        loaded = time.perf_counter() - started
-        cur.execute("INSERT INTO planned_periods (period_id, starts_at, ends_at, scope) VALUES ('cutover', ?, ?, 'all')",
-                    [end - timedelta(hours=70, minutes=30), end - timedelta(hours=69, minutes=45)])
-    store.close()
-    store = Store(path)
-    now, go_live, window_end = end, end - timedelta(hours=72), end
-    page_window = Window(go_live, 72, (go_live - T0).total_seconds() / 3600)
-    queries = {
-        "check_summary (the page's table)": lambda c: health.check_summary(c, now, page_window, tuple(names)),
-        "status_strip (72 h x checks)": lambda c: health.status_strip(c, go_live, now, tuple(names)),
-        "availability (Overview KPI)": lambda c: health.availability(c, go_live, now),
-        "latency_percentile p95 (Overview KPI)": lambda c: health.latency_percentile(c, go_live, now, 0.95),
-    }
-    table = [(f"-- Health page queries, {n:,} results ({checks} checks x {hours} h)", ""),
-             ("bulk load + rollup", f"{n / loaded / 1e6:.1f} M rows/s")]
-    cur = store.cursor()
-    for label, query in queries.items():
-        times = []
-        for _ in range(6):
-            started = time.perf_counter()
-            query(cur)
-            times.append(time.perf_counter() - started)
-        table.append((label, f"first {times[0] * 1000:.0f} ms, then {statistics.median(times[1:]) * 1000:.0f} ms"))
-    store.close()
-    return table
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args()
     endpoints, concurrencies, cycles, delay = (1000, (32, 64), 5, 0.1) if not args.smoke else (24, (8,), 2, 0.05)
-    checks, hours = (100, 240) if not args.smoke else (5, 80)
     spawn = multiprocessing.get_context("spawn")
     ready = spawn.Queue()
     server = spawn.Process(target=serve, args=(delay, ready), daemon=True)
@@ -176,7 +123,6 @@ def main() -> None:
             for concurrency in concurrencies:
                 table.append((f"-- concurrency {concurrency}, {endpoints:,} endpoints", ""))
                 table += bench(port, endpoints, concurrency, cycles, delay, Path(tmp))
-            table += page_queries(checks, hours, Path(tmp))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         table.append(("peak memory of this process (max RSS)", f"{peak:.0f} MiB"))
     finally:

@@ -1,9 +1,9 @@
-"""Benchmark: the store's write paths and the Overview at scale.
+"""Benchmark: the store's write paths at scale.
 
 Builds a database with 10 M health-check results and 5 M error-count buckets over baseline +
-window (240 h), then prints one table: write throughput of each store path, a 1,000-row poll
-committed into the big table (p50/p95), each Overview query cold and warm, and the Overview page
-first render and rerun (AppTest, caches warm).
+window (240 h), then prints one table: write throughput of each store path and a 1,000-row poll
+committed into the big table (p50/p95). Every page's queries and renders at scale are in
+bench/pages.py.
 
     python bench/overview.py            # full size (a few minutes on 2 cores)
     python bench/overview.py --smoke    # tiny, for CI: proves it still runs
@@ -27,11 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from _table import print_table  # noqa: E402
 
-from hypercare import runtime  # noqa: E402
-from hypercare.clock import FixedClock  # noqa: E402
-from hypercare.config import parse_config  # noqa: E402
 from hypercare.store import Store  # noqa: E402
-from hypercare.store.queries import freshness, overview  # noqa: E402
 from hypercare.store.writes import (  # noqa: E402
     append_rows,
     merge_rows,
@@ -82,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args()
-    health_rows, error_projects, polls, reruns = (10_000_000, 350, 100, 7) if not args.smoke else (20_000, 4, 5, 2)
+    health_rows, error_projects, polls = (10_000_000, 350, 100) if not args.smoke else (20_000, 4, 5)
     rng = np.random.default_rng(7)
     window = Window(GO_LIVE, 72, 168, "Europe/Brussels")
     rows: list[tuple[str, str, str]] = []
@@ -118,24 +114,8 @@ def main() -> None:
 
         store.close()
 
-        # Queries: cold = first run on a freshly opened database; warm = median of the next runs.
-        store = Store(Path(tmp) / "bench.duckdb")
-        cur = store.cursor()
-        sources = (("checks", 60.0), ("sentry", 300.0))
-        queries = {
-            **{f"kpi: {k.__name__}": (lambda f=k: f(cur, window, NOW)) for k in overview.KPI_FUNCTIONS},
-            **{f"timeline: {name} (240 h)": (lambda n=name: overview.timeline_series(cur, n, window.span))
-               for name in overview.TIMELINE_SERIES},
-            "timeline: failed checks, planned apart (240 h)": lambda: overview.failed_checks_series(cur, window.span),
-            "decisions": lambda: overview.decisions(cur, window.span),
-            "freshness": lambda: freshness.source_freshness(cur, NOW, sources),
-        }
-        for name, query in queries.items():
-            cold = timed(query)
-            warm = statistics.median(timed(query) for _ in range(5))
-            rows.append((f"query {name}", f"cold {_ms(cold)}", f"warm {_ms(warm)}"))
-
         # polls into the big tables, as a serving process would: on the reopened, checkpointed file
+        store = Store(Path(tmp) / "bench.duckdb")
         poll_times = []
         for i in range(polls):
             start = NOW + timedelta(minutes=i)
@@ -144,9 +124,6 @@ def main() -> None:
         rows.append(("1,000-row health poll committed (+rollup)", f"p50 {_ms(statistics.median(poll_times))}",
                      f"p95 {_ms(_p95(poll_times))}"))
 
-        config = parse_config({"release": {"name": "Bench", "go_live_at": GO_LIVE.isoformat(), "timezone": "Europe/Brussels"},
-                               "checks": [{"name": f"check-{i}", "url": "http://127.0.0.1/"} for i in range(3)]}, Path(tmp))
-        rows += _page_timings(config, store, reruns)
         store.close()
 
     print_table("Overview benchmark" + (" (smoke)" if args.smoke else ""), ("what", "size / cold", "result / warm"), rows)
@@ -161,19 +138,6 @@ def _parsed_json_tickets(n: int) -> list[dict]:
     """What a ticket collector holds after parsing an API's JSON: a list of dicts."""
     return [{"source": "desk", "ticket_id": f"T-{i}", "created_at": GO_LIVE + timedelta(seconds=i),
              "status": "open", "priority": "P3", "category": "usage", "title": f"ticket {i}"} for i in range(n)]
-
-
-def _page_timings(config, store: Store, reruns: int) -> list[tuple[str, str, str]]:
-    from streamlit.testing.v1 import AppTest
-
-    runtime.set_context(runtime.AppContext(config, store, FixedClock(NOW)))
-    app = str(ROOT / "dashboard" / "app.py")
-    at = AppTest.from_file(app, default_timeout=120)
-    first = timed(at.run)
-    if at.exception:
-        raise SystemExit(f"page failed: {at.exception[0].message}")
-    again = [timed(at.run) for _ in range(reruns)]
-    return [("Overview page (AppTest)", f"first render {_ms(first)}", f"rerun p50 {_ms(statistics.median(again))}")]
 
 
 def _ms(seconds: float) -> str:
