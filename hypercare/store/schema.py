@@ -141,6 +141,17 @@ CREATE TABLE notification_attempts (
 );
 """
 
+# Data-migration reconciliation (readiness 85-89): one row per check run, kept as history.
+# difference = target_value - source_value; matched is NULL when a side failed (`error` says
+# which side and why, never its URL). Values are DOUBLE: exact up to 2^53; the match itself is
+# decided on the exact values before they are stored (hypercare/readiness/reconcile.py).
+MIGRATION_85 = """
+CREATE TABLE reconciliations (
+    name VARCHAR, checked_at TIMESTAMPTZ, source_value DOUBLE, target_value DOUBLE,
+    difference DOUBLE, matched BOOLEAN, error VARCHAR
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "data contract tables", MIGRATION_1),
     (3, "sentry issue hourly stats", MIGRATION_3),
@@ -151,6 +162,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (35, "incidents: version for compare-and-set", MIGRATION_35),
     (36, "notifications: backoff, uncertain attempts, attempts log", MIGRATION_36),
     (40, "report_slots: shift reports written", MIGRATION_40),
+    (85, "reconciliations: data-migration checks", MIGRATION_85),
 ]
 
 LATEST = max(v for v, _, _ in MIGRATIONS)
