@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collectors.base import Collector
 from collectors.health import HealthCollector
+from collectors.reconcile import ReconcileCollector
 from collectors.sentry import SentryCollector
 from collectors.tickets import ticket_collectors
 from hypercare.clock import Clock
@@ -18,4 +19,6 @@ def build_collectors(config: Config, clock: Clock) -> list[Collector]:
     if config.checks:
         found.append(HealthCollector(config))
     found += ticket_collectors(config, clock)
+    if config.reconcile:
+        found.append(ReconcileCollector(config))
     return found

@@ -98,7 +98,7 @@ def check_config(config_file: str | None) -> None:
     click.echo(f"{path}: OK — release {config.release.name!r}, store {config.store.path}")
     for name, interval in config.sources():
         click.echo(f"  source {name}: every {interval:g} s")
-    for env in _secret_envs(config):
+    for env in config.secret_envs():
         if not os.environ.get(env):
             click.echo(f"  note: {env} is set neither in the environment nor in .streamlit/secrets.toml; "
                        "the source that needs it will fail until it is")
@@ -107,14 +107,6 @@ def check_config(config_file: str | None) -> None:
     where = str(files[0] if files else path.resolve().parent / SECRETS_FILE)
     for problem in secrets_problems(config.auth, read_secrets(files), where):
         click.echo(f"  note: {problem}; `hypercare serve` refuses to start until it is fixed")
-
-
-def _secret_envs(config: Config) -> list[str]:
-    names = [config.sentry.token_env] if config.sentry else []
-    for source in config.tickets:
-        names += [getattr(source, key) for key in ("token_env", "email_env") if getattr(source, key, None)]
-    names += [level.webhook_env for level in config.escalation.levels if level.webhook_env]
-    return sorted(set(names))
 
 
 @main.command()

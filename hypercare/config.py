@@ -32,6 +32,7 @@ from pydantic import (
 from hypercare.auth.identity import Role
 from hypercare.conditions import ConditionError
 from hypercare.conditions import parse as parse_condition
+from hypercare.readiness.reconcile import Tolerance, parse_tolerance
 from hypercare.verdict.language import Condition, Over, parse_over, rule_metric
 from hypercare.verdict.metrics import CATALOGUE, Metric
 
@@ -73,8 +74,10 @@ TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 
 def _check_env_name(name: str) -> str:
     if not name or not name.replace("_", "").isalnum():
+        # a value that looks like a URL or a secret is not repeated: the error is printed and logged
+        shown = "this value" if any(c in name for c in ":/@") else repr(name)
         raise ValueError(
-            f"{name!r} is not an environment variable name; give the NAME of the variable that "
+            f"{shown} is not an environment variable name; give the NAME of the variable that "
             "holds the secret (e.g. SENTRY_AUTH_TOKEN), never the secret itself"
         )
     return name
@@ -416,7 +419,7 @@ class EscalationLevel(Strict):
 
 
 class AutoOpenRule(Strict):
-    source: Literal["sentry", "checks", "tickets"]
+    source: Literal["sentry", "checks", "tickets", "reconcile"]
     when: str
     within_minutes: float = Number(30, gt=0, le=MAX_SLA_MINUTES)
     severity: Severity = "SEV3"
@@ -598,6 +601,41 @@ class ReportConfig(Strict):
         return self
 
 
+class ReconcileConfig(Strict):
+    """`[[reconcile]]`: one number read from each side of a data migration, compared. The URLs
+    live in the environment (or .streamlit/secrets.toml) under the names given here, never in
+    the file."""
+
+    name: str = Field(min_length=1)
+    source_env: EnvName  # holds the source database's SQLAlchemy URL
+    target_env: EnvName
+    source_sql: str  # returns one row of one number: a count, a sum, a checksum
+    target_sql: str
+    tolerance: float | str = 0  # units, or a percent of the source value: "0.5%"
+    interval_seconds: float = Number(300, gt=0, le=MAX_SECONDS)
+    timeout_seconds: float = Number(30, gt=0, le=MAX_SECONDS)  # each side's connect and statement
+
+    @field_validator("source_sql", "target_sql")
+    @classmethod
+    def _one_statement(cls, v: str) -> str:
+        body = v.strip().rstrip(";").strip()
+        if not body:
+            raise ValueError("give a query that returns one number, e.g. SELECT count(*) FROM bookings")
+        if ";" in body:
+            raise ValueError("give one statement (no ';' between statements); it must return one number")
+        return body
+
+    @field_validator("tolerance")
+    @classmethod
+    def _tolerance(cls, v: float | str) -> float | str:
+        parse_tolerance(v)
+        return v
+
+    @property
+    def limit(self) -> Tolerance:
+        return parse_tolerance(self.tolerance)
+
+
 class Config(Strict):
     release: ReleaseConfig
     store: StoreConfig = StoreConfig()
@@ -614,6 +652,7 @@ class Config(Strict):
     auth: AuthConfig = AuthConfig()
     # validated like a value, so its default folder resolves against the config file's folder
     report: ReportConfig = Field(default_factory=dict, validate_default=True)
+    reconcile: list[ReconcileConfig] = []
 
     def sources(self) -> list[tuple[str, float]]:
         """(collector name, interval in seconds) of each configured source, as collector_runs
@@ -624,7 +663,19 @@ class Config(Strict):
         if self.checks:
             found.append(("checks", min(c.interval_seconds for c in self.checks)))
         found += [(f"tickets:{t.source}", t.interval_seconds) for t in self.tickets]
+        if self.reconcile:
+            found.append(("reconcile", min(r.interval_seconds for r in self.reconcile)))
         return found
+
+    def secret_envs(self) -> list[str]:
+        """The environment variables the config names as holding a secret (tokens, webhook and
+        database URLs), sorted."""
+        names = [self.sentry.token_env] if self.sentry else []
+        for source in self.tickets:
+            names += [getattr(source, key) for key in ("token_env", "email_env") if getattr(source, key, None)]
+        names += [level.webhook_env for level in self.escalation.levels if level.webhook_env]
+        names += [env for r in self.reconcile for env in (r.source_env, r.target_env)]
+        return sorted(set(names))
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
@@ -645,6 +696,10 @@ class Config(Strict):
         dupes = sorted({n for n in sources if sources.count(n) > 1})
         if dupes:
             raise ValueError(f"tickets: give each source a distinct name; {', '.join(dupes)} repeated")
+        checks = [r.name for r in self.reconcile]
+        dupes = sorted({n for n in checks if checks.count(n) > 1})
+        if dupes:
+            raise ValueError(f"reconcile: names must be unique; {', '.join(dupes)} used more than once")
         self._check_criteria(names)
         return self
 
@@ -656,8 +711,9 @@ class Config(Strict):
         if dupes:
             raise ValueError(f"rules and exit: give each a distinct name; {', '.join(dupes)} repeated")
         configured = {"sentry": self.sentry is not None, "checks": bool(self.checks), "tickets": bool(self.tickets),
-                      "incidents": True}
-        add = {"sentry": "a [sentry] section", "checks": "[[checks]]", "tickets": "a [[tickets]] source"}
+                      "incidents": True, "reconcile": bool(self.reconcile)}
+        add = {"sentry": "a [sentry] section", "checks": "[[checks]]", "tickets": "a [[tickets]] source",
+               "reconcile": "[[reconcile]] checks"}
         projects = self.sentry.projects if self.sentry else []
         for what, c in criteria:
             source = c.catalogue_entry.source

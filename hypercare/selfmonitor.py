@@ -37,11 +37,7 @@ COLLECTOR_LOGGER = "collectors.base"
 
 def secret_values(config: Config, environ: Mapping[str, str] = os.environ) -> list[str]:
     """The values of every environment variable the config names as holding a secret."""
-    names = [config.sentry.token_env] if config.sentry else []
-    for source in config.tickets:
-        names += [getattr(source, attr) for attr in ("token_env", "email_env") if getattr(source, attr, None)]
-    names += [level.webhook_env for level in config.escalation.levels if level.webhook_env]
-    return sorted({environ[n] for n in names if len(environ.get(n, "")) >= 4}, key=len, reverse=True)
+    return sorted({environ[n] for n in config.secret_envs() if len(environ.get(n, "")) >= 4}, key=len, reverse=True)
 
 
 def scrub(value: Any, secrets: list[str]) -> Any:

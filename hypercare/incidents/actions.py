@@ -29,6 +29,7 @@ from hypercare.incidents.escalation import (
 from hypercare.incidents.notify import Delivery, deliver_pending, queue, slack_escape
 from hypercare.store import Store
 from hypercare.store.queries import incidents as q
+from hypercare.store.queries import reconcile
 from hypercare.window import Period, Window
 
 ENGINE_ACTOR = "hypercare"
@@ -431,6 +432,14 @@ def signals(cur: duckdb.DuckDBPyConnection, rule: AutoOpenRule, window: Window |
             Signal("checks", r["check_name"], f"Health check {r['check_name']} is down" + (f": {r['error']}" if r["error"] else ""),
                    {"down_minutes": (now - r["down_since"]).total_seconds() / 60}, r["down_since"])
             for r in q.check_down_streaks(cur, since, now)
+        ]
+    if rule.source == "reconcile":
+        return [
+            Signal("reconcile", r["name"], f"Reconciliation {r['name']} disagrees: source {r['source_value']:,.15g}, "
+                   f"target {r['target_value']:,.15g} (difference {r['difference']:+,.15g})",
+                   {"mismatched_by": abs(r["difference"]),
+                    "mismatch_minutes": (now - r["mismatched_since"]).total_seconds() / 60}, r["mismatched_since"])
+            for r in reconcile.mismatch_streaks(cur, since, now)
         ]
     if measure == "priority":
         return [

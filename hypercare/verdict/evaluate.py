@@ -35,7 +35,7 @@ from hypercare.window import Period, Window
 if TYPE_CHECKING:  # the config is read, never imported at run time: config.py sits above this package
     from hypercare.config import Config
 
-SOURCE_WORDS = {"sentry": "Sentry", "checks": "health-check", "tickets": "ticket"}
+SOURCE_WORDS = {"sentry": "Sentry", "checks": "health-check", "tickets": "ticket", "reconcile": "reconciliation"}
 Memo = dict[tuple, Any]
 
 
@@ -85,7 +85,8 @@ class _Judge:
     def __init__(self, cur: duckdb.DuckDBPyConnection, config: Config, window: Window, memo: Memo):
         self.cur, self.window, self.memo = cur, window, memo
         self.sources = tuple(config.sources())
-        self.inputs = Inputs(cur, window, config.health.availability_target, tuple(c.name for c in config.checks), memo)
+        self.inputs = Inputs(cur, window, config.health.availability_target, tuple(c.name for c in config.checks), memo,
+                             tuple(r.name for r in config.reconcile))
 
     def freshness(self, now: datetime) -> list[Freshness]:
         key = ("freshness", now, self.sources)

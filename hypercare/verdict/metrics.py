@@ -22,10 +22,10 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from hypercare.store.queries import errors, health, incidents, overview, tickets
+from hypercare.store.queries import errors, health, incidents, overview, reconcile, tickets
 from hypercare.window import Period, Window
 
-SourceKind = Literal["sentry", "checks", "tickets", "incidents"]
+SourceKind = Literal["sentry", "checks", "tickets", "incidents", "reconcile"]
 ScopeKey = Literal["checks", "projects", "severity"]
 SEVERITY_ORDER = ("SEV1", "SEV2", "SEV3", "SEV4")
 
@@ -40,6 +40,7 @@ class Inputs:
     availability_target: float = 99.9
     check_names: tuple[str, ...] = ()
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # reads shared within an evaluation
+    reconcile_names: tuple[str, ...] = ()  # the configured [[reconcile]] checks
 
 
 @dataclass(frozen=True)
@@ -285,6 +286,20 @@ def sla_breaches(src: Inputs, period: Period, scope: Scope) -> Measured:
     return Measured(float(incidents.sla_breaches(src.cur, period.start, period.end, scope.severities)))
 
 
+# --- data-migration reconciliation ---
+
+def reconcile_mismatches(src: Inputs, period: Period, scope: Scope) -> Measured:
+    """[[reconcile]] checks whose latest result at the end of the period read both sides and
+    found them apart beyond the check's tolerance (reconcile.tally_at). No value while any
+    configured check has no such answer (it never ran, or a side failed on its latest run):
+    an unread check might disagree too."""
+    names = src.reconcile_names
+    if not names:
+        return Measured(None)
+    tally = reconcile.tally_at(src.cur, period.end, names)
+    return Measured(None if tally.unknown else float(tally.mismatched), len(names) - tally.unknown)
+
+
 def _vs_baseline(src: Inputs, period: Period, scope: Scope,
                  rate: Callable[[Inputs, Period, Scope], Measured], now: Measured) -> Measured:
     """`now` ÷ the mean of `rate` over the same hours of the baseline."""
@@ -304,6 +319,10 @@ _AUTO_OPEN_DOCS = {
                         "within_minutes of it first being seen.",
     "down_minutes": "Minutes a health check has been failing without a success in between.",
     "priority": "The priority of a ticket created within within_minutes.",
+    "mismatched_by": "How far apart the two sides of a reconciliation check are (|target − source|, in the "
+                     "check's units) on its latest result, when that result is a mismatch within within_minutes.",
+    "mismatch_minutes": "Minutes a reconciliation check has disagreed: since the first mismatch after its last "
+                        "match (a run whose side failed doesn't break the streak).",
 }
 
 _SENTRY, _CHECKS, _SEV = frozenset({"projects"}), frozenset({"checks"}), frozenset({"severity"})
@@ -331,6 +350,12 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in (
            values=("P1", "P2", "P3", "P4")),
     Metric("open_incidents", "Open incidents", "", "incidents", open_incidents, _SEV, instant=True),
     Metric("sla_breaches", "SLA breaches", "", "incidents", sla_breaches, _SEV),
+    Metric("reconcile_mismatches", "Reconciliation checks that disagree", "", "reconcile", reconcile_mismatches,
+           instant=True, sampled="checks answered"),
+    Metric("mismatched_by", "How far a reconciliation check's sides are apart", "", "reconcile", None,
+           auto_open=frozenset({"reconcile"})),
+    Metric("mismatch_minutes", "Minutes a reconciliation check has disagreed", "", "reconcile", None,
+           auto_open=frozenset({"reconcile"})),
 )}
 RULE_METRICS: tuple[str, ...] = tuple(name for name, m in CATALOGUE.items() if m.measure is not None)
 

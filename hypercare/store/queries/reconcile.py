@@ -17,7 +17,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from hypercare.store.read import first_row, frame
+from hypercare.store.read import arrow, first_row, frame
 
 COLUMNS = "name, checked_at, source_value, target_value, difference, matched, error"
 
@@ -63,3 +63,24 @@ def tally_at(cur: duckdb.DuckDBPyConnection, at: datetime, names: Sequence[str])
         )
         """, [at, list(names)])
     return Tally(matched, mismatched, len(set(names)) - matched - mismatched)
+
+
+def mismatch_streaks(cur: duckdb.DuckDBPyConnection, since: datetime, now: datetime) -> list[dict]:
+    """Checks whose latest result in (since, now] is a mismatch: name, source_value, target_value,
+    difference of that result, and `mismatched_since`, the first mismatch after the check's last
+    match (a result whose side failed neither starts nor breaks the streak)."""
+    return arrow(cur, """
+        WITH latest AS (
+            SELECT name, checked_at, source_value, target_value, difference, matched FROM reconciliations
+            WHERE checked_at > ? AND checked_at <= ? AND matched IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY name ORDER BY checked_at DESC) = 1
+        )
+        SELECT l.name, l.source_value, l.target_value, l.difference,
+               (SELECT min(r.checked_at) FROM reconciliations r
+                WHERE r.name = l.name AND r.matched = false AND r.checked_at <= l.checked_at
+                  AND r.checked_at > coalesce((SELECT max(m.checked_at) FROM reconciliations m
+                                               WHERE m.name = l.name AND m.matched AND m.checked_at <= l.checked_at),
+                                              '-infinity'::TIMESTAMPTZ)) AS mismatched_since
+        FROM latest l WHERE NOT l.matched
+        ORDER BY l.name
+        """, [since, now]).to_pylist()
