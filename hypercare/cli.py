@@ -112,7 +112,7 @@ def check_config(config_file: str | None) -> None:
 @main.command()
 @config_option
 @click.option("--once", is_flag=True, required=True, help="Run each collector one time (for cron).")
-@click.option("--only", type=click.Choice(["sentry", "checks", "tickets"]), help="Only this kind of source.")
+@click.option("--only", type=click.Choice(["sentry", "checks", "tickets", "reconcile"]), help="Only this kind of source.")
 def collect(config_file: str | None, once: bool, only: str | None) -> None:
     """Run the configured collectors one time and exit (0 when each run is ok or partial, else 1)."""
     config = _load(config_file)

@@ -611,7 +611,7 @@ class ReconcileConfig(Strict):
     target_env: EnvName
     source_sql: str  # returns one row of one number: a count, a sum, a checksum
     target_sql: str
-    tolerance: float | str = 0  # units, or a percent of the source value: "0.5%"
+    tolerance: float | str = 0.0  # units, or a percent of the source value: "0.5%"
     interval_seconds: float = Number(300, gt=0, le=MAX_SECONDS)
     timeout_seconds: float = Number(30, gt=0, le=MAX_SECONDS)  # each side's connect and statement
 

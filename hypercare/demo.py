@@ -5,7 +5,9 @@ and switches over on Sunday 22 November 2026 at 22:00 Brussels time. The data co
 baseline on the old platform and the first 38 hours of the 72-hour window; the demo's clock is
 pinned at T+38 h so the same seed always gives the same data and the same page.
 
-The story, in window time: a new checkout error at T+9 h hits hundreds of users and is fixed at
+The story, in window time: the migrated accounts reconcile from the start, but 23 bookings had no
+class mapping (Sentry's MigrationWarning) and the bookings reconciliation is off by 23 until the
+re-import at T+11 h; a new checkout error at T+9 h hits hundreds of users and is fixed at
 T+14 h (incident escalated to level 2 because nobody acknowledged it in time; rollback considered
 and declined); Monday morning brings a surge of support tickets, mostly usage questions from
 migrated clients; from T+17 h the payment provider's health check flaps.
@@ -47,6 +49,12 @@ INCIDENT_START = GO_LIVE + timedelta(hours=9)  # Monday 07:00: the first morning
 INCIDENT_FIXED = GO_LIVE + timedelta(hours=14)
 ROLLBACK_DECLINED_HOUR = 11.0
 ROLLBACK_DECLINED = "Rollback considered and declined"
+MIGRATED_ACCOUNTS, MIGRATED_BOOKINGS, UNMAPPED_BOOKINGS = 5_000, 12_000, 23
+BOOKINGS_REIMPORTED = GO_LIVE + timedelta(hours=11)  # Monday 09:00: the bookings reconcile again
+RECONCILE_FROM = GO_LIVE - timedelta(hours=6)  # the final migration run loaded the new platform
+RECONCILE_TIMEOUT = GO_LIVE + timedelta(hours=10, minutes=30)  # the new platform's side, in the Monday rush
+RECONCILE_TIMEOUT_ERROR = ("target side (FITBOOK_NEW_DB_URL): the query ran past the 60 s statement timeout "
+                           "and was stopped")
 
 TS = pa.timestamp("us", tz="UTC")
 # The table the demo writes first into its database: only a file carrying it may be replaced.
@@ -129,10 +137,12 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED, shift_reports:
         "check_transitions": _check_transitions(config, health),
         "tickets": _tickets(gen),
         "decisions": _decisions(),
+        "reconciliations": _reconciliations(gen, config),
         "collector_runs": _collector_runs(gen, config),
         "checkpoints": _checkpoints(),
     }
-    order = {"error_counts": "bucket_start", "health_checks": "checked_at", "session_health": "bucket_start"}
+    order = {"error_counts": "bucket_start", "health_checks": "checked_at", "session_health": "bucket_start",
+             "reconciliations": "checked_at"}
     with store.transaction() as cur:
         for table, rows in tables.items():
             append_rows(cur, table, rows, order.get(table))
@@ -488,7 +498,9 @@ def _tickets(gen: _Gen) -> pa.Table:
 def _decisions() -> pa.Table:
     entries = [
         (-0.75, "go", "Go for cutover",
-         "Dry run passed; 5,000 client accounts and 12,000 historical bookings reconciled; rollback rehearsed on Thursday.",
+         "Dry run passed; 5,000 client accounts reconciled; bookings 11,977 of 12,000: the 23 without a class "
+         "mapping are re-imported on Monday morning, their clients keep their classes on the old schedule "
+         "meanwhile; rollback rehearsed on Thursday.",
          "Sofie Peeters (release manager)"),
         (1.0, "continue", "Cutover complete, smoke tests green",
          "DNS switched at 22:10; all four health checks up; first bookings on the new platform.",
@@ -498,7 +510,8 @@ def _decisions() -> pa.Table:
          "strand the 1,100 bookings made since go-live on the old platform.",
          "Sofie Peeters with Karim Haddad (CTO)"),
         (24.0, "continue", "Day-1 review: stable since the hotfix",
-         "Errors back to baseline since 15:00; ticket surge was usage questions; keep the 72 h window.",
+         "Errors back to baseline since 15:00; ticket surge was usage questions; the 23 unmapped bookings were "
+         "re-imported at 09:00 and all 12,000 reconcile; keep the 72 h window.",
          "Sofie Peeters (release manager)"),
         (36.0, "note", "Payment provider flapping raised with the PSP",
          "Intermittent 502s and timeouts on their status endpoint; their ticket PSP-5521; bookings still succeed on retry.",
@@ -514,6 +527,27 @@ def _decisions() -> pa.Table:
     ]))
 
 
+def _reconciliations(gen: _Gen, config: Config) -> pa.Table:
+    """Every `[[reconcile]]` check of the demo config on its interval from the final migration run
+    on, as the collector would have written them: accounts always match; bookings are 23 short
+    until the re-import. One run of the new platform's side timed out during the Monday rush."""
+    expected = {"migrated accounts": (MIGRATED_ACCOUNTS, 0), "migrated bookings": (MIGRATED_BOOKINGS, UNMAPPED_BOOKINGS)}
+    rows = []
+    for check in config.reconcile:
+        source, missing = expected[check.name]
+        for t in gen.hours(RECONCILE_FROM, DEMO_NOW, timedelta(seconds=check.interval_seconds)):
+            target = source - (missing if t < BOOKINGS_REIMPORTED else 0)
+            row = {"name": check.name, "checked_at": t, "source_value": float(source), "target_value": float(target),
+                   "difference": float(target - source), "matched": target == source, "error": None}
+            if check.name == "migrated bookings" and t == RECONCILE_TIMEOUT:
+                row.update(target_value=None, difference=None, matched=None, error=RECONCILE_TIMEOUT_ERROR)
+            rows.append(row)
+    return pa.Table.from_pylist(rows, schema=pa.schema([
+        ("name", pa.string()), ("checked_at", TS), ("source_value", pa.float64()), ("target_value", pa.float64()),
+        ("difference", pa.float64()), ("matched", pa.bool_()), ("error", pa.string()),
+    ]))
+
+
 def _collector_runs(gen: _Gen, config: Config) -> pa.Table:
     """Collection since just before go-live, as `hypercare serve` would have recorded it (the
     status history is replayed over it, so every hour has fresh sources)."""
@@ -522,10 +556,13 @@ def _collector_runs(gen: _Gen, config: Config) -> pa.Table:
         for t in gen.hours(GO_LIVE - timedelta(hours=1), DEMO_NOW - timedelta(seconds=30), timedelta(seconds=interval)):
             took = timedelta(milliseconds=gen.rng.randint(150, 2500))
             failed = name.startswith("tickets") and DEMO_NOW - timedelta(hours=3) <= t < DEMO_NOW - timedelta(hours=2, minutes=40)
+            error = "support.fitbook.example answered 503 Service Unavailable after 5 attempts; try again later" if failed else None
+            if name == "reconcile" and t == RECONCILE_TIMEOUT:  # as _reconciliations recorded it
+                failed, error = True, f"migrated bookings: {RECONCILE_TIMEOUT_ERROR}"
             rows.append({
                 "run_id": f"demo-{name}-{int(t.timestamp())}", "collector": name, "started_at": t,
                 "finished_at": t + took, "status": "failed" if failed else "ok", "ok": not failed, "rows_written": 0 if failed else gen.rng.randint(1, 60),
-                "error": "support.fitbook.example answered 503 Service Unavailable after 5 attempts; try again later" if failed else None,
+                "error": error,
             })
     return pa.Table.from_pylist(rows, schema=pa.schema([
         ("run_id", pa.string()), ("collector", pa.string()), ("started_at", TS), ("finished_at", TS),
