@@ -42,8 +42,11 @@ def reconcile_section() -> None:
     window = context.window()
     if window is None:  # the chart marks go-live; the table above stands without it
         return
-    start = min(window.go_live_at - HISTORY_BEFORE_GO_LIVE, latest["checked_at"].min().to_pydatetime())
-    history = data.cached(reconcile.history)(start, now + timedelta(seconds=1), names)
+    history = data.cached(reconcile.history)(window.go_live_at - HISTORY_BEFORE_GO_LIVE, now + timedelta(seconds=1), names)
+    if history.empty:
+        return
+    start = min(history["checked_at"].min().to_pydatetime(), window.go_live_at) - timedelta(hours=1)
     st.plotly_chart(history_figure(history, window, start, now), width="stretch")
-    st.caption("Green dots matched (within the check's tolerance), red ones differed, grey ones could not "
-               "compare because a side failed (its reason is in the table's error column).")
+    st.caption("Target − source of each check since the day before go-live; 0 is a match. Red dots differed "
+               "beyond the check's tolerance; a grey × marks a run whose side failed (no value, so the line "
+               "breaks there).")

@@ -70,12 +70,14 @@ def test_latest_table_and_history_figure_draw_the_rows(demo):
     start = window.go_live_at - timedelta(hours=24)
     rows = history(store.cursor(), start, DEMO_NOW, ("migrated accounts", "migrated bookings"))
     fig = history_figure(rows, window, start, DEMO_NOW)
-    bookings = next(t for t in fig.data if t.name == "migrated bookings")
+    traces = {t.name: t for t in fig.data}
     expected = rows[rows["name"] == "migrated bookings"]
-    assert list(bookings.y) == list(expected["difference"].fillna(0))
-    red = sum(1 for c in bookings.marker.color if c == COLOURS["differs"])
-    assert red == int((expected["matched"] == False).sum())  # noqa: E712 - stored false, not missing
-    assert sum(1 for c in bookings.marker.color if c == COLOURS["failed"]) == int(expected["matched"].isna().sum()) == 1
+    drawn = [None if pd.isna(v) else v for v in traces["migrated bookings"].y]
+    assert drawn == [None if m is None or pd.isna(m) else d for d, m in zip(expected["difference"], expected["matched"])]
+    differed = rows[rows["matched"] == False]  # noqa: E712 - a stored false, not a missing value
+    assert len(traces["differed"].x) == len(differed) == 67 and set(traces["differed"].y) == {-23}
+    assert list(traces["a side failed"].y) == [-23]  # placed at the value before the gap
+    assert traces["a side failed"].marker.color == COLOURS["failed"]
     table = latest_table(latest_results(store.cursor()), window.tz, DEMO_NOW,
                          FigureState("stale", "reconcile is stale"))
     assert set(table["result"]) == {"unknown: reconcile is stale"}  # never an old match while stale

@@ -59,7 +59,7 @@ def test_a_local_time_in_the_repeated_hour_is_written_once_a_day(tmp_path):
     ({"at": ["08:00"], "every_hours": 4}, "report: give either at (local times) or every_hours, not both"),
     ({"at": ["8am"]}, "report.at[0]: '8am' is not a local time; write it as HH:MM"),
     ({"every_hours": 0}, "report.every_hours: 0 is out of range; it must be above 0"),
-    ({"webhook_env": "https://hooks.slack.com/x"}, "report.webhook_env: 'https://hooks.slack.com/x' is not an environment variable name"),
+    ({"webhook_env": "https://hooks.slack.com/x"}, "report.webhook_env: this value is not an environment variable name"),
 ])
 def test_bad_report_config_names_the_field_and_the_fix(tmp_path, report, problem):
     with pytest.raises(ConfigError) as caught:

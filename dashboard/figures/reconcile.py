@@ -4,6 +4,7 @@ difference of each check over time."""
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import cycle
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -13,7 +14,8 @@ from dashboard.figures.timeaxis import hover_labels, local_time_axis, utc_x, x
 from hypercare.states import COLLECTED, FigureState
 from hypercare.window import Window, local_label
 
-COLOURS = {"matches": "#2e7d32", "differs": "#c62828", "failed": "#9e9e9e"}
+COLOURS = {"differs": "#c62828", "failed": "#757575"}
+LINE_COLOURS = ["#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#558b2f"]  # one per check, none red or grey
 
 
 def number(value: float | None) -> str:
@@ -63,17 +65,29 @@ def latest_table(latest: pd.DataFrame, tz: ZoneInfo, now: datetime, state: Figur
 
 
 def history_figure(history: pd.DataFrame, window: Window, start: datetime, end: datetime) -> go.Figure:
-    """Target − source of each check over time (reconcile.history): a step line per check, each
-    result a dot coloured by its outcome; results whose side failed sit on the zero line in grey."""
+    """Target − source of each check over time (reconcile.history): a step line per check, with
+    the results that differed marked red and those whose side failed marked grey (a gap in the
+    line, the mark at the value before it: a failed side measured nothing)."""
     fig = go.Figure()
-    for name, rows in history.groupby("name", sort=True):
-        kind = ["failed" if pd.isna(m) else "matches" if m else "differs" for m in rows["matched"]]
+    differs, failed = [], []
+    for (name, rows), colour in zip(history.groupby("name", sort=True), cycle(LINE_COLOURS)):
         diff = rows["difference"].astype("float64")
+        when = hover_labels(rows["checked_at"], window)
         fig.add_trace(go.Scatter(
-            x=utc_x(rows["checked_at"]), y=diff.fillna(0), name=str(name), mode="lines+markers",
-            line={"shape": "hv", "width": 2}, marker={"color": [COLOURS[k] for k in kind], "size": 7},
-            customdata=list(zip(hover_labels(rows["checked_at"], window), kind)),
-            hovertemplate="%{customdata[0]}: %{y:+,} (%{customdata[1]})<extra>%{fullData.name}</extra>"))
+            x=utc_x(rows["checked_at"]), y=diff, name=str(name), mode="lines", connectgaps=False,
+            line={"shape": "hv", "width": 2, "color": colour},
+            customdata=when, hovertemplate="%{customdata}: %{y:+,}<extra>%{fullData.name}</extra>"))
+        for t, label, value, before, matched in zip(rows["checked_at"], when, diff, diff.ffill().fillna(0), rows["matched"]):
+            if pd.isna(matched):
+                failed.append((t, before, f"{name} · {label}"))
+            elif not matched:
+                differs.append((t, value, f"{name} · {label}"))
+    for points, label, marker in ((differs, "differed", {"color": COLOURS["differs"], "size": 6}),
+                                  (failed, "a side failed", {"color": COLOURS["failed"], "size": 9, "symbol": "x"})):
+        if points:
+            fig.add_trace(go.Scatter(x=utc_x([t for t, _, _ in points]), y=[v for _, v, _ in points], name=label,
+                                     mode="markers", marker=marker, customdata=[c for _, _, c in points],
+                                     hovertemplate="%{customdata}: %{y:+,}<extra>" + label + "</extra>"))
     fig.add_hline(y=0, line={"color": "#bdbdbd", "width": 1})
     if start <= window.go_live_at <= end:
         fig.add_vline(x=x(window.go_live_at), line={"color": "#616161", "dash": "dot"})
