@@ -230,22 +230,40 @@ def mariadb():
     engine.dispose()
 
 
-def test_postgresql_and_mariadb_mismatch_tolerance_failure_and_timeout(
-        store, clock, postgres, mariadb, monkeypatch, caplog):
+def test_postgresql_mismatch_tolerance_timeout_and_read_only(store, clock, postgres, monkeypatch, caplog):
     monkeypatch.setenv("PG_DB", PG_URL.format(password=PASSWORD))
-    monkeypatch.setenv("MARIA_DB", MARIADB_URL)
-    monkeypatch.setenv("MARIA_BAD", f"mysql+pymysql://root:{PASSWORD}@127.0.0.1:3306/test")
-    pg, my = postgres, mariadb
+    pg = postgres
+    count = {"source_sql": f"SELECT count(*) FROM {pg}.source_accounts", "target_sql": f"SELECT count(*) FROM {pg}.target_accounts",
+             "source_env": "PG_DB", "target_env": "PG_DB"}
     config = make_config(
-        {"name": "accounts", "source_env": "PG_DB", "target_env": "PG_DB",
-         "source_sql": f"SELECT count(*) FROM {pg}.source_accounts", "target_sql": f"SELECT count(*) FROM {pg}.target_accounts"},
-        {"name": "bookings", "source_env": "MARIA_DB", "target_env": "MARIA_DB",
-         "source_sql": f"SELECT count(*) FROM {my}_source_bookings", "target_sql": f"SELECT count(*) FROM {my}_target_bookings",
-         "tolerance": "0.2%"},  # 0.2 % of 12,000 = 24 ≥ 23
-        {"name": "across", "source_env": "PG_DB", "target_env": "MARIA_DB",
-         "source_sql": f"SELECT sum(id) FROM {pg}.source_accounts", "target_sql": f"SELECT sum(id) FROM {my}_source_bookings WHERE id <= 5000"},
+        {"name": "accounts", **count},
+        {"name": "accounts-tolerated", **count, "tolerance": 25},
         {"name": "pg-slow", "source_env": "PG_DB", "target_env": "PG_DB", "timeout_seconds": 0.5,
          "source_sql": "SELECT 1 FROM pg_sleep(5)", "target_sql": f"DELETE FROM {pg}.target_accounts RETURNING 1"},
+    )
+    with caplog.at_level(logging.DEBUG):
+        run = run_collector(store, ReconcileCollector(config), clock)
+    rows = by_name(store)
+    assert [rows["accounts"][k] for k in ("source_value", "target_value", "difference", "matched")] == [5000, 4977, -23, False]
+    assert rows["accounts-tolerated"]["matched"] is True
+    assert rows["pg-slow"]["error"] == (
+        "source side (PG_DB): the query ran past the 0.5 s statement timeout and was stopped; "
+        "target side (PG_DB): the query failed: cannot execute DELETE in a read-only transaction")
+    assert run.status == "failed" and run.error.startswith("pg-slow: source side (PG_DB)")
+    with _server("PostgreSQL", PG_URL.format(password="")).connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM {pg}.target_accounts").scalar() == 4977  # nothing deleted
+    assert_no_secret(store, caplog, [PASSWORD, PG_URL.format(password=PASSWORD)])
+
+
+def test_mariadb_mismatch_tolerance_timeout_and_read_only(store, clock, mariadb, monkeypatch, caplog):
+    monkeypatch.setenv("MARIA_DB", MARIADB_URL)
+    monkeypatch.setenv("MARIA_BAD", f"mysql+pymysql://root:{PASSWORD}@127.0.0.1:3306/test")
+    my = mariadb
+    count = {"source_sql": f"SELECT count(*) FROM {my}_source_bookings", "target_sql": f"SELECT count(*) FROM {my}_target_bookings",
+             "source_env": "MARIA_DB", "target_env": "MARIA_DB"}
+    config = make_config(
+        {"name": "bookings", **count},
+        {"name": "bookings-tolerated", **count, "tolerance": "0.2%"},  # 0.2 % of 12,000 = 24 ≥ 23
         {"name": "maria-slow", "source_env": "MARIA_DB", "target_env": "MARIA_BAD", "timeout_seconds": 0.5,
          "source_sql": "SELECT SLEEP(5)", "target_sql": "SELECT 1"},
         {"name": "maria-write", "source_env": "MARIA_DB", "target_env": "MARIA_DB",
@@ -254,25 +272,30 @@ def test_postgresql_and_mariadb_mismatch_tolerance_failure_and_timeout(
     with caplog.at_level(logging.DEBUG):
         run = run_collector(store, ReconcileCollector(config), clock)
     rows = by_name(store)
-    assert [rows["accounts"][k] for k in ("source_value", "target_value", "difference", "matched")] == [5000, 4977, -23, False]
-    assert [rows["bookings"][k] for k in ("source_value", "target_value", "difference", "matched")] == [12000, 11977, -23, True]
-    assert rows["across"]["matched"] and rows["across"]["source_value"] == 5000 * 5001 / 2
-    assert rows["pg-slow"]["error"] == (
-        "source side (PG_DB): the query ran past the 0.5 s statement timeout and was stopped; "
-        "target side (PG_DB): the query failed: cannot execute DELETE in a read-only transaction")
+    assert [rows["bookings"][k] for k in ("source_value", "target_value", "difference", "matched")] == [12000, 11977, -23, False]
+    assert rows["bookings-tolerated"]["matched"] is True
     assert rows["maria-slow"]["error"].startswith(
         "source side (MARIA_DB): the query ran past the 0.5 s statement timeout and was stopped; "
         "target side (MARIA_BAD): could not connect: Access denied for user 'root'@")
-    expected_like = sum(1 for i in range(1, 11978) if str(i).startswith("1"))
     assert rows["maria-write"]["error"] == (
         "source side (MARIA_DB): the query failed: Cannot execute statement in a READ ONLY transaction (error 1792)")
+    expected_like = sum(1 for i in range(1, 11978) if str(i).startswith("1"))
     assert rows["maria-write"]["target_value"] == expected_like  # '%' reached the server as written
     assert run.status == "failed"
-    with _server("PostgreSQL", PG_URL.format(password="")).connect() as conn:
-        assert conn.exec_driver_sql(f"SELECT count(*) FROM {pg}.target_accounts").scalar() == 4977  # nothing deleted
     with _server("MariaDB", MARIADB_URL).connect() as conn:
-        assert conn.exec_driver_sql(f"SELECT count(*) FROM {my}_target_bookings").scalar() == 11977
-    assert_no_secret(store, caplog, [PASSWORD, PG_URL.format(password=PASSWORD), "mysql+pymysql://root:"])
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM {my}_target_bookings").scalar() == 11977  # nothing deleted
+    assert_no_secret(store, caplog, [PASSWORD, "mysql+pymysql://root:"])
+
+
+def test_a_check_across_postgresql_and_mariadb(store, clock, postgres, mariadb, monkeypatch):
+    monkeypatch.setenv("PG_DB", PG_URL.format(password=PASSWORD))
+    monkeypatch.setenv("MARIA_DB", MARIADB_URL)
+    config = make_config({"name": "across", "source_env": "PG_DB", "target_env": "MARIA_DB",
+                          "source_sql": f"SELECT sum(id) FROM {postgres}.source_accounts",  # numeric: a Decimal
+                          "target_sql": f"SELECT sum(id) FROM {mariadb}_source_bookings WHERE id <= 5000"})
+    run_collector(store, ReconcileCollector(config), clock)
+    row = rows_of(store)[0]
+    assert (row["source_value"], row["target_value"], row["matched"]) == (5000 * 5001 / 2, 5000 * 5001 / 2, True)
 
 
 def assert_no_secret(store, caplog, secrets: list[str]) -> None:
