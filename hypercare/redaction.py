@@ -43,7 +43,9 @@ def without_userinfo(url: str) -> str:
 
 def register(*secret_urls: str) -> None:
     """Remember URLs that are secrets as a whole (webhooks): from now on `redact` removes them,
-    their userinfo, and their path and query wherever these appear alone (as urllib3 logs them)."""
+    their userinfo, and their path and query wherever these appear alone (as urllib3 logs them).
+    A URL of another scheme (a database's) keeps its secret in the userinfo only, so its path
+    (the database name) is left in the log."""
     found = []
     for url in secret_urls:
         if not url:
@@ -57,6 +59,8 @@ def register(*secret_urls: str) -> None:
             found.append(parts.password)
         if "@" in parts.netloc:
             found.append(parts.netloc.rsplit("@", 1)[0])
+        if parts.scheme not in ("http", "https"):
+            continue
         tail = parts.path + (f"?{parts.query}" if parts.query else "")
         if tail.strip("/"):
             found += [tail, parts.path] if parts.path.strip("/") else [tail]

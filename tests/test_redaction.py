@@ -32,6 +32,13 @@ def test_userinfo_of_any_url_and_every_piece_of_a_registered_one_are_redacted():
     assert "Canary" not in redaction.redact(line) and "hooks.example.com:443" in redaction.redact(line)
 
 
+def test_a_database_url_is_redacted_whole_and_its_password_alone_but_not_its_database_name():
+    redaction.register("postgresql+psycopg://migrator:CanaryDbPw9@db.internal:5432/gymdb_ledger")
+    line = "reading postgresql+psycopg://migrator:CanaryDbPw9@db.internal:5432/gymdb_ledger; password CanaryDbPw9"
+    assert redaction.redact(line) == "reading [redacted]; password [redacted]"
+    assert redaction.redact("table /gymdb_ledger/bookings") == "table /gymdb_ledger/bookings"
+
+
 def test_canary_secrets_never_reach_the_db_the_debug_log_or_the_page(store, tmp_path, clock):
     log_file = tmp_path / "hypercare.log"
     handler = logging.FileHandler(log_file)
