@@ -636,6 +636,17 @@ class ReconcileConfig(Strict):
         return parse_tolerance(self.tolerance)
 
 
+class TriageConfig(Strict):
+    """The inbox's thresholds (README, Triage inbox)."""
+
+    spike_factor: float = Number(3, gt=1, le=MAX_COUNT)  # last hour against the issue's own hourly mean
+    spike_min_events: int = Number(10, ge=1, le=1_000_000)  # fewer events in the hour is never a spike
+    flapping_transitions: int = Number(3, ge=2, le=MAX_COUNT)  # up/down flips in the last hour
+    cluster_hours: int = Number(3, ge=1, le=MAX_HOURS)  # tickets of the last N complete hours
+    cluster_min_tickets: int = Number(3, ge=2, le=MAX_COUNT)
+    cluster_factor: float = Number(2, gt=1, le=MAX_COUNT)  # against the baseline's tickets per N hours
+
+
 class Config(Strict):
     release: ReleaseConfig
     store: StoreConfig = StoreConfig()
@@ -653,6 +664,7 @@ class Config(Strict):
     # validated like a value, so its default folder resolves against the config file's folder
     report: ReportConfig = Field(default_factory=dict, validate_default=True)
     reconcile: list[ReconcileConfig] = []
+    triage: TriageConfig = TriageConfig()
 
     def sources(self) -> list[tuple[str, float]]:
         """(collector name, interval in seconds) of each configured source, as collector_runs

@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
+import duckdb
+
 from hypercare.clock import Clock, SystemClock
 from hypercare.config import Config, load_config
 from hypercare.decisions.window import stored_effective_window
@@ -28,22 +30,28 @@ class AppContext:
 
     def go_live_at(self) -> datetime | None:
         """The configured go-live instant, else the one detected from Sentry (releases table)."""
-        if self.config.release.go_live_at is not None:
-            return self.config.release.go_live_at
-        return scalar(
-            self.store.cursor(),
-            "SELECT max(go_live_at) FROM releases WHERE name = ?",
-            [self.config.release.name],
-        )
+        return go_live_at(self.store.cursor(), self.config)
 
     def window(self, as_of: datetime | None = None) -> Window | None:
-        """The effective window: the configured one with the extend and exit decisions taken
-        (up to `as_of` when given) applied; None while the go-live instant is unknown."""
-        go_live = self.go_live_at()
-        if go_live is None:
-            return None
-        r = self.config.release
-        return stored_effective_window(self.store.cursor(), Window(go_live, r.window_hours, r.baseline_hours, r.timezone), as_of)
+        """The effective window (see `window_for`)."""
+        return window_for(self.store.cursor(), self.config, as_of)
+
+
+def go_live_at(cur: duckdb.DuckDBPyConnection, config: Config) -> datetime | None:
+    """The configured go-live instant, else the one detected from Sentry (releases table)."""
+    if config.release.go_live_at is not None:
+        return config.release.go_live_at
+    return scalar(cur, "SELECT max(go_live_at) FROM releases WHERE name = ?", [config.release.name])
+
+
+def window_for(cur: duckdb.DuckDBPyConnection, config: Config, as_of: datetime | None = None) -> Window | None:
+    """The effective window: the configured one with the extend and exit decisions taken (up to
+    `as_of` when given) applied; None while the go-live instant is unknown."""
+    go_live = go_live_at(cur, config)
+    if go_live is None:
+        return None
+    r = config.release
+    return stored_effective_window(cur, Window(go_live, r.window_hours, r.baseline_hours, r.timezone), as_of)
 
 
 _lock = threading.Lock()
