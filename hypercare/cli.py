@@ -32,6 +32,8 @@ from hypercare.secrets import SECRETS_FILE, load_secrets, read_secrets, secrets_
 from hypercare.selfmonitor import init_self_monitoring, secret_values, stop_self_monitoring
 from hypercare.store import Store, StoreError
 from hypercare.store.releases import record_release
+from hypercare.triage import inbox as triage_inbox
+from hypercare.triage import text as triage_text
 from hypercare.verdict import readout
 from hypercare.verdict.history import record_status
 
@@ -63,6 +65,16 @@ def _load(config_file: str | None, code: int = 1) -> Config:
 def _open_store(config: Config) -> Store:
     try:
         return Store(config.store.path)
+    except StoreError as exc:
+        _fail(str(exc))
+
+
+def _open_for_reading(config: Config) -> Store:
+    """The database, or its snapshot while `hypercare serve` holds it; exits 1 with a sentence."""
+    if not config.store.path.exists():
+        _fail(f"no database at {config.store.path} yet; run `hypercare collect --once` or `hypercare serve` first")
+    try:
+        return Store.open_for_reading(config.store.path)
     except StoreError as exc:
         _fail(str(exc))
 
@@ -234,12 +246,7 @@ def report(config_file: str | None, at: str | None, out: str, fmt: str | None) -
         raise click.UsageError(f"can't tell the format from {path.name!r}; end --out with .html or .md, or pass --format")
     now = _instant(at) or SystemClock().now()
     config = _load(config_file)
-    if not config.store.path.exists():
-        _fail(f"no database at {config.store.path} yet; run `hypercare collect --once` or `hypercare serve` first")
-    try:
-        store = Store.open_for_reading(config.store.path)
-    except StoreError as exc:
-        _fail(str(exc))
+    store = _open_for_reading(config)
     notes = [readout.AT_NOTE] if at else []
     if store.path != config.store.path:
         written = datetime.fromtimestamp(store.path.stat().st_mtime, timezone.utc)
@@ -254,6 +261,27 @@ def report(config_file: str | None, at: str | None, out: str, fmt: str | None) -
     report_output.write_atomically(path, html if fmt == "html" else markdown)
     click.echo(f"Report as of {now.astimezone(config.release.tz):%a %d %b %Y %H:%M} ({config.release.timezone}) "
                f"written to {path} ({path.stat().st_size / 1024:,.0f} KiB).")
+
+
+@main.command()
+@config_option
+@click.option("--at", "at", metavar="ISO-8601", help="The inbox as of this instant (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print the items as JSON, for a script or a chat bot.")
+def triage(config_file: str | None, at: str | None, as_json: bool) -> None:
+    """Print the triage inbox: what needs a person now, most urgent first, each with its score."""
+    now = _instant(at) or SystemClock().now()
+    config = _load(config_file)
+    store = _open_for_reading(config)
+    if store.path != config.store.path:
+        click.echo(f"Read from the snapshot {store.path.name} while `hypercare serve` holds the database; "
+                   "later data is not in it.", err=True)
+    try:
+        found = triage_inbox.items(store.cursor(), config, now)
+    except duckdb.Error as exc:
+        _fail(str(store.explain(exc)))
+    finally:
+        store.close()
+    click.echo(triage_text.to_json(found, now) if as_json else "\n".join(triage_text.lines(found, now, config.release.tz)))
 
 
 @main.command()

@@ -10,6 +10,7 @@ Every CSV the product offers passes its cells through `neutralise_cell` / `neutr
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pandas as pd
 
@@ -21,6 +22,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=^\"'&])")
 # scheme or www and before an @ shows the same text but breaks the match.
 _AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp|www|mailto|xmpp)(?=\\[:.])|(?=@)")
 WORD_JOINER = "\u2060"
+_UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})  # control, format, unassigned, line breaks
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -32,6 +34,14 @@ def as_text(value: object) -> str:
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     text = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, text)
     return " ".join(text.splitlines())
+
+
+def for_terminal(value: object) -> str:
+    """`value` for a terminal line: control and format characters (escape sequences, bidi
+    overrides, line breaks) shown as U+FFFD, so a title can't move the cursor, recolour or
+    rewrite what the terminal shows, nor start a line of its own."""
+    text = "" if value is None else str(value)
+    return "".join("\ufffd" if unicodedata.category(c) in _UNSHOWN else c for c in text)
 
 
 def neutralise_cell(value: object) -> object:
