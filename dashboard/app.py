@@ -19,6 +19,7 @@ PAGES = {
         st.Page(HERE / "views/errors.py", title="Errors", icon=":material/bug_report:"),
         st.Page(HERE / "views/health.py", title="Health", icon=":material/monitor_heart:"),
         st.Page(HERE / "views/tickets.py", title="Tickets", icon=":material/support_agent:"),
+        st.Page(HERE / "views/readiness.py", title="Readiness", icon=":material/checklist:"),
     ],
     "Respond": [
         st.Page(HERE / "views/incidents.py", title="Incidents & escalation", icon=":material/emergency:"),

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import tomllib
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -32,7 +34,9 @@ from pydantic import (
 from hypercare.auth.identity import Role
 from hypercare.conditions import ConditionError
 from hypercare.conditions import parse as parse_condition
+from hypercare.readiness.checklist import Stage, parse_due, parse_evidence
 from hypercare.readiness.reconcile import Tolerance, parse_tolerance
+from hypercare.verdict.builtin import builtin_rules
 from hypercare.verdict.language import Condition, Over, parse_over, rule_metric
 from hypercare.verdict.metrics import CATALOGUE, Metric
 
@@ -647,6 +651,25 @@ class TriageConfig(Strict):
     cluster_factor: float = Number(2, gt=1, le=MAX_COUNT)  # against the baseline's tickets per N hours
 
 
+def _evidence(text: str | None) -> str | None:
+    if text is None:
+        return None
+    kind, name = parse_evidence(text)
+    return f"{kind}:{name}"
+
+
+class ChecklistItemConfig(Strict):
+    """`[[checklist]]`: one go-live readiness item (hypercare/readiness/checklist.py). `due` is an
+    aware instant or a signed offset from go-live; `evidence` ("check:NAME", "reconcile:NAME",
+    "rule:NAME") makes the item tick itself while the signal holds, else a person ticks it."""
+
+    title: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    due: Annotated[datetime | timedelta, BeforeValidator(parse_due)]
+    stage: Stage
+    evidence: Annotated[str | None, AfterValidator(_evidence)] = None
+
+
 class Config(Strict):
     release: ReleaseConfig
     store: StoreConfig = StoreConfig()
@@ -665,6 +688,7 @@ class Config(Strict):
     report: ReportConfig = Field(default_factory=dict, validate_default=True)
     reconcile: list[ReconcileConfig] = []
     triage: TriageConfig = TriageConfig()
+    checklist: list[ChecklistItemConfig] = []
 
     def sources(self) -> list[tuple[str, float]]:
         """(collector name, interval in seconds) of each configured source, as collector_runs
@@ -713,7 +737,29 @@ class Config(Strict):
         if dupes:
             raise ValueError(f"reconcile: names must be unique; {', '.join(dupes)} used more than once")
         self._check_criteria(names)
+        self._check_checklist(names)
         return self
+
+    def _check_checklist(self, check_names: list[str]) -> None:
+        """Distinct titles (a tick is recorded against its item's title) and evidence naming a
+        check, rule or reconciliation that exists."""
+        titles = [i.title for i in self.checklist]
+        dupes = sorted({t for t in titles if titles.count(t) > 1})
+        if dupes:
+            raise ValueError(f"checklist: give each item a distinct title; {', '.join(map(repr, dupes))} repeated")
+        rules = [r.name for r in self.rules] if self.rules else (
+            [r.name for r in builtin_rules(self)] if self.status.builtin_rules else [])
+        known = {"check": (check_names, "[[checks]]"), "rule": (rules, "[[rules]] (or the built-in rules)"),
+                 "reconcile": ([], "[[reconcile]]")}
+        for item in self.checklist:
+            if item.evidence is None:
+                continue
+            kind, name = parse_evidence(item.evidence)
+            names, where = known[kind]
+            if name not in names:
+                choices = f" ({', '.join(names)})" if names else " (none is configured)"
+                raise ValueError(f"checklist {item.title!r}: evidence {item.evidence!r} names no {kind} {name!r}; "
+                                 f"use a name from {where}{choices}, or leave evidence out to tick it by hand")
 
     def _check_criteria(self, check_names: list[str]) -> None:
         """Rules and exit criteria: unique names, scopes that exist, sources that are configured."""
@@ -775,11 +821,12 @@ def parse_config(data: dict[str, Any], base_dir: Path, path: Path | None = None)
 def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
     loc = _field_path(err["loc"], data)
     where = err["loc"]
-    if len(where) >= 2 and where[0] in ("rules", "exit") and isinstance(where[1], int):
+    if len(where) >= 2 and where[0] in ("rules", "exit", "checklist") and isinstance(where[1], int):
         entries = data.get(where[0])
         entry = entries[where[1]] if isinstance(entries, list) and where[1] < len(entries) else None
-        if isinstance(entry, dict) and entry.get("name"):
-            loc = loc.replace(f"{where[0]}[{where[1]}]", f"{where[0]}[{where[1]}] ({entry['name']!r})", 1)
+        label = (entry.get("name") or entry.get("title")) if isinstance(entry, dict) else None
+        if label:
+            loc = loc.replace(f"{where[0]}[{where[1]}]", f"{where[0]}[{where[1]}] ({label!r})", 1)
     kind = err["type"]
     if kind == "extra_forbidden":
         return f"{loc}: unknown key; remove it or fix its spelling (see hypercare.example.toml)"

@@ -10,7 +10,9 @@ class mapping (Sentry's MigrationWarning) and the bookings reconciliation is off
 re-import at T+11 h; a new checkout error at T+9 h hits hundreds of users and is fixed at
 T+14 h (incident escalated to level 2 because nobody acknowledged it in time; rollback considered
 and declined); Monday morning brings a surge of support tickets, mostly usage questions from
-migrated clients; from T+17 h the payment provider's health check flaps.
+migrated clients; from T+17 h the payment provider's health check flaps. Before the switch, the
+go-live checklist: three items late at T−3 h, all but the two health checks (which tick
+themselves at 22:16) done at go-live, the hand-over to operations still open.
 """
 
 from __future__ import annotations
@@ -138,6 +140,7 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED, shift_reports:
         "tickets": _tickets(gen),
         "decisions": _decisions(),
         "reconciliations": _reconciliations(gen, config),
+        "checklist_events": _checklist_events(),
         "collector_runs": _collector_runs(gen, config),
         "checkpoints": _checkpoints(),
     }
@@ -503,7 +506,7 @@ def _decisions() -> pa.Table:
          "meanwhile; rollback rehearsed on Thursday.",
          "Sofie Peeters (release manager)"),
         (1.0, "continue", "Cutover complete, smoke tests green",
-         "DNS switched at 22:10; all four health checks up; first bookings on the new platform.",
+         "DNS switched at 21:54; all four health checks up since 22:20; first bookings on the new platform.",
          "Sofie Peeters (release manager)"),
         (ROLLBACK_DECLINED_HOUR, "continue", ROLLBACK_DECLINED,
          "The checkout error hits ~400 clients, but the fix is in review and ships by 15:00; rolling back would "
@@ -545,6 +548,48 @@ def _reconciliations(gen: _Gen, config: Config) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=pa.schema([
         ("name", pa.string()), ("checked_at", TS), ("source_value", pa.float64()), ("target_value", pa.float64()),
         ("difference", pa.float64()), ("matched", pa.bool_()), ("error", pa.string()),
+    ]))
+
+
+_PEOPLE = {"Lotte": "Lotte Janssens <lotte.janssens@fitbook.example>", "Sofie": "Sofie Peeters <sofie.peeters@fitbook.example>",
+           "Bram": "Bram De Smet <bram.desmet@fitbook.example>", "Nora": "Nora El Amrani <nora.elamrani@fitbook.example>",
+           "Karim": "Karim Haddad <karim.haddad@fitbook.example>", "Jonas": "Jonas Claes <jonas.claes@fitbook.example>"}
+
+
+def _checklist_events() -> pa.Table:
+    """Who ticked which `[[checklist]]` item of demo.toml when (hours from go-live): three items
+    late at T−3 h, a backup un-ticked when its restore test failed, everything but the hand-over
+    done by the demo's now."""
+    entries = [
+        (-79, "Sofie", "tick", "Rollback plan rehearsed and signed off", "Rehearsed Thursday: back on the old platform in 38 min"),
+        (-75, "Lotte", "tick", "Data migration dry run signed off (5,000 accounts, 12,000 bookings)", "Third dry run clean"),
+        (-52, "Nora", "tick", "Clients e-mailed about the switch-over (bookings paused 21:30–22:15)", None),
+        (-50, "Bram", "tick", "Production server configuration reviewed", None),
+        (-49, "Bram", "tick", "TLS certificates for api and www valid for 90 days", "Renewed; both expire in February"),
+        (-26, "Bram", "tick", "DNS TTL lowered to 5 minutes", None),
+        (-25, "Bram", "tick", "Monitoring ready: Sentry release, health checks, on-call rota", None),
+        (-9, "Lotte", "tick", "Full backup of the old platform, restore tested", None),
+        (-8, "Lotte", "untick", "Full backup of the old platform, restore tested",
+         "Restore test failed on the bookings table; taking a new backup"),
+        (-7, "Lotte", "tick", "Full backup of the old platform, restore tested", "New backup restored cleanly"),
+        (-2.5, "Jonas", "tick", "Service desk briefed, FAQ for migrated clients published", None),
+        (-2, "Bram", "tick", "Payment provider told the new callback URL", "PSP confirmed by phone"),
+        (-1.5, "Karim", "tick", "Change freeze on the old platform", None),
+        (-0.7, "Sofie", "tick", "Go decision recorded", None),
+        (-0.55, "Lotte", "tick", "Old platform set read-only", None),
+        (-0.25, "Lotte", "tick", "Final migration loaded (5,000 accounts, 12,000 bookings)", None),
+        (-0.1, "Bram", "tick", "DNS switched to the new platform", None),
+        (0.65, "Jonas", "tick", "Smoke test: a booking and a payment end to end", "Booked a spinning class and paid by card"),
+        (10.5, "Nora", "tick", "Go-live announcement sent to all clients", None),
+        (11.25, "Lotte", "tick", "Migration warnings cleared (bookings without a class mapping)",
+         "23 bookings mapped to their classes"),
+    ]
+    rows = [{"event_id": f"demo-checklist-{i}", "item": item, "action": action, "actor": _PEOPLE[who],
+             "occurred_at": GO_LIVE + timedelta(hours=h), "note": note}
+            for i, (h, who, action, item, note) in enumerate(entries)]
+    return pa.Table.from_pylist(rows, schema=pa.schema([
+        ("event_id", pa.string()), ("item", pa.string()), ("action", pa.string()), ("actor", pa.string()),
+        ("occurred_at", TS), ("note", pa.string()),
     ]))
 
 

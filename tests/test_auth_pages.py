@@ -142,7 +142,8 @@ def test_without_sign_in_the_sidebar_says_local_use_only(demo_db):
 
 
 @pytest.mark.parametrize(("page", "writes_for"), [
-    ("views/incidents.py", "responder"), ("views/decisions.py", "lead"), ("views/health.py", "lead")])
+    ("views/incidents.py", "responder"), ("views/decisions.py", "lead"), ("views/health.py", "lead"),
+    ("views/readiness.py", "responder")])
 def test_each_role_gets_exactly_the_forms_its_role_may_use(demo_db, page, writes_for):
     if not (ROOT / "dashboard" / page).exists():
         pytest.skip(f"{page} is not there yet")

@@ -75,6 +75,11 @@ if evaluation is not None:
 if evidence.get("kpis") or evidence.get("open_incidents"):
     st.caption("The KPI tiles and open incidents then.")
     st.dataframe(kpi_rows(evidence), hide_index=True, width="stretch")
+if evidence.get("checklist"):
+    frozen = evidence["checklist"]
+    still = f"; still open: {', '.join(frozen['open'])}" if frozen["open"] else ""
+    st.caption(as_text(f"The go-live checklist then: {frozen['done']} of {frozen['total']} done, "
+                       f"{frozen['overdue']} overdue{still}."))
 if not evidence:
     st.info("No evidence was recorded with this decision.")
 with st.expander("The evidence as stored (JSON)"):

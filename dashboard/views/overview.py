@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import data, status, widgets
+from dashboard.checklist import checklist_line
 from dashboard.figures.incidents import unresolved_by_severity
 from dashboard.figures.overview import timeline_figure
 from hypercare.outside_text import as_text
@@ -26,6 +27,9 @@ def live() -> None:
     st.caption(f"Version {as_text(release.version or '—')} · {as_text(release.environment)} · went live "
                f"{go_live:%a %d %b %Y %H:%M} ({release.timezone})")
     st.progress(window.progress(now), text=f"{window.label(now)} · phase: {window.phase(now)}")
+    line = checklist_line(window, now)
+    if line:
+        st.info(as_text(line) + " — see the Readiness page.", icon=":material/checklist:")
     status.status_block(window, now)
 
     sources = tuple(context.config.sources())

@@ -1,7 +1,8 @@
 """The evidence frozen with a decision: what the team saw when it decided.
 
 The whole evaluation of the rules (hypercare.verdict.evaluate) and the KPI tiles and open
-incidents the Overview shows (the same query functions), plus the window as it stood, stored
+incidents the Overview shows (the same query functions), the go-live checklist's state
+(hypercare.readiness), plus the window as it stood, stored
 as JSON in `decisions.evidence`. It is a copy: rows collected or
 corrected later never change it.
 """
@@ -18,6 +19,8 @@ import json
 import duckdb
 
 from hypercare.config import Config
+from hypercare.readiness.checklist import summarise
+from hypercare.readiness.checklist_evidence import checklist_now
 from hypercare.store.queries import incidents, overview
 from hypercare.verdict import Evaluation, RuleResult, evaluate
 from hypercare.verdict.model import ExitProgress, SourceState
@@ -28,11 +31,16 @@ EVIDENCE_VERSION = 1
 
 def freeze(cur: duckdb.DuckDBPyConnection, config: Config, window: Window | None, now: datetime) -> dict[str, Any]:
     """The evidence as of `now`, JSON-ready: the status and the whole evaluation, the window, the
-    KPI tiles (value, baseline, note, why unknown) and open incidents per severity."""
+    KPI tiles (value, baseline, note, why unknown), open incidents per severity and the checklist
+    (its summary and each item's state; absent when no checklist is configured)."""
     evaluation = evaluate(cur, config, window, now)
     evidence: dict[str, Any] = {"version": EVIDENCE_VERSION, "frozen_at": now.isoformat(),
                                 "status": evaluation.status, "evaluation": json.loads(evaluation.to_json()),
                                 "open_incidents": incidents.open_incidents_by_severity(cur, now)}
+    if config.checklist:
+        states = checklist_now(cur, config, window, now, evaluation)
+        evidence["checklist"] = {**summarise(states).to_dict(), "items": [
+            {"title": s.title, "stage": s.stage, "state": s.state, "done_by": s.done_by} for s in states]}
     if window is None:
         evidence.update(window=None, kpis=[])
         return evidence

@@ -141,6 +141,15 @@ CREATE TABLE notification_attempts (
 );
 """
 
+# The go-live checklist (readiness 80-84): one row per manual tick or un-tick of a
+# `[[checklist]]` item (keyed by its title), append-only like incident_events; `note` is the
+# tick's note or the un-tick's reason. The items themselves live in the config.
+MIGRATION_80 = """
+CREATE TABLE checklist_events (
+    event_id VARCHAR, item VARCHAR, action VARCHAR, actor VARCHAR, occurred_at TIMESTAMPTZ, note VARCHAR
+);
+"""
+
 # Data-migration reconciliation (readiness 85-89): one row per check run, kept as history.
 # difference = target_value - source_value; matched is NULL when a side failed (`error` says
 # which side and why, never its URL). Values are DOUBLE: exact up to 2^53; the match itself is
@@ -162,6 +171,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (35, "incidents: version for compare-and-set", MIGRATION_35),
     (36, "notifications: backoff, uncertain attempts, attempts log", MIGRATION_36),
     (40, "report_slots: shift reports written", MIGRATION_40),
+    (80, "checklist_events: manual ticks and un-ticks", MIGRATION_80),
     (85, "reconciliations: data-migration checks", MIGRATION_85),
 ]
 
