@@ -750,7 +750,7 @@ class Config(Strict):
         rules = [r.name for r in self.rules] if self.rules else (
             [r.name for r in builtin_rules(self)] if self.status.builtin_rules else [])
         known = {"check": (check_names, "[[checks]]"), "rule": (rules, "[[rules]] (or the built-in rules)"),
-                 "reconcile": ([], "[[reconcile]]")}
+                 "reconcile": ([r.name for r in self.reconcile], "[[reconcile]]")}
         for item in self.checklist:
             if item.evidence is None:
                 continue

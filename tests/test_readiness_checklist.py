@@ -67,7 +67,7 @@ def events(store) -> list[dict]:
     ({"evidence": "rule:Errors"}, "checklist 'DNS': evidence 'rule:Errors' names no rule 'Errors'; use a name from "
                                   "[[rules]] (or the built-in rules) (Open SEV1)"),
     ({"evidence": "reconcile:accounts"}, "checklist 'DNS': evidence 'reconcile:accounts' names no reconcile "
-                                         "'accounts'; use a name from [[reconcile]]"),
+                                         "'accounts'; use a name from [[reconcile]] (none is configured)"),
 ])
 def test_a_bad_item_names_the_field_and_the_fix(bad, says):
     with pytest.raises(ConfigError) as raised:
@@ -270,3 +270,33 @@ def test_changes_stamped_with_the_same_instant_read_in_the_order_they_were_made(
     tick(store, ANA, c.checklist, "Freeze deploys", now)
     assert states(store, c, now)["Freeze deploys"].state == "done"
     assert len(events(store)) == 7
+
+
+def test_reconcile_evidence_is_done_while_the_latest_result_matches(store):
+    c = config([item("Bookings reconcile", due="+12h", stage="after", evidence="reconcile:bookings")],
+               reconcile=[{"name": "bookings", "source_env": "OLD_DB", "target_env": "NEW_DB",
+                           "source_sql": "SELECT count(*) FROM r", "target_sql": "SELECT count(*) FROM b",
+                           "interval_seconds": 600}])
+    cur = store.cursor()
+
+    def result(hours: float, matched: bool | None, difference: float | None) -> None:
+        at = GO_LIVE + timedelta(hours=hours)
+        cur.execute("INSERT INTO reconciliations VALUES ('bookings', ?, 12000, ?, ?, ?, ?)",
+                    [at, None if difference is None else 12000 + difference, difference, matched,
+                     "target side: timed out" if matched is None else None])
+        cur.execute("INSERT INTO collector_runs (run_id, collector, started_at, finished_at, ok, rows_written, status) "
+                    "VALUES (?, 'reconcile', ?, ?, true, 1, 'ok')", [f"r{hours}", at, at])
+
+    def proof(hours: float):
+        s = states(store, c, GO_LIVE + timedelta(hours=hours))["Bookings reconcile"]
+        return s.state, s.proof.words
+
+    assert proof(1) == ("not done", "reconciliation bookings: unknown (reconcile is not collected yet)")
+    result(1, False, -23)
+    assert proof(1) == ("not done", "reconciliation bookings is off by -23")
+    result(2, None, None)
+    assert proof(2) == ("not done", "reconciliation bookings: unknown (its latest run failed)")
+    result(3, True, 0)
+    assert proof(3) == ("done", "reconciliation bookings matches")
+    assert proof(3.6) == ("not done", "reconciliation bookings: unknown (reconcile is stale)")  # 3 intervals of 10 min
+    assert proof(13) == ("overdue", "reconciliation bookings: unknown (reconcile is stale)")

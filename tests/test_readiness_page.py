@@ -55,12 +55,21 @@ def expected(config, store, now: datetime) -> dict[str, str]:
                           "WHERE changed_at <= ? GROUP BY check_name", [now]).fetchall())
     (sev1_open,) = cur.execute("SELECT count(*) FROM incidents WHERE severity = 'SEV1' AND opened_at <= ? "
                                "AND (resolved_at IS NULL OR resolved_at > ?)", [now, now]).fetchone()
+    (last_reconcile,) = cur.execute("SELECT max(finished_at) FROM collector_runs WHERE collector = 'reconcile' AND ok "
+                                    "AND finished_at <= ?", [now + timedelta(minutes=1)]).fetchone()
+    reconciled = last_reconcile is not None and now - last_reconcile <= timedelta(seconds=3 * 900)
+    latest_result = {}
+    for name, checked_at, matched in cur.execute("SELECT name, checked_at, matched FROM reconciliations "
+                                                 "WHERE checked_at <= ? ORDER BY checked_at", [now]).fetchall():
+        latest_result[name] = matched
     go_live = config.release.go_live_at
     states = {}
     for item in config.checklist:
         due = item.due if isinstance(item.due, datetime) else go_live + item.due
         if item.evidence and item.evidence.startswith("check:"):
             done = fresh and up.get(item.evidence.removeprefix("check:")) == "up"
+        elif item.evidence and item.evidence.startswith("reconcile:"):
+            done = reconciled and latest_result.get(item.evidence.removeprefix("reconcile:")) is True
         elif item.evidence == "rule:Open SEV1 incident":
             done = now >= go_live and sev1_open == 0
         else:
@@ -106,13 +115,15 @@ def test_the_demo_story_at_minus_3_h_go_live_and_plus_38_h(demo):
     assert sorted(t for t in before_and_cutover if at_go_live[t] != "done") == [
         "Booking API healthy on the new platform", "Web front end healthy on the new platform"]
     assert [t for t, s in now.items() if s != "done"] == ["Hand over to operations"]
+    bookings = "All 12,000 bookings reconcile (the 23 without a class mapping re-imported)"
+    assert [expected(config, store, GO_LIVE + timedelta(hours=h))[bookings] for h in (10, 11.5)] == ["not done", "done"]
 
 
 def test_the_overview_says_where_the_checklist_stands_before_and_after_go_live(demo):
     config, store = demo
     before = render(config, store, GO_LIVE - timedelta(hours=3), OVERVIEW)
     lines = [shown(i.value) for i in before.info if "checklist" in i.value.lower()]
-    assert lines == ["T−3 h · checklist 8 of 22 done · 3 overdue — see the Readiness page."]
+    assert lines == ["T−3 h · checklist 8 of 23 done · 3 overdue — see the Readiness page."]
     after = render(config, store, DEMO_NOW, OVERVIEW)
     lines = [shown(i.value) for i in after.info if "checklist" in i.value.lower()]
     assert lines == ["Checklist: 1 item still open (Hand over to operations) — see the Readiness page."]
@@ -125,10 +136,10 @@ def test_the_go_decision_froze_the_checklist_of_its_moment(demo):
     frozen = json.loads(evidence)["checklist"]
     want = expected(config, store, decided_at)
     assert {i["title"]: i["state"] for i in frozen["items"]} == want
-    assert (frozen["done"], frozen["overdue"], frozen["total"]) == (sum(s == "done" for s in want.values()), 0, 22)
+    assert (frozen["done"], frozen["overdue"], frozen["total"]) == (sum(s == "done" for s in want.values()), 0, 23)
     at = render(config, store, DEMO_NOW, DECISIONS)
     at.selectbox(key="evidence_of").set_value("demo-decision-0").run()
-    assert any(shown(c.value).startswith(f"The go-live checklist then: {frozen['done']} of 22 done, 0 overdue; "
+    assert any(shown(c.value).startswith(f"The go-live checklist then: {frozen['done']} of 23 done, 0 overdue; "
                                          "still open: Go decision recorded, ") for c in at.caption)
 
 
