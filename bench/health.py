@@ -5,7 +5,7 @@ Each cycle runs the collector's steps on a real DuckDB file: which checks are du
 through the bounded pool (fresh sessions per cycle, one per worker thread), then the results,
 rollup and state flips written in one transaction. Prints one table: wall time per cycle
 against the ideal ceil(endpoints / concurrency) x delay (goal: <= 1.15x at concurrency 64),
-CPU per check, rows/s written, peak memory. The Health page's queries at scale are in
+CPU per check, rows/s written, the write step's peak memory. The Health page's queries at scale are in
 bench/pages.py.
 
     python bench/health.py            # full size: 1,000 endpoints, concurrency 32 and 64
@@ -19,7 +19,6 @@ import asyncio
 import math
 import multiprocessing
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _table import print_table  # noqa: E402
+from _table import Peak, peak_memory, print_table  # noqa: E402
 
 from collectors.health import HealthCollector, due_checks, prepare, run_checks  # noqa: E402
 from hypercare.config import parse_config  # noqa: E402
@@ -65,7 +64,7 @@ def serve(delay: float, ready: multiprocessing.Queue) -> None:
     asyncio.run(main())
 
 
-def bench(port: int, endpoints: int, concurrency: int, cycles: int, delay: float, folder: Path) -> list[tuple[str, str]]:
+def bench(port: int, endpoints: int, concurrency: int, cycles: int, delay: float, folder: Path) -> list[tuple[str, ...]]:
     checks = [{"name": f"endpoint-{i:04d}", "url": f"http://127.0.0.1:{port}/e/{i}", "timeout_seconds": 10,
                "conditions": ["status == 200", "latency_ms < 5000", 'json.status == "UP"']} for i in range(endpoints)]
     config = parse_config({"release": {"name": "bench", "go_live_at": T0.isoformat()},
@@ -73,6 +72,7 @@ def bench(port: int, endpoints: int, concurrency: int, cycles: int, delay: float
     collector = HealthCollector(config)
     store = Store(folder / f"bench-{concurrency}.duckdb")
     walls, preparing, checking, writing, cpu, failed = [], [], [], [], [], 0
+    write_peak = Peak()
     for cycle in range(cycles):
         now = T0 + timedelta(minutes=cycle)
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -81,8 +81,10 @@ def bench(port: int, endpoints: int, concurrency: int, cycles: int, delay: float
         prepared = time.perf_counter()
         results = list(run_checks(due, now, concurrency))
         checked, cpu_end = time.perf_counter(), time.process_time()
-        collector.record(store, sorted(results, key=lambda r: r.check_name), now)
+        with peak_memory() as mem:
+            collector.record(store, sorted(results, key=lambda r: r.check_name), now)
         end = time.perf_counter()
+        write_peak = max(write_peak, mem, key=lambda p: p.peak_mib)
         failed += sum(not r.ok for r in results)
         walls.append(end - start)
         preparing.append(prepared - start)
@@ -100,8 +102,8 @@ def bench(port: int, endpoints: int, concurrency: int, cycles: int, delay: float
         ("wall / ideal (goal <= 1.15 at concurrency 64)", f"{wall / ideal:.2f}x"),
         ("  of which finding due checks", f"{statistics.median(preparing) * 1000:.0f} ms"),
         ("  of which checking (the pool)", f"{check:.3f} s = {check / ideal:.2f}x ideal"),
-        ("  of which writing (results, rollup, flips)", f"{write * 1000:.0f} ms"),
-        ("rows written per second (write step)", f"{endpoints / write:,.0f} rows/s"),
+        ("  of which writing (results, rollup, flips)", f"{write * 1000:.0f} ms", str(write_peak)),
+        ("rows written per second (write step)", f"{endpoints / write:,.0f} rows/s", str(write_peak)),
         ("CPU per check (median)", f"{statistics.median(cpu) * 1000:.2f} ms"),
         ("failed checks (should be 0)", f"{failed}"),
     ]
@@ -118,17 +120,16 @@ def main() -> None:
     server.start()
     try:
         port = ready.get(timeout=30)
-        table: list[tuple[str, str]] = []
+        table: list[tuple[str, ...]] = []
         with tempfile.TemporaryDirectory() as tmp:
             for concurrency in concurrencies:
                 table.append((f"-- concurrency {concurrency}, {endpoints:,} endpoints", ""))
                 table += bench(port, endpoints, concurrency, cycles, delay, Path(tmp))
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        table.append(("peak memory of this process (max RSS)", f"{peak:.0f} MiB"))
     finally:
         server.terminate()
         server.join(5)
-    print_table("Health benchmark" + (" (smoke)" if args.smoke else ""), ("measure", "value"), table)
+    print_table("Health benchmark" + (" (smoke)" if args.smoke else ""), ("measure", "value", "peak RSS (rise)"),
+                [(*row, "", "")[:3] for row in table])
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _table import print_table  # noqa: E402
+from _table import peak_memory, print_table  # noqa: E402
 
 from hypercare.incidents import actions as inc  # noqa: E402
 from hypercare.incidents import notify  # noqa: E402
@@ -102,28 +102,29 @@ def main() -> None:
         store = Store(Path(tmp) / "bench.duckdb")
         fill(store, cfg, n)
         quiet = median_ms(lambda: inc.tick(store, cfg, window, NOW, deliver=False), n["repeat"])
-        rows.append((f"quiet tick, {n['incidents']} open incidents, signals read", quiet, "1 tick"))
+        rows.append((f"quiet tick, {n['incidents']} open incidents, signals read", quiet, "1 tick", "—"))
         query = median_ms(lambda: q.open_incidents(store.cursor(), NOW, True), n["repeat"])
-        rows.append((f"open_incidents query, {n['incidents']} open", query, "1 query"))
-        t0 = time.perf_counter()
-        busy = inc.tick(store, cfg, window, NOW + timedelta(minutes=1), deliver=False)
-        busy_ms = (time.perf_counter() - t0) * 1000
+        rows.append((f"open_incidents query, {n['incidents']} open", query, "1 query", "—"))
+        with peak_memory() as mem:
+            t0 = time.perf_counter()
+            busy = inc.tick(store, cfg, window, NOW + timedelta(minutes=1), deliver=False)
+            busy_ms = (time.perf_counter() - t0) * 1000
         rows.append((f"busy tick: {len(busy.actions)} breaches + escalations recorded", busy_ms,
-                     f"{busy_ms / max(len(busy.actions), 1):.2f} ms/action"))
+                     f"{busy_ms / max(len(busy.actions), 1):.2f} ms/action", mem))
         store.cursor().execute("DELETE FROM notifications WHERE notification_id NOT IN "
                                "(SELECT notification_id FROM notifications ORDER BY notification_id LIMIT ?)",
                                [n["deliveries"]]).fetchall()
-        with WebhookReceiver() as hook:
+        with WebhookReceiver() as hook, peak_memory() as mem:
             t0 = time.perf_counter()
             done = notify.deliver_pending(store, NOW, env={"BENCH_HOOK": hook.url()})
             while (more := notify.deliver_pending(store, NOW, env={"BENCH_HOOK": hook.url()})).sent:
                 done = notify.Delivery(done.sent + more.sent, done.failed)
             deliver_ms = (time.perf_counter() - t0) * 1000
         rows.append((f"deliver {done.sent} notifications to a 127.0.0.1 webhook", deliver_ms,
-                     f"{deliver_ms / max(done.sent, 1):.2f} ms/notification"))
+                     f"{deliver_ms / max(done.sent, 1):.2f} ms/notification", mem))
         store.close()
-    print_table("Incidents benchmark" + (" (smoke)" if smoke else ""), ("what", "median ms", "per"),
-                [(name, f"{ms:.1f}", per) for name, ms, per in rows])
+    print_table("Incidents benchmark" + (" (smoke)" if smoke else ""), ("what", "median ms", "per", "peak RSS (rise)"),
+                [(name, f"{ms:.1f}", per, peak) for name, ms, per, peak in rows])
 
 
 if __name__ == "__main__":

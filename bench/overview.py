@@ -1,9 +1,9 @@
 """Benchmark: the store's write paths at scale.
 
 Builds a database with 10 M health-check results and 5 M error-count buckets over baseline +
-window (240 h), then prints one table: write throughput of each store path and a 1,000-row poll
-committed into the big table (p50/p95). Every page's queries and renders at scale are in
-bench/pages.py.
+window (240 h), then prints one table: write throughput and peak memory of each store path and a
+1,000-row poll committed into the big table (p50/p95). Every page's queries and renders at scale
+are in bench/pages.py.
 
     python bench/overview.py            # full size (a few minutes on 2 cores)
     python bench/overview.py --smoke    # tiny, for CI: proves it still runs
@@ -25,7 +25,7 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _table import print_table  # noqa: E402
+from _table import Peak, peak_memory, print_table  # noqa: E402
 
 from hypercare.store import Store  # noqa: E402
 from hypercare.store.writes import (  # noqa: E402
@@ -46,6 +46,13 @@ def timed(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def timed_peak(fn) -> tuple[float, Peak]:
+    """Seconds and peak memory of one write."""
+    with peak_memory() as mem:
+        seconds = timed(fn)
+    return seconds, mem
 
 
 def health_table(n: int, checks: int, start: datetime, end: datetime, rng: np.random.Generator) -> pa.Table:
@@ -81,52 +88,56 @@ def main() -> None:
     health_rows, error_projects, polls = (10_000_000, 350, 100) if not args.smoke else (20_000, 4, 5)
     rng = np.random.default_rng(7)
     window = Window(GO_LIVE, 72, 168, "Europe/Brussels")
-    rows: list[tuple[str, str, str]] = []
+    rows: list[tuple[str, ...]] = []  # a write's row has a 4th cell: its peak memory
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.duckdb")
         cur = store.cursor()
 
         health = health_table(health_rows, 100, window.baseline_start, NOW, rng)
-        seconds = timed(lambda: _tx(store, lambda c: append_rows(c, "health_checks", health)))
-        rows.append(("bulk insert health_checks (Arrow)", f"{health.num_rows:,} rows", f"{health.num_rows / seconds / 1e6:.1f} M rows/s"))
-        seconds = timed(lambda: _tx(store, lambda c: rebuild_health_rollup(c, window.baseline_start, NOW + timedelta(hours=1))))
+        seconds, mem = timed_peak(lambda: _tx(store, lambda c: append_rows(c, "health_checks", health)))
+        rows.append(("bulk insert health_checks (Arrow)", f"{health.num_rows:,} rows", f"{health.num_rows / seconds / 1e6:.1f} M rows/s", mem))
+        seconds, mem = timed_peak(lambda: _tx(store, lambda c: rebuild_health_rollup(c, window.baseline_start, NOW + timedelta(hours=1))))
         rollup = cur.execute("SELECT count(*) FROM health_rollup").fetchall()[0][0]
-        rows.append(("build health_rollup", f"{rollup:,} rollup rows", f"{seconds * 1000:.0f} ms"))
+        rows.append(("build health_rollup", f"{rollup:,} rollup rows", f"{seconds * 1000:.0f} ms", mem))
 
         errors = error_table(error_projects, 60, window.baseline_start, window.end, rng)
-        seconds = timed(lambda: _tx(store, lambda c: replace_range(c, "error_counts", errors, "bucket_start", window.baseline_start, window.end)))
-        rows.append(("replace_range error_counts (DELETE+INSERT)", f"{errors.num_rows:,} rows", f"{errors.num_rows / seconds / 1e6:.1f} M rows/s"))
+        seconds, mem = timed_peak(lambda: _tx(store, lambda c: replace_range(c, "error_counts", errors, "bucket_start", window.baseline_start, window.end)))
+        rows.append(("replace_range error_counts (DELETE+INSERT)", f"{errors.num_rows:,} rows", f"{errors.num_rows / seconds / 1e6:.1f} M rows/s", mem))
 
         # Collector writes: what a collector holds after parsing JSON (dicts), to committed rows.
         tickets = _parsed_json_tickets(health_rows // 10)
         batch: list[pa.Table] = []
-        convert = timed(lambda: batch.append(pa.Table.from_pylist(tickets)))
-        merge = timed(lambda: _tx(store, lambda c: merge_rows(c, "tickets", batch[0], ["source", "ticket_id"])))
-        rows.append(("parsed JSON -> Arrow (from_pylist), tickets", f"{len(tickets):,} rows", f"{len(tickets) / convert / 1e6:.2f} M rows/s"))
-        rows.append(("MERGE tickets (new keys)", f"{len(tickets):,} rows", f"{len(tickets) / merge / 1e6:.2f} M rows/s"))
-        rows.append(("  JSON -> committed, end to end", f"{len(tickets):,} rows", f"{len(tickets) / (convert + merge) / 1e6:.2f} M rows/s"))
-        seconds = timed(lambda: _tx(store, lambda c: merge_rows(c, "tickets", batch[0], ["source", "ticket_id"])))
-        rows.append(("same batch again (idempotent MERGE)", f"{len(tickets):,} rows", f"{len(tickets) / seconds / 1e6:.2f} M rows/s"))
+        convert, converting = timed_peak(lambda: batch.append(pa.Table.from_pylist(tickets)))
+        merge, merging = timed_peak(lambda: _tx(store, lambda c: merge_rows(c, "tickets", batch[0], ["source", "ticket_id"])))
+        rows.append(("parsed JSON -> Arrow (from_pylist), tickets", f"{len(tickets):,} rows", f"{len(tickets) / convert / 1e6:.2f} M rows/s", converting))
+        rows.append(("MERGE tickets (new keys)", f"{len(tickets):,} rows", f"{len(tickets) / merge / 1e6:.2f} M rows/s", merging))
+        rows.append(("  JSON -> committed, end to end", f"{len(tickets):,} rows", f"{len(tickets) / (convert + merge) / 1e6:.2f} M rows/s",
+                     max(converting, merging, key=lambda p: p.peak_mib)))
+        seconds, mem = timed_peak(lambda: _tx(store, lambda c: merge_rows(c, "tickets", batch[0], ["source", "ticket_id"])))
+        rows.append(("same batch again (idempotent MERGE)", f"{len(tickets):,} rows", f"{len(tickets) / seconds / 1e6:.2f} M rows/s", mem))
         counts = errors.slice(0, min(errors.num_rows, health_rows // 10))
-        seconds = timed(lambda: _tx(store, lambda c: merge_rows(c, "error_counts", counts, ["project", "bucket_start"])))
-        rows.append(("MERGE error_counts (re-polled, all keys exist)", f"{counts.num_rows:,} rows", f"{counts.num_rows / seconds / 1e6:.2f} M rows/s"))
+        seconds, mem = timed_peak(lambda: _tx(store, lambda c: merge_rows(c, "error_counts", counts, ["project", "bucket_start"])))
+        rows.append(("MERGE error_counts (re-polled, all keys exist)", f"{counts.num_rows:,} rows", f"{counts.num_rows / seconds / 1e6:.2f} M rows/s", mem))
 
         store.close()
 
         # polls into the big tables, as a serving process would: on the reopened, checkpointed file
         store = Store(Path(tmp) / "bench.duckdb")
-        poll_times = []
+        poll_times, poll_peak = [], Peak()
         for i in range(polls):
             start = NOW + timedelta(minutes=i)
             poll = health_table(1000, 100, start, start + timedelta(seconds=59), rng)
-            poll_times.append(timed(lambda: _tx(store, lambda c: record_health_results(c, poll))))
+            seconds, mem = timed_peak(lambda: _tx(store, lambda c: record_health_results(c, poll)))
+            poll_times.append(seconds)
+            poll_peak = max(poll_peak, mem, key=lambda p: p.peak_mib)
         rows.append(("1,000-row health poll committed (+rollup)", f"p50 {_ms(statistics.median(poll_times))}",
-                     f"p95 {_ms(_p95(poll_times))}"))
+                     f"p95 {_ms(_p95(poll_times))}", poll_peak))
 
         store.close()
 
-    print_table("Overview benchmark" + (" (smoke)" if args.smoke else ""), ("what", "size / cold", "result / warm"), rows)
+    print_table("Overview benchmark" + (" (smoke)" if args.smoke else ""), ("what", "size / cold", "result / warm", "peak RSS (rise)"),
+                [(*row, "")[:4] for row in rows])
 
 
 def _tx(store: Store, fn) -> None:

@@ -26,7 +26,7 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _table import print_table  # noqa: E402
+from _table import peak_memory, print_table  # noqa: E402
 from overview import GO_LIVE, NOW, error_table, health_table  # noqa: E402
 
 from hypercare.config import parse_config  # noqa: E402
@@ -56,7 +56,7 @@ def main() -> None:
     health_rows, error_projects, runs = (10_000_000, 350, 5) if not args.smoke else (20_000, 4, 2)
     rng = np.random.default_rng(7)
     window = Window(GO_LIVE, 72, 168, "Europe/Brussels")
-    rows: list[tuple[str, str, str]] = []
+    rows: list[tuple[str, ...]] = []  # the store's load has a 4th cell: its peak memory
 
     with tempfile.TemporaryDirectory() as tmp:
         config = parse_config({
@@ -66,7 +66,7 @@ def main() -> None:
             "report": {"at": ["08:00", "16:00"]},
         }, Path(tmp))
         store = Store(Path(tmp) / "bench.duckdb")
-        with store.transaction() as cur:
+        with peak_memory() as loading, store.transaction() as cur:
             health = health_table(health_rows, CHECKS, window.baseline_start, NOW, rng)
             append_rows(cur, "health_checks", health)
             rebuild_health_rollup(cur, window.baseline_start, NOW + timedelta(hours=1))
@@ -77,7 +77,7 @@ def main() -> None:
             append_rows(cur, "collector_runs", pa.table({
                 "run_id": ["s", "c"], "collector": ["sentry", "checks"], "started_at": done, "finished_at": done,
                 "ok": [True, True], "rows_written": [1, 1]}))
-        rows.append(("store", f"{health.num_rows:,} health results", f"{errors.num_rows:,} error-count rows"))
+        rows.append(("store", f"{health.num_rows:,} health results", f"{errors.num_rows:,} error-count rows", loading))
         store.close()
 
         store = Store(Path(tmp) / "bench.duckdb")  # cold: a freshly opened file, as `hypercare report` has
@@ -103,7 +103,8 @@ def main() -> None:
         rows.append(("HTML report end to end (goal ≤ 2 s)", f"cold {_ms(cold + html_s)}", f"warm p50 {_ms(total)}"))
         store.close()
 
-    print_table("Report benchmark" + (" (smoke)" if args.smoke else ""), ("what", "time / size", "result"), rows)
+    print_table("Report benchmark" + (" (smoke)" if args.smoke else ""), ("what", "time / size", "result", "peak RSS (rise) of writes"),
+                [(*row, "")[:4] for row in rows])
 
 
 def _ms(seconds: float) -> str:

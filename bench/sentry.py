@@ -12,7 +12,6 @@ import argparse
 import multiprocessing as mp
 import os
 import random
-import resource
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _table import print_table  # noqa: E402
+from _table import peak_memory, print_table  # noqa: E402
 
 from collectors.base import run_collector  # noqa: E402
 from collectors.sentry import SentryCollector  # noqa: E402
@@ -57,10 +56,6 @@ def serve(issues: int, projects: int, days: int, ready: mp.Queue, stop: mp.Event
     fake.stop()
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run(issues: int, projects: int, days: int) -> list[tuple[str, str]]:
     ready, stop = mp.Queue(), mp.Event()
     server = mp.Process(target=serve, args=(issues, projects, days, ready, stop), daemon=True)
@@ -81,13 +76,13 @@ def run(issues: int, projects: int, days: int) -> list[tuple[str, str]]:
     try:
         for label in ("first run (full)", "incremental, unchanged server"):
             collector = SentryCollector(config, clock)
-            rss_before = peak_rss_mb()
-            t0 = time.perf_counter()
-            record = run_collector(store, collector, clock)
-            seconds = time.perf_counter() - t0
+            with peak_memory() as mem:
+                t0 = time.perf_counter()
+                record = run_collector(store, collector, clock)
+                seconds = time.perf_counter() - t0
             if not record.ok:
                 raise SystemExit(f"{label} failed: {record.error}")
-            results.append((label, collector.requests_made, seconds, record.rows_written, peak_rss_mb(), rss_before))
+            results.append((label, collector.requests_made, seconds, record.rows_written, mem))
             clock.advance(minutes=5)
         counts = store.cursor().execute(
             "SELECT (SELECT count(*) FROM sentry_issues), (SELECT count(*) FROM error_counts), "
@@ -98,11 +93,11 @@ def run(issues: int, projects: int, days: int) -> list[tuple[str, str]]:
         server.join(10)
     first_requests = results[0][1]
     lines = [("issues / error-count rows / session rows stored", f"{counts[0]:,} / {counts[1]:,} / {counts[2]:,}")]
-    for label, requests, seconds, rows, peak, before in results:
+    for label, requests, seconds, rows, peak in results:
         lines.append((f"{label}: requests", f"{requests:,}"))
         lines.append((f"{label}: seconds", f"{seconds:.2f}"))
         lines.append((f"{label}: rows written, rows/s", f"{rows:,}, {rows / seconds:,.0f}"))
-        lines.append((f"{label}: peak RSS (MB, process)", f"{peak:,.0f} (before: {before:,.0f})"))
+        lines.append((f"{label}: peak RSS (rise)", str(peak)))
     ratio = results[1][1] / first_requests
     verdict = "met" if ratio <= 0.05 else "MISSED"
     lines.append(("incremental requests / first run", f"{ratio:.1%} (goal at full size <= 5 %: {verdict})"))

@@ -25,7 +25,7 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _table import print_table  # noqa: E402
+from _table import peak_memory, print_table  # noqa: E402
 from overview import GO_LIVE, NOW, error_table, health_table  # noqa: E402
 
 from hypercare.config import parse_config  # noqa: E402
@@ -78,20 +78,20 @@ def main() -> None:
     health_rows, error_projects, checks = (10_000_000, 350, 100) if not args.smoke else (20_000, 4, 5)
     rng = np.random.default_rng(7)
     window = Window(GO_LIVE, 72, 168, "Europe/Brussels")
-    rows: list[tuple[str, str, str]] = []
+    rows: list[tuple[str, ...]] = []  # the store's load has a 4th cell: its peak memory
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.duckdb")
         health = health_table(health_rows, checks, window.baseline_start, window.end, rng)
         errors = error_table(error_projects, 60, window.baseline_start, window.end, rng)
         runs = [{"run_id": f"{c}-{i}", "collector": c, "finished_at": window.baseline_start + timedelta(minutes=i), "ok": True}
                 for c in ("sentry", "checks", "tickets:desk") for i in range(0, 240 * 60, 5)]
-        with store.transaction() as cur:
+        with peak_memory() as loading, store.transaction() as cur:
             append_rows(cur, "health_checks", health)
             rebuild_health_rollup(cur, window.baseline_start, window.end + timedelta(hours=1))
             replace_range(cur, "error_counts", errors, "bucket_start", window.baseline_start, window.end)
             append_rows(cur, "collector_runs", pa.Table.from_pylist(runs, schema=pa.schema(
                 [("run_id", pa.string()), ("collector", pa.string()), ("finished_at", TS), ("ok", pa.bool_())])))
-        rows.append(("store", f"{health.num_rows:,} health results", f"{errors.num_rows:,} error-count rows"))
+        rows.append(("store", f"{health.num_rows:,} health results", f"{errors.num_rows:,} error-count rows", loading))
         store.close()
 
         config = bench_config(error_projects, checks, Path(tmp))
@@ -105,7 +105,8 @@ def main() -> None:
         seconds = timed(lambda: replay(cur, config, window, instants))
         rows.append(("replay: hourly over the 72 h window", f"{len(instants)} evaluations", f"{seconds:.2f} s (goal ≤ 5 s)"))
         store.close()
-    print_table("Status benchmark" + (" (smoke)" if args.smoke else ""), ("what", "size / cold", "result"), rows)
+    print_table("Status benchmark" + (" (smoke)" if args.smoke else ""), ("what", "size / cold", "result", "peak RSS (rise) of writes"),
+                [(*row, "")[:4] for row in rows])
 
 
 if __name__ == "__main__":
