@@ -11,6 +11,7 @@ import pytest
 from hypercare.store import Store, StoreError, schema
 from hypercare.store.read import frame, scalar
 from hypercare.store.writes import (
+    compare_and_set,
     insert_new,
     merge_rows,
     read_checkpoint,
@@ -134,6 +135,25 @@ def test_insert_new_counts_only_new_keys(store):
     with store.transaction() as cur:
         assert insert_new(cur, "check_transitions", rows, ["check_name", "changed_at"], "changed_at") == 2
         assert insert_new(cur, "check_transitions", rows, ["check_name", "changed_at"], "changed_at") == 0
+
+
+def test_insert_new_without_a_time_column_looks_up_the_whole_table(store):
+    first = pa.table({"notification_id": ["n1", "n2"], "kind": ["open", "open"]})
+    again = pa.table({"notification_id": ["n2", "n3", "n3"], "kind": ["changed", "new", "new"]})
+    with store.transaction() as cur:
+        assert insert_new(cur, "notifications", first, ["notification_id"]) == 2
+        assert insert_new(cur, "notifications", again, ["notification_id"]) == 1  # n3 once; n2 kept as it was
+    assert frame(store.cursor(), "SELECT notification_id, kind FROM notifications ORDER BY 1").values.tolist() == [
+        ["n1", "open"], ["n2", "open"], ["n3", "new"]]
+
+
+def test_compare_and_set_writes_only_rows_still_at_the_version_read(store):
+    store.cursor().execute("INSERT INTO incidents (incident_id, level, version) VALUES ('A', 1, 0), ('B', 1, 3), ('C', 1, 0)")
+    batch = pa.table({"incident_id": ["A", "B"], "level": [2, 2], "version": [1, 1], "seen": [0, 0]})  # B is at 3
+    with store.transaction() as cur:
+        assert compare_and_set(cur, "incidents", batch, ["incident_id"], "seen") == 1
+    rows = frame(store.cursor(), "SELECT incident_id, level, version FROM incidents ORDER BY 1").values.tolist()
+    assert rows == [["A", 2, 1], ["B", 1, 3], ["C", 1, 0]]
 
 
 def test_checkpoint_is_saved_with_its_batch_or_not_at_all(store):

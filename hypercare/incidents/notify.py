@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
+import pyarrow as pa
 
 from hypercare.http import post_once
 from hypercare.redaction import register
 from hypercare.store import Store
+from hypercare.store.writes import insert_new
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,10 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=15)
 
 _delivering = threading.Lock()
+_TS = pa.timestamp("us", tz="UTC")
+_OUTBOX = pa.schema([("notification_id", pa.string()), ("incident_id", pa.string()), ("kind", pa.string()),
+                     ("channel", pa.string()), ("created_at", _TS), ("sent_at", _TS), ("attempts", pa.int32()),
+                     ("last_error", pa.string()), ("event_id", pa.string()), ("message", pa.string())])
 
 
 def notification_id(event_id: str, channel: str) -> str:
@@ -57,17 +63,25 @@ def queue(
     created_at: datetime,
 ) -> int:
     """Add the rows for one event (inside the event's transaction); an existing row is kept."""
-    added = 0
-    for channel in dict.fromkeys(channels):
-        added += cur.execute(
-            """INSERT INTO notifications (notification_id, incident_id, kind, channel, created_at,
-                                          sent_at, attempts, last_error, event_id, message)
-               SELECT ?, ?, ?, ?, ?, NULL, 0, NULL, ?, ?
-               WHERE NOT EXISTS (SELECT 1 FROM notifications WHERE notification_id = ?)""",
-            [notification_id(event_id, channel), incident_id, kind, channel, created_at, event_id, message,
-             notification_id(event_id, channel)],
-        ).fetchall()[0][0]
-    return added
+    return queue_rows(cur, outbox_rows(incident_id, event_id, kind, channels, message, created_at))
+
+
+def outbox_rows(
+    incident_id: str | None, event_id: str, kind: str, channels: Sequence[str], message: str, created_at: datetime
+) -> list[dict]:
+    """The outbox rows of one event: one per distinct channel, unsent."""
+    return [
+        {"notification_id": notification_id(event_id, channel), "incident_id": incident_id, "kind": kind,
+         "channel": channel, "created_at": created_at, "sent_at": None, "attempts": 0, "last_error": None,
+         "event_id": event_id, "message": message}
+        for channel in dict.fromkeys(channels)
+    ]
+
+
+def queue_rows(cur: duckdb.DuckDBPyConnection, rows: Sequence[Mapping]) -> int:
+    """Add outbox rows (`outbox_rows`, any number of events) as one batch inside their events'
+    transaction; a row whose id is stored already is kept as it is. Returns how many were added."""
+    return insert_new(cur, "notifications", pa.Table.from_pylist(list(rows), schema=_OUTBOX), ["notification_id"])
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Three forms, all in plain SQL that also runs on DuckLake (DESIGN.md, Scale):
 - `merge_rows`: upsert by key with MERGE INTO (entities: issues, tickets, incidents);
 - `replace_range`: DELETE a re-polled time range + INSERT (time series such as error_counts);
-- `insert_new`: insert rows whose key is absent (immutable results such as health checks).
+- `insert_new`: insert rows whose key is absent (immutable results such as health checks);
+- `compare_and_set`: update rows still at the version the writer read (incidents).
 Batches arrive as Arrow tables or DataFrames; never row by row.
 """
 
@@ -122,12 +123,13 @@ def replace_range(
 
 
 def insert_new(
-    cur: duckdb.DuckDBPyConnection, table: str, rows: Rows, key: Sequence[str], time_column: str
+    cur: duckdb.DuckDBPyConnection, table: str, rows: Rows, key: Sequence[str], time_column: str | None = None
 ) -> int:
     """Insert the rows whose key is not stored yet; returns how many were new.
 
-    `time_column` must be part of the key: the lookup is limited to the batch's time range so
-    DuckDB's zone maps skip the rest of a large, time-ordered table.
+    `time_column`, for a time series, must be part of the key: the lookup is limited to the
+    batch's time range so DuckDB's zone maps skip the rest of a large, time-ordered table, and
+    rows go in in its order. Without it (an audit log, an outbox) the whole table is looked up.
     """
     rows = _arrow(rows)
     if rows.num_rows == 0:
@@ -160,16 +162,18 @@ def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
 
 
 def _absent(
-    cur: duckdb.DuckDBPyConnection, batch: str, table: str, rows: pa.Table, key: Sequence[str], time_column: str
+    cur: duckdb.DuckDBPyConnection, batch: str, table: str, rows: pa.Table, key: Sequence[str], time_column: str | None
 ) -> tuple[str, dict[str, Any]]:
     """SQL for the batch's rows whose key `table` lacks (one per key), and its parameters."""
     _check_keys(rows, key, table)
+    keys = ", ".join(_ident(k) for k in key)
+    if time_column is None:
+        return f"(SELECT DISTINCT ON ({keys}) * FROM {batch} ANTI JOIN (SELECT {keys} FROM {_ident(table)}) USING ({keys}))", {}
     lo, hi = (v.as_py() for v in pc.min_max(rows.column(time_column)).values())
     tc = _ident(time_column)
     stored = scalar(cur, f"SELECT count(*) FROM {_ident(table)} WHERE {tc} BETWEEN ? AND ?", [lo, hi])
     if not stored and rows.group_by(list(key)).aggregate([]).num_rows == rows.num_rows:
         return f"(SELECT * FROM {batch})", {}  # the usual poll: nothing stored in its range, no join
-    keys = ", ".join(_ident(k) for k in key)
     sql = (
         f"(SELECT DISTINCT ON ({keys}) * FROM {batch} ANTI JOIN "
         f"(SELECT {keys} FROM {_ident(table)} WHERE {tc} BETWEEN $lo AND $hi) USING ({keys}))"
@@ -179,13 +183,28 @@ def _absent(
 
 def _insert_from(
     cur: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], source: str, params: dict[str, Any],
-    order_by: str,
+    order_by: str | None,
 ) -> int:
     cols = ", ".join(_ident(c) for c in columns)
-    inserted = cur.execute(
-        f"INSERT INTO {_ident(table)} ({cols}) SELECT {cols} FROM {source} ORDER BY {_ident(order_by)}", params
-    ).fetchall()
+    order = f" ORDER BY {_ident(order_by)}" if order_by else ""
+    inserted = cur.execute(f"INSERT INTO {_ident(table)} ({cols}) SELECT {cols} FROM {source}{order}", params).fetchall()
     return inserted[0][0]
+
+
+def compare_and_set(cur: duckdb.DuckDBPyConnection, table: str, rows: Rows, key: Sequence[str], seen: str) -> int:
+    """Write each row's columns (all but `key` and `seen`) where the stored `version` still equals
+    the row's `seen` column: the writer's read is still the truth. Returns how many rows were set;
+    fewer than the batch means someone changed a row meanwhile (the caller decides what then)."""
+    rows = _arrow(rows)
+    if rows.num_rows == 0:
+        return 0
+    _check_keys(rows, [*key, seen], table)
+    sets = ", ".join(f"{_ident(c)} = b.{_ident(c)}" for c in rows.column_names if c not in (*key, seen))
+    on = " AND ".join(f"{_ident(table)}.{_ident(k)} = b.{_ident(k)}" for k in key)
+    with _Registered(cur, rows) as batch:
+        return cur.execute(
+            f"UPDATE {_ident(table)} SET {sets} FROM {batch} b WHERE {on} AND {_ident(table)}.version = b.{_ident(seen)}"
+        ).fetchall()[0][0]
 
 
 def rebuild_health_rollup(
