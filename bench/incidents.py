@@ -1,11 +1,14 @@
 """Benchmark of the escalation tick: quiet and busy ticks, the open-incidents query, outbox delivery.
 
-Prints a table of medians. Full size by default; `--smoke` runs a tiny size in a few seconds.
+Prints a table of medians (each busy tick on a fresh copy of the filled store, warmed by a quiet
+tick first) and the peak memory of the rows that write. Full size by default; `--smoke` runs a
+tiny size in a few seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -17,7 +20,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _table import peak_memory, print_table  # noqa: E402
+from _table import Peak, peak_memory, print_table  # noqa: E402
 
 from hypercare.incidents import actions as inc  # noqa: E402
 from hypercare.incidents import notify  # noqa: E402
@@ -81,6 +84,11 @@ def fill(store, cfg, n):
         "event_id": [f"e{i}" for i in ids], "incident_id": ids, "occurred_at": opened, "kind": "open", "actor": "bench"}))
 
 
+def copy(path: Path, to: Path) -> Path:
+    shutil.copy(path, to)
+    return to
+
+
 def median_ms(fn, repeat):
     times = []
     for _ in range(repeat):
@@ -99,18 +107,30 @@ def main() -> None:
     window = Window(G, 72, 168, "Europe/Brussels")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "bench.duckdb")
+        filled = Path(tmp) / "filled.duckdb"
+        store = Store(filled)
         fill(store, cfg, n)
+        store.close()
+        store = Store(copy(filled, Path(tmp) / "quiet.duckdb"))
         quiet = median_ms(lambda: inc.tick(store, cfg, window, NOW, deliver=False), n["repeat"])
         rows.append((f"quiet tick, {n['incidents']} open incidents, signals read", quiet, "1 tick", "—"))
         query = median_ms(lambda: q.open_incidents(store.cursor(), NOW, True), n["repeat"])
         rows.append((f"open_incidents query, {n['incidents']} open", query, "1 query", "—"))
-        with peak_memory() as mem:
-            t0 = time.perf_counter()
-            busy = inc.tick(store, cfg, window, NOW + timedelta(minutes=1), deliver=False)
-            busy_ms = (time.perf_counter() - t0) * 1000
-        rows.append((f"busy tick: {len(busy.actions)} breaches + escalations recorded", busy_ms,
-                     f"{busy_ms / max(len(busy.actions), 1):.2f} ms/action", mem))
+        store.close()
+        busy_ms, peak = [], Peak()
+        for r in range(n["repeat"]):  # the busy tick changes the store: each run on a fresh copy
+            store = Store(copy(filled, Path(tmp) / f"busy-{r}.duckdb"))
+            inc.tick(store, cfg, window, NOW, deliver=False)  # warm, as a serving process is
+            with peak_memory() as mem:
+                t0 = time.perf_counter()
+                busy = inc.tick(store, cfg, window, NOW + timedelta(minutes=1), deliver=False)
+                busy_ms.append((time.perf_counter() - t0) * 1000)
+            peak = max(peak, mem, key=lambda p: p.peak_mib)
+            if r < n["repeat"] - 1:
+                store.close()
+        ms = statistics.median(busy_ms)
+        rows.append((f"busy tick: {len(busy.actions)} breaches + escalations recorded", ms,
+                     f"{ms / max(len(busy.actions), 1):.2f} ms/action", peak))
         store.cursor().execute("DELETE FROM notifications WHERE notification_id NOT IN "
                                "(SELECT notification_id FROM notifications ORDER BY notification_id LIMIT ?)",
                                [n["deliveries"]]).fetchall()
