@@ -61,7 +61,7 @@ from hypercare.window import Window  # noqa: E402
 GO_LIVE = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 NOW = GO_LIVE + timedelta(hours=71, minutes=45)  # late in the window: the most elapsed hours to read
 TS = pa.timestamp("us", tz="UTC")
-BUILD = 2  # bump when the generated data changes, so a cached store is rebuilt
+BUILD = 3  # bump when the generated data changes, so a cached store is rebuilt
 DEMO_CHECKS = ("booking-api", "web-frontend", "payment-provider", "class-schedule-sync")  # the demo rules name them
 APP = str(ROOT / "dashboard" / "app.py")
 VIEWS = ROOT / "dashboard" / "views"
@@ -285,12 +285,10 @@ def cached_store(size: Size, seed: int, log) -> tuple[Path, float | None]:
     path = folder / f"{size.key(seed)}.duckdb"
     if path.exists():
         return path, None
-    partial = path.with_name(path.stem + ".partial.duckdb")
-    for stale in (partial, partial.with_name(partial.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    partial = path.with_name(f"{path.stem}.partial-{os.getpid()}.duckdb")  # worktrees may build at once
     log(f"building {path.name} (once; later runs reuse it)")
     seconds = timed(lambda: build(partial, bench_config(size, folder), size, seed, log))
-    partial.rename(path)  # only a finished build is ever reused
+    os.replace(partial, path)  # only a finished build is ever reused
     return path, seconds
 
 

@@ -161,6 +161,46 @@ CREATE TABLE reconciliations (
 );
 """
 
+# Scale (90-99). Per check and UTC hour: how many results and how many ok, and the instants and
+# values the current state reads (the latest result, failure, TLS expiry; the first result), so
+# availability and a check's state read thousands of rows instead of millions. Mergeable: a key
+# may have several rows (polls append theirs; the hour before is compacted when the next one
+# begins), and readers merge them: sum the counts, min/max the instants, the value at the latest.
+HEALTH_HOURLY_OF_RESULTS = """
+SELECT check_name, to_timestamp((epoch_us(checked_at) // 3600000000) * 3600) AS hour_start,
+       count(*) AS n, count(*) FILTER (WHERE ok) AS ok_n, count(*) FILTER (WHERE NOT ok) AS failed_n,
+       min(checked_at) AS first_at, max(checked_at) AS last_at,
+       arg_max(ok, checked_at) AS last_ok, max(checked_at) FILTER (WHERE ok IS NOT NULL) AS last_ok_at,
+       max(checked_at) FILTER (WHERE NOT ok) AS last_failure_at,
+       arg_max(error, checked_at) FILTER (WHERE NOT ok) AS last_failure,
+       max(checked_at) FILTER (WHERE NOT ok AND error IS NOT NULL) AS last_failure_error_at,
+       arg_max(cert_expires_at, checked_at) FILTER (WHERE cert_expires_at IS NOT NULL) AS cert_expires_at,
+       max(checked_at) FILTER (WHERE cert_expires_at IS NOT NULL) AS cert_at
+FROM {source} GROUP BY ALL
+"""
+
+# The merge of a key's rows (group by check_name, hour_start): what compaction writes back and
+# what readers compute over any mix of hourly rows and raw results shaped like them.
+HOURLY_MERGED = """check_name, hour_start, sum(n)::BIGINT AS n, sum(ok_n)::BIGINT AS ok_n,
+       sum(failed_n)::BIGINT AS failed_n,
+       min(first_at) AS first_at, max(last_at) AS last_at,
+       arg_max(last_ok, last_ok_at) AS last_ok, max(last_ok_at) AS last_ok_at,
+       max(last_failure_at) AS last_failure_at,
+       arg_max(last_failure, last_failure_error_at) AS last_failure,
+       max(last_failure_error_at) AS last_failure_error_at,
+       arg_max(cert_expires_at, cert_at) AS cert_expires_at, max(cert_at) AS cert_at"""
+ROLLUP_MERGED = "check_name, hour_start, ok, latency_ms, sum(n)::BIGINT AS n"
+
+MIGRATION_90 = f"""
+CREATE TABLE health_hourly (
+    check_name VARCHAR, hour_start TIMESTAMPTZ, n BIGINT, ok_n BIGINT, failed_n BIGINT,
+    first_at TIMESTAMPTZ, last_at TIMESTAMPTZ, last_ok BOOLEAN, last_ok_at TIMESTAMPTZ,
+    last_failure_at TIMESTAMPTZ, last_failure VARCHAR, last_failure_error_at TIMESTAMPTZ,
+    cert_expires_at TIMESTAMPTZ, cert_at TIMESTAMPTZ
+);
+INSERT INTO health_hourly {HEALTH_HOURLY_OF_RESULTS.format(source="health_checks")} ORDER BY hour_start;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "data contract tables", MIGRATION_1),
     (3, "sentry issue hourly stats", MIGRATION_3),
@@ -173,6 +213,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (40, "report_slots: shift reports written", MIGRATION_40),
     (80, "checklist_events: manual ticks and un-ticks", MIGRATION_80),
     (85, "reconciliations: data-migration checks", MIGRATION_85),
+    (90, "health_hourly: counts and latest instants per check and hour", MIGRATION_90),
 ]
 
 LATEST = max(v for v, _, _ in MIGRATIONS)

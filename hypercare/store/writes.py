@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from hypercare.store.db import StoreError
 from hypercare.store.read import hour_of, scalar
+from hypercare.store.schema import HEALTH_HOURLY_OF_RESULTS, HOURLY_MERGED, ROLLUP_MERGED
 
 Rows = pa.Table | pd.DataFrame
 _names = itertools.count()
@@ -140,16 +141,20 @@ def insert_new(
 
 
 def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
-    """Store health-check results (new ones only) and count them into the hourly rollup.
+    """Store health-check results (new ones only) and count them into `health_rollup` and
+    `health_hourly`.
 
-    The new rows' counts are appended to `health_rollup` as they are: a (check, hour, ok,
-    latency_ms) may then have several rows, which readers always sum. Appending keeps a poll
-    cheap however big the tables grow; only rows that were really new are counted, so the
-    rollup stays exact however often a batch is re-sent. Columns: those of `health_checks`.
+    The new rows' counts are appended to both as they are: a key may then have several rows,
+    which readers always merge. Appending keeps a poll cheap however big the tables grow; the
+    first poll of a new hour compacts the hour before to one row per key. Only rows that were
+    really new are counted, so both stay exact however often a batch is re-sent. Columns: those
+    of `health_checks`.
     """
     rows = _arrow(rows)
     if rows.num_rows == 0:
         return 0
+    first_hour = _floor_hour(pc.min(rows.column("checked_at")).as_py())
+    begun = not scalar(cur, "SELECT count(*) FROM health_hourly WHERE hour_start >= ?", [first_hour])
     with _Registered(cur, rows) as batch:
         new, params = _absent(cur, batch, "health_checks", rows, ["check_name", "checked_at"], "checked_at")
         # counted before the insert: afterwards the same rows are no longer new
@@ -158,7 +163,33 @@ def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
             f"FROM {new} GROUP BY ALL",
             params,
         )
-        return _insert_from(cur, "health_checks", rows.column_names, new, params, "checked_at")
+        cur.execute(f"INSERT INTO health_hourly {HEALTH_HOURLY_OF_RESULTS.format(source=_with_state(new, rows))}", params)
+        written = _insert_from(cur, "health_checks", rows.column_names, new, params, "checked_at")
+    if begun:
+        compact_health_rollups(cur, first_hour - timedelta(hours=1), first_hour)
+    return written
+
+
+def compact_health_rollups(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> None:
+    """Merge the rows `record_health_results` appended for hours in [start, end) into one row
+    per key in `health_rollup` and `health_hourly`; every figure stays the same."""
+    for table, merged in (("health_rollup", ROLLUP_MERGED), ("health_hourly", HOURLY_MERGED)):
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _compacted AS SELECT {merged} FROM {table} "
+                    "WHERE hour_start >= ? AND hour_start < ? GROUP BY ALL", [start, end])
+        cur.execute(f"DELETE FROM {table} WHERE hour_start >= ? AND hour_start < ?", [start, end])
+        cur.execute(f"INSERT INTO {table} SELECT * FROM _compacted ORDER BY hour_start")
+        cur.execute("DROP TABLE _compacted")
+
+
+def _with_state(source: str, rows: pa.Table) -> str:
+    """`source` with the columns `health_hourly` reads that a batch may leave out, as NULL."""
+    missing = [f"NULL::{kind} AS {name}" for name, kind in (("error", "VARCHAR"), ("cert_expires_at", "TIMESTAMPTZ"))
+               if name not in rows.column_names]
+    return f"(SELECT *{''.join(', ' + m for m in missing)} FROM {source})"
+
+
+def _floor_hour(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
 
 
 def _absent(
@@ -210,21 +241,23 @@ def compare_and_set(cur: duckdb.DuckDBPyConnection, table: str, rows: Rows, key:
 def rebuild_health_rollup(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
 ) -> None:
-    """Recompute `health_rollup` for whole hours in [start, end) (all checks, or those named)
-    from the raw results, one row per key. Bulk loads call it once for their whole range."""
+    """Recompute `health_rollup` and `health_hourly` for whole hours in [start, end) (all checks,
+    or those named) from the raw results, one row per key. Bulk loads call it once for their
+    whole range."""
     only = " AND list_contains(?, check_name)" if check_names is not None else ""
     params: list[Any] = [start, end] + ([list(check_names)] if check_names is not None else [])
-    cur.execute(f"DELETE FROM health_rollup WHERE hour_start >= ? AND hour_start < ?{only}", params)
+    raw = f"(SELECT * FROM health_checks WHERE checked_at >= ? AND checked_at < ?{only})"
+    for table in ("health_rollup", "health_hourly"):
+        cur.execute(f"DELETE FROM {table} WHERE hour_start >= ? AND hour_start < ?{only}", params)
     cur.execute(
         f"""
         INSERT INTO health_rollup
         SELECT check_name, {hour_of('checked_at')} AS hour_start, ok, latency_ms, count(*) AS n
-        FROM health_checks
-        WHERE checked_at >= ? AND checked_at < ?{only}
-        GROUP BY ALL ORDER BY hour_start
+        FROM {raw} GROUP BY ALL ORDER BY hour_start
         """,
         params,
     )
+    cur.execute(f"INSERT INTO health_hourly {HEALTH_HOURLY_OF_RESULTS.format(source=raw)} ORDER BY hour_start", params)
 
 
 def save_checkpoint(

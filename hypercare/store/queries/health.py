@@ -3,8 +3,9 @@
 Availability = successful checks / checks in [start, end), leaving out results that fall in a
 planned period covering the check (`planned_periods`, scope 'checks' or 'all', `check_names`
 NULL = every check); their rows stay stored, and a period added later changes the numbers on the
-next read. Whole UTC hours untouched by a planned period are read from the exact hourly rollup
-(`health_rollup`); partial hours and hours a period touches are read from `health_checks`.
+next read. Whole UTC hours untouched by a planned period are read from the exact hourly tables
+(counts from `health_hourly`, latencies from `health_rollup`); partial hours and hours a period
+touches are read from `health_checks`.
 Percentiles are nearest-rank (a latency that was measured), over results that got an answer.
 """
 
@@ -12,17 +13,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from hypercare.store.read import frame
+from hypercare.store.read import arrow, frame, scalar
+from hypercare.store.schema import HEALTH_HOURLY_OF_RESULTS
 from hypercare.window import Window
 
 HOUR = timedelta(hours=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # no hourly row: every raw result
 PERCENTILES = (0.5, 0.95, 0.99)
 APPLIES = "p.scope IN ('checks', 'all') AND (p.check_names IS NULL OR list_contains(p.check_names, {name}))"
 
@@ -61,24 +65,45 @@ def results_sql(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None
 ) -> tuple[str, list[Any]]:
     """A query of the results counted in [start, end): (check_name, hour_start, ok, latency_ms, n)."""
-    raw = _raw_ranges(cur, start, end)
-    raw_hours = [h for lo, hi in raw for h in _hours(_ceil_hour(lo), hi)]
+    return _whole_hours_and_edges(cur, start, end, check_names, "check_name, hour_start, ok, latency_ms, n FROM health_rollup",
+                                  "h.ok, h.latency_ms, 1")
+
+
+def counts_sql(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None
+) -> tuple[str, list[Any]]:
+    """`results_sql`'s results counted per check and hour, from `health_hourly` for whole hours:
+    (check_name, hour_start, ok, failed, n): ok, not ok (ok false) and all results."""
+    return _whole_hours_and_edges(cur, start, end, check_names,
+                                  "check_name, hour_start, ok_n AS ok, failed_n AS failed, n FROM health_hourly",
+                                  "(h.ok IS TRUE)::INT, (h.ok IS FALSE)::INT, 1")
+
+
+def _whole_hours_and_edges(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None,
+    hourly: str, raw: str,
+) -> tuple[str, list[Any]]:
+    """`hourly` (a select list and table keyed by check_name, hour_start) for the whole hours of
+    [start, end) untouched by a planned period, and `raw` (the same columns after check_name and
+    hour_start, over health_checks h) for the rest, outside planned periods."""
+    raw_ranges = _raw_ranges(cur, start, end)
+    raw_hours = [h for lo, hi in raw_ranges for h in _hours(_ceil_hour(lo), hi)]
     names = list(check_names) if check_names is not None else None
-    in_raw = " OR ".join("(h.checked_at >= ? AND h.checked_at < ?)" for _ in raw) or "FALSE"
+    in_raw = " OR ".join("(h.checked_at >= ? AND h.checked_at < ?)" for _ in raw_ranges) or "FALSE"
     sql = f"""
-        SELECT check_name, hour_start, ok, latency_ms, n FROM health_rollup
+        SELECT {hourly}
         WHERE hour_start >= ? AND hour_start + INTERVAL 1 HOUR <= ?
           AND NOT list_contains(?::TIMESTAMPTZ[], hour_start)
-          AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], check_name))
+          AND (?::VARCHAR[] IS NULL OR check_name IN (SELECT unnest(?::VARCHAR[])))
         UNION ALL
-        SELECT h.check_name, date_trunc('hour', h.checked_at), h.ok, h.latency_ms, 1 FROM health_checks h
+        SELECT h.check_name, date_trunc('hour', h.checked_at), {raw} FROM health_checks h
         WHERE ({in_raw})
-          AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], h.check_name))
+          AND (?::VARCHAR[] IS NULL OR h.check_name IN (SELECT unnest(?::VARCHAR[])))
           AND NOT EXISTS (SELECT 1 FROM planned_periods p WHERE {APPLIES.format(name='h.check_name')}
                           AND h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)
     """
     params: list[Any] = [start, end, raw_hours, names, names]
-    params += [t for span in raw for t in span] + [names, names]
+    params += [t for span in raw_ranges for t in span] + [names, names]
     return sql, params
 
 
@@ -94,8 +119,8 @@ def availability(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
 ) -> tuple[int, int] | None:
     """(successful checks, checks) in [start, end) outside planned periods; None when there are none."""
-    sql, params = results_sql(cur, start, end, check_names)
-    ok, total = cur.execute(f"SELECT sum(n) FILTER (WHERE ok), sum(n) FROM ({sql})", params).fetchall()[0]
+    sql, params = counts_sql(cur, start, end, check_names)
+    ok, total = cur.execute(f"SELECT sum(ok), sum(n) FROM ({sql})", params).fetchall()[0]
     return (int(ok or 0), int(total)) if total else None
 
 
@@ -104,10 +129,10 @@ def hourly_counts(
 ) -> pd.DataFrame:
     """`availability`'s counts per UTC hour of [start, end): indexed by hour_start, columns ok and
     total (hours without a counted result are absent)."""
-    sql, params = results_sql(cur, start, end, check_names)
+    sql, params = counts_sql(cur, start, end, check_names)
     return frame(
         cur,
-        f"SELECT hour_start, coalesce(sum(n) FILTER (WHERE ok), 0)::BIGINT AS ok, sum(n)::BIGINT AS total FROM ({sql}) GROUP BY 1",
+        f"SELECT hour_start, coalesce(sum(ok), 0)::BIGINT AS ok, sum(n)::BIGINT AS total FROM ({sql}) GROUP BY 1",
         params,
     ).set_index("hour_start")
 
@@ -159,35 +184,46 @@ def percentiles(
         raise ValueError(f"quantiles must lie in (0, 1]; got {list(qs)}")
     sql, params = results_sql(cur, start, end, check_names)
     group = "check_name" if by_check else "'all'"
-    # round(): 0.95 * 100 is 95.00000000000001 in floating point, whose ceil would skip a rank
-    columns = ", ".join(
-        f"min(latency_ms) FILTER (WHERE cum >= greatest(1, ceil(round({float(q)!r} * total, 6)))) AS p{q * 100:g}"
-        for q in qs
-    )
-    return frame(
-        cur,
-        f"""
-        WITH lat AS (SELECT {group} AS check_name, latency_ms, sum(n) AS n FROM ({sql})
-                     WHERE latency_ms IS NOT NULL GROUP BY ALL),
-        cum AS (SELECT check_name, latency_ms,
-                       sum(n) OVER (PARTITION BY check_name ORDER BY latency_ms) AS cum,
-                       sum(n) OVER (PARTITION BY check_name) AS total FROM lat)
-        SELECT check_name, {columns} FROM cum GROUP BY check_name ORDER BY check_name
-        """,
-        params,
-    )
+    histogram = arrow(cur, f"SELECT {group} AS check_name, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) "
+                           "WHERE latency_ms IS NOT NULL GROUP BY ALL", params)
+    return _nearest_ranks(histogram, qs)
+
+
+def _nearest_ranks(histogram: pa.Table, qs: Sequence[float]) -> pd.DataFrame:
+    """Per check_name of a (check_name, latency_ms, n) histogram, the nearest-rank latency of each
+    quantile: the smallest latency whose cumulative count reaches ceil(q × total), at least 1.
+    Sorted and summed in numpy: a window function over a big histogram costs ~10× more."""
+    if histogram.num_rows == 0:
+        return pd.DataFrame({"check_name": pd.Series(dtype=object), **{f"p{q * 100:g}": pd.Series(dtype="int32") for q in qs}})
+    names = histogram.column("check_name").dictionary_encode().combine_chunks()
+    codes = names.indices.to_numpy(zero_copy_only=False)
+    latency = histogram.column("latency_ms").to_numpy()
+    counts = histogram.column("n").to_numpy()
+    order = np.lexsort((latency, codes))
+    codes, latency, cumulative = codes[order], latency[order], np.cumsum(counts[order])
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)] - 1
+    before = np.where(starts > 0, cumulative[starts - 1], 0)
+    totals = cumulative[ends] - before
+    table = {"check_name": np.asarray(names.dictionary.to_pylist(), dtype=object)[codes[starts]]}
+    for q in qs:
+        # round(): 0.95 * 100 is 95.00000000000001 in floating point, whose ceil would skip a rank
+        rank = np.maximum(1, np.ceil(np.round(float(q) * totals, 6))).astype(np.int64)
+        table[f"p{q * 100:g}"] = latency[np.searchsorted(cumulative, before + rank)].astype(np.int32)
+    found = pd.DataFrame(table)
+    return found.sort_values("check_name", kind="stable").reset_index(drop=True)
 
 
 def availability_by_check(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Per check with results in [start, end): ok, total, availability (percent)."""
-    sql, params = results_sql(cur, start, end, check_names)
+    sql, params = counts_sql(cur, start, end, check_names)
     return frame(
         cur,
         f"""
-        SELECT check_name, sum(n) FILTER (WHERE ok) AS ok, sum(n) AS total,
-               100.0 * coalesce(sum(n) FILTER (WHERE ok), 0) / sum(n) AS availability
+        SELECT check_name, nullif(sum(ok), 0) AS ok, sum(n) AS total,
+               100.0 * coalesce(sum(ok), 0) / sum(n) AS availability
         FROM ({sql}) GROUP BY check_name ORDER BY check_name
         """,
         params,
@@ -201,14 +237,15 @@ def status_strip(
     ok), "down" (none ok), "degraded" (some), "planned" (only planned time), "no data"."""
     if not check_names or start >= end:
         return pd.DataFrame(columns=["check_name", "hour_start", "ok", "total", "status"])
-    sql, params = results_sql(cur, start, end, check_names)
+    sql, params = counts_sql(cur, start, end, check_names)
     hours = _hours(_floor_hour(start), end)
     return frame(
         cur,
         f"""
-        WITH counted AS (SELECT check_name, hour_start, sum(n) FILTER (WHERE ok) AS ok, sum(n) AS total
+        WITH counted AS (SELECT check_name, hour_start, nullif(sum(ok), 0) AS ok, sum(n) AS total
                          FROM ({sql}) GROUP BY ALL),
-        grid AS (SELECT c.check_name, h.hour_start FROM (SELECT unnest(?::VARCHAR[]) AS check_name) c,
+        grid AS (SELECT c.check_name, c.i, h.hour_start
+                 FROM (SELECT unnest(l) AS check_name, unnest(range(len(l))) AS i FROM (SELECT ?::VARCHAR[] AS l)) c,
                  (SELECT unnest(?::TIMESTAMPTZ[]) AS hour_start) h)
         SELECT g.check_name, g.hour_start, coalesce(c.ok, 0) AS ok, coalesce(c.total, 0) AS total,
                CASE WHEN c.total > 0 AND c.ok = c.total THEN 'up'
@@ -219,34 +256,41 @@ def status_strip(
                          THEN 'planned'
                     ELSE 'no data' END AS status
         FROM grid g LEFT JOIN counted c USING (check_name, hour_start)
-        ORDER BY list_position(?::VARCHAR[], g.check_name), g.hour_start
+        ORDER BY g.i, g.hour_start
         """,
-        params + [list(check_names), hours, list(check_names)],
+        params + [list(check_names), hours],
     )
 
 
 def current_states(cur: duckdb.DuckDBPyConnection, now: datetime, check_names: Sequence[str]) -> pd.DataFrame:
     """Per check, as of `now`: state ("up", "down", "unknown") and since when, the latest
-    result, the latest failure with its reason, the first result, and TLS days left."""
+    result, the latest failure with its reason, the first result, and TLS days left.
+
+    The hours before the latest hour with results (by `now`) are read from `health_hourly`, that
+    hour from the raw results up to `now`, shaped alike and merged: the latest results always
+    come from `health_checks` itself."""
+    hour = scalar(cur, "SELECT max(hour_start) FROM health_hourly WHERE hour_start <= ?", [now]) or EPOCH
+    raw = HEALTH_HOURLY_OF_RESULTS.format(source="(SELECT * FROM health_checks WHERE checked_at >= ? AND checked_at <= ?)")
     return frame(
         cur,
-        """
-        WITH names AS (SELECT unnest(?::VARCHAR[]) AS check_name),
+        f"""
+        WITH names AS (SELECT unnest(l) AS check_name, unnest(range(len(l))) AS i FROM (SELECT ?::VARCHAR[] AS l)),
         flips AS (SELECT check_name, arg_max(to_state, changed_at) AS state, max(changed_at) AS since
                   FROM check_transitions WHERE changed_at <= ? GROUP BY check_name),
-        results AS (SELECT check_name, min(checked_at) AS first_checked_at, max(checked_at) AS last_checked_at,
-                           arg_max(ok, checked_at) AS last_ok,
-                           max(checked_at) FILTER (WHERE NOT ok) AS last_failure_at,
-                           arg_max(error, checked_at) FILTER (WHERE NOT ok) AS last_failure,
-                           arg_max(cert_expires_at, checked_at) FILTER (WHERE cert_expires_at IS NOT NULL) AS cert_expires_at
-                    FROM health_checks WHERE checked_at <= ? GROUP BY check_name)
+        hourly AS (SELECT * FROM health_hourly WHERE hour_start < ? AND check_name IN (SELECT check_name FROM names)
+                   UNION ALL ({raw})),
+        results AS (SELECT check_name, min(first_at) AS first_checked_at, max(last_at) AS last_checked_at,
+                           arg_max(last_ok, last_ok_at) AS last_ok, max(last_failure_at) AS last_failure_at,
+                           arg_max(last_failure, last_failure_error_at) AS last_failure,
+                           arg_max(cert_expires_at, cert_at) AS cert_expires_at
+                    FROM hourly GROUP BY check_name)
         SELECT n.check_name, coalesce(f.state, 'unknown') AS state, f.since,
                r.last_checked_at, r.last_ok, r.last_failure_at, r.last_failure, r.first_checked_at,
                r.cert_expires_at, epoch(r.cert_expires_at - ?::TIMESTAMPTZ) / 86400 AS tls_days_left
         FROM names n LEFT JOIN flips f USING (check_name) LEFT JOIN results r USING (check_name)
-        ORDER BY list_position(?::VARCHAR[], n.check_name)
+        ORDER BY n.i
         """,
-        [list(check_names), now, now, now, list(check_names)],
+        [list(check_names), now, hour, hour, now, now],
     )
 
 

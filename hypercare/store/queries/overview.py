@@ -82,17 +82,21 @@ def failed_checks_series(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.Dat
     """Failed check results per hour in two series: "failed checks" (counted in availability)
     and "planned failed checks" (inside a planned period covering the check: left out of
     availability, drawn apart so a cutover never looks like an outage)."""
-    sql, params = health.results_sql(cur, span.start, span.end, None)
-    counted = frame(cur, f"SELECT hour_start AS hour, 'failed checks' AS series, sum(n)::DOUBLE AS value FROM ({sql}) "
-                         "WHERE NOT ok GROUP BY 1 ORDER BY 1", params)
+    sql, params = health.counts_sql(cur, span.start, span.end, None)
+    counted = frame(cur, f"SELECT hour_start AS hour, 'failed checks' AS series, sum(failed)::DOUBLE AS value FROM ({sql}) "
+                         "GROUP BY 1 HAVING sum(failed) > 0 ORDER BY 1", params)
+    # only the raw rows inside a planned period are read (the OR of their ranges skips the rest)
+    periods = cur.execute("SELECT starts_at, ends_at FROM planned_periods WHERE scope IN ('checks', 'all') "
+                          "AND starts_at < ? AND ends_at > ?", [span.end, span.start]).fetchall()
+    inside = " OR ".join("(h.checked_at >= ? AND h.checked_at < ?)" for _ in periods) or "FALSE"
     planned = frame(
         cur,
         f"""SELECT {hour_of('h.checked_at')} AS hour, 'planned failed checks' AS series, count(*)::DOUBLE AS value
-            FROM health_checks h WHERE h.checked_at >= ? AND h.checked_at < ? AND NOT h.ok
+            FROM health_checks h WHERE h.checked_at >= ? AND h.checked_at < ? AND NOT h.ok AND ({inside})
               AND EXISTS (SELECT 1 FROM planned_periods p WHERE {health.APPLIES.format(name='h.check_name')}
                           AND h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)
             GROUP BY 1 ORDER BY 1""",
-        [span.start, span.end],
+        [span.start, span.end] + [t for period in periods for t in period],
     )
     return pd.concat([counted, planned], ignore_index=True)
 
