@@ -1,4 +1,5 @@
-"""The hourly tables (`health_rollup`, `health_hourly`) against the raw results they summarise.
+"""The hourly tables (`health_rollup`, `health_hourly`, `health_latency`) against the raw results
+they summarise.
 
 Seeded random stores (checks with different intervals, failures with and without an answer,
 TLS expiry on some results, a go-live in mid-hour, planned periods of every scope, a configured
@@ -197,8 +198,8 @@ def test_compaction_leaves_one_row_per_key_and_every_figure(tmp_path):
     cur = store.cursor()
     last = max(r["checked_at"] for r in rows).replace(minute=0, second=0, microsecond=0)
     # every hour but the last was compacted when the next began
-    for table in ("health_rollup", "health_hourly"):
-        keys = "check_name, hour_start" + (", ok, latency_ms" if table == "health_rollup" else "")
+    for table, keys in (("health_rollup", "check_name, hour_start, ok, latency_ms"),
+                        ("health_hourly", "check_name, hour_start"), ("health_latency", "hour_start, latency_ms")):
         dupes = scalar(cur, f"SELECT count(*) - count(DISTINCT ({keys})) FROM {table} WHERE hour_start < ?", [last])
         assert dupes == 0, table
     assert scalar(cur, "SELECT count(*) FROM health_hourly WHERE hour_start = ?", [last]) > len(CHECKS) - 1
@@ -223,4 +224,5 @@ def test_a_resent_batch_counts_nothing_twice(tmp_path):
     cur = store.cursor()
     assert scalar(cur, "SELECT sum(n) FROM health_hourly") == len(rows)
     assert scalar(cur, "SELECT sum(n) FROM health_rollup") == len(rows)
+    assert scalar(cur, "SELECT sum(n) FROM health_latency") == sum(r["latency_ms"] is not None for r in rows)
     store.close()

@@ -201,6 +201,20 @@ CREATE TABLE health_hourly (
 INSERT INTO health_hourly {HEALTH_HOURLY_OF_RESULTS.format(source="health_checks")} ORDER BY hour_start;
 """
 
+# Latencies of every check together per UTC hour (the all-checks p95 of the Overview, the rules
+# and the report): ~1,000 rows an hour however many checks, where health_rollup has one per check.
+# Same rules as health_rollup: polls append, compaction merges, readers always sum(n).
+HEALTH_LATENCY_OF_RESULTS = """
+SELECT to_timestamp((epoch_us(checked_at) // 3600000000) * 3600) AS hour_start, latency_ms, count(*) AS n
+FROM {source} WHERE latency_ms IS NOT NULL GROUP BY ALL
+"""
+LATENCY_MERGED = "hour_start, latency_ms, sum(n)::BIGINT AS n"
+
+MIGRATION_91 = f"""
+CREATE TABLE health_latency (hour_start TIMESTAMPTZ, latency_ms INTEGER, n BIGINT);
+INSERT INTO health_latency {HEALTH_LATENCY_OF_RESULTS.format(source="health_checks")} ORDER BY hour_start;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "data contract tables", MIGRATION_1),
     (3, "sentry issue hourly stats", MIGRATION_3),
@@ -214,6 +228,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (80, "checklist_events: manual ticks and un-ticks", MIGRATION_80),
     (85, "reconciliations: data-migration checks", MIGRATION_85),
     (90, "health_hourly: counts and latest instants per check and hour", MIGRATION_90),
+    (91, "health_latency: latencies of all checks per hour", MIGRATION_91),
 ]
 
 LATEST = max(v for v, _, _ in MIGRATIONS)

@@ -22,7 +22,13 @@ import pyarrow.compute as pc
 
 from hypercare.store.db import StoreError
 from hypercare.store.read import hour_of, scalar
-from hypercare.store.schema import HEALTH_HOURLY_OF_RESULTS, HOURLY_MERGED, ROLLUP_MERGED
+from hypercare.store.schema import (
+    HEALTH_HOURLY_OF_RESULTS,
+    HEALTH_LATENCY_OF_RESULTS,
+    HOURLY_MERGED,
+    LATENCY_MERGED,
+    ROLLUP_MERGED,
+)
 
 Rows = pa.Table | pd.DataFrame
 _names = itertools.count()
@@ -164,6 +170,7 @@ def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
             params,
         )
         cur.execute(f"INSERT INTO health_hourly {HEALTH_HOURLY_OF_RESULTS.format(source=_with_state(new, rows))}", params)
+        cur.execute(f"INSERT INTO health_latency {HEALTH_LATENCY_OF_RESULTS.format(source=new)}", params)
         written = _insert_from(cur, "health_checks", rows.column_names, new, params, "checked_at")
     if begun:
         compact_health_rollups(cur, first_hour - timedelta(hours=1), first_hour)
@@ -172,8 +179,9 @@ def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
 
 def compact_health_rollups(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> None:
     """Merge the rows `record_health_results` appended for hours in [start, end) into one row
-    per key in `health_rollup` and `health_hourly`; every figure stays the same."""
-    for table, merged in (("health_rollup", ROLLUP_MERGED), ("health_hourly", HOURLY_MERGED)):
+    per key in `health_rollup`, `health_hourly` and `health_latency`; every figure stays the same."""
+    for table, merged in (("health_rollup", ROLLUP_MERGED), ("health_hourly", HOURLY_MERGED),
+                          ("health_latency", LATENCY_MERGED)):
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _compacted AS SELECT {merged} FROM {table} "
                     "WHERE hour_start >= ? AND hour_start < ? GROUP BY ALL", [start, end])
         cur.execute(f"DELETE FROM {table} WHERE hour_start >= ? AND hour_start < ?", [start, end])
@@ -241,14 +249,16 @@ def compare_and_set(cur: duckdb.DuckDBPyConnection, table: str, rows: Rows, key:
 def rebuild_health_rollup(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
 ) -> None:
-    """Recompute `health_rollup` and `health_hourly` for whole hours in [start, end) (all checks,
-    or those named) from the raw results, one row per key. Bulk loads call it once for their
-    whole range."""
+    """Recompute `health_rollup`, `health_hourly` and `health_latency` for whole hours in
+    [start, end) (all checks, or those named) from the raw results, one row per key. Bulk loads
+    call it once for their whole range."""
     only = " AND list_contains(?, check_name)" if check_names is not None else ""
     params: list[Any] = [start, end] + ([list(check_names)] if check_names is not None else [])
     raw = f"(SELECT * FROM health_checks WHERE checked_at >= ? AND checked_at < ?{only})"
     for table in ("health_rollup", "health_hourly"):
         cur.execute(f"DELETE FROM {table} WHERE hour_start >= ? AND hour_start < ?{only}", params)
+    # all checks together: the named checks' hours are recounted over every check
+    cur.execute("DELETE FROM health_latency WHERE hour_start >= ? AND hour_start < ?", [start, end])
     cur.execute(
         f"""
         INSERT INTO health_rollup
@@ -258,6 +268,9 @@ def rebuild_health_rollup(
         params,
     )
     cur.execute(f"INSERT INTO health_hourly {HEALTH_HOURLY_OF_RESULTS.format(source=raw)} ORDER BY hour_start", params)
+    every = "(SELECT * FROM health_checks WHERE checked_at >= ? AND checked_at < ?)"
+    cur.execute(f"INSERT INTO health_latency {HEALTH_LATENCY_OF_RESULTS.format(source=every)} ORDER BY hour_start",
+                [start, end])
 
 
 def save_checkpoint(

@@ -69,6 +69,19 @@ def results_sql(
                                   "h.ok, h.latency_ms, 1")
 
 
+def latency_sql(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None
+) -> tuple[str, list[Any]]:
+    """`results_sql`'s answered results, (hour_start, latency_ms, n): for every check together
+    (`check_names` None) the whole hours come from `health_latency`, else from `health_rollup`."""
+    if check_names is not None:
+        sql, params = results_sql(cur, start, end, check_names)
+        return f"SELECT hour_start, latency_ms, n FROM ({sql}) WHERE latency_ms IS NOT NULL", params
+    sql, params = _whole_hours_and_edges(cur, start, end, None, "NULL AS check_name, hour_start, latency_ms, n FROM health_latency",
+                                         "h.latency_ms, 1")
+    return f"SELECT hour_start, latency_ms, n FROM ({sql}) WHERE latency_ms IS NOT NULL", params
+
+
 def counts_sql(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None
 ) -> tuple[str, list[Any]]:
@@ -87,13 +100,13 @@ def _whole_hours_and_edges(
     [start, end) untouched by a planned period, and `raw` (the same columns after check_name and
     hour_start, over health_checks h) for the rest, outside planned periods."""
     raw_ranges = _raw_ranges(cur, start, end)
-    raw_hours = [h for lo, hi in raw_ranges for h in _hours(_ceil_hour(lo), hi)]
     names = list(check_names) if check_names is not None else None
     in_raw = " OR ".join("(h.checked_at >= ? AND h.checked_at < ?)" for _ in raw_ranges) or "FALSE"
+    # plain comparisons: TIMESTAMPTZ + INTERVAL goes through the calendar on every row
+    not_raw = "".join(" AND NOT (hour_start >= ? AND hour_start < ?)" for _ in raw_ranges)
     sql = f"""
         SELECT {hourly}
-        WHERE hour_start >= ? AND hour_start + INTERVAL 1 HOUR <= ?
-          AND NOT list_contains(?::TIMESTAMPTZ[], hour_start)
+        WHERE hour_start >= ? AND hour_start <= ?{not_raw}
           AND (?::VARCHAR[] IS NULL OR check_name IN (SELECT unnest(?::VARCHAR[])))
         UNION ALL
         SELECT h.check_name, date_trunc('hour', h.checked_at), {raw} FROM health_checks h
@@ -102,7 +115,7 @@ def _whole_hours_and_edges(
           AND NOT EXISTS (SELECT 1 FROM planned_periods p WHERE {APPLIES.format(name='h.check_name')}
                           AND h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)
     """
-    params: list[Any] = [start, end, raw_hours, names, names]
+    params: list[Any] = [start, end - HOUR] + [t for lo, hi in raw_ranges for t in (_ceil_hour(lo), hi)] + [names, names]
     params += [t for span in raw_ranges for t in span] + [names, names]
     return sql, params
 
@@ -143,12 +156,9 @@ def latency_histogram(
     """Results that got an answer in [start, end), outside planned periods, over the checks
     together: indexed by UTC hour_start, columns latency_ms and n (how many had that latency).
     `nearest_rank` turns any run of its hours into the same percentile `percentiles` gives."""
-    sql, params = results_sql(cur, start, end, check_names)
-    return frame(
-        cur,
-        f"SELECT hour_start, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) WHERE latency_ms IS NOT NULL GROUP BY ALL",
-        params,
-    ).set_index("hour_start")
+    sql, params = latency_sql(cur, start, end, check_names)
+    return frame(cur, f"SELECT hour_start, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) GROUP BY ALL", params
+                 ).set_index("hour_start")
 
 
 def nearest_rank(histogram: pd.DataFrame, q: float) -> float | None:
@@ -182,10 +192,14 @@ def percentiles(
     """Nearest-rank latency quantiles: one row per check (or one 'all' row), a column p<q*100>."""
     if not 0 < min(qs) <= max(qs) <= 1:
         raise ValueError(f"quantiles must lie in (0, 1]; got {list(qs)}")
-    sql, params = results_sql(cur, start, end, check_names)
-    group = "check_name" if by_check else "'all'"
-    histogram = arrow(cur, f"SELECT {group} AS check_name, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) "
-                           "WHERE latency_ms IS NOT NULL GROUP BY ALL", params)
+    if by_check:
+        sql, params = results_sql(cur, start, end, check_names)
+        histogram = arrow(cur, f"SELECT check_name, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) "
+                               "WHERE latency_ms IS NOT NULL GROUP BY ALL", params)
+    else:
+        sql, params = latency_sql(cur, start, end, check_names)
+        histogram = arrow(cur, f"SELECT 'all' AS check_name, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) GROUP BY ALL",
+                          params)
     return _nearest_ranks(histogram, qs)
 
 
