@@ -26,8 +26,11 @@ def utc_x(values: pd.Series | list) -> list[datetime]:
 
 
 def hover_labels(values: pd.Series | list, window: Window, fmt: str = "%a %d %b %H:%M") -> list[str]:
-    """Each instant on the team's clock, for hover text ('Sun 25 Oct 02:00 CEST')."""
-    return [window.local_label(t.to_pydatetime(), fmt) for t in pd.to_datetime(pd.Series(values), utc=True)]
+    """Each instant on the team's clock, for hover text ('Sun 25 Oct 02:00 CEST'); each distinct
+    instant is labelled once (a status strip repeats its 72 hours for every check)."""
+    instants = pd.to_datetime(pd.Series(values), utc=True)
+    labels = {t: window.local_label(t.to_pydatetime(), fmt) for t in instants.drop_duplicates()}
+    return [labels[t] for t in instants]
 
 
 def ticks(start: datetime, end: datetime, window: Window) -> tuple[list[datetime], list[str]]:
