@@ -1,9 +1,12 @@
 """Benchmark: the ticket collectors at volume.
 
+Parsed JSON -> committed rows: 200,000 GitHub issues, Jira issues and Zendesk tickets, already
+parsed (what `json.loads` gives for each answer page), through each collector's page path
+(answer-shape validation, mapping, Arrow, MERGE and checkpoint per batch) into the store.
 GitHub: 50,000 issues (plus 5,000 pull requests to drop) served by the local GitHub fake in its
 own process, 100 per page; a first run, then an incremental re-run. CSV: a 100,000-row export
 (';' delimiter, BOM, local times); a first read, an unchanged re-read (skipped by fingerprint)
-and a re-read after one row is appended (parsed and upserted again). Each scenario runs in a
+and a re-read after one row is appended (parsed and upserted again); a first read of 1,000,000 rows. Each scenario runs in a
 fresh process, so peak RSS is its own; prints one table with medians over --repeat runs.
 
     python bench/tickets.py            # full size
@@ -13,6 +16,7 @@ fresh process, so peak RSS is its own; prints one table with medians over --repe
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import random
@@ -31,11 +35,14 @@ from _table import print_table  # noqa: E402
 
 from collectors.base import run_collector  # noqa: E402
 from collectors.tickets import ticket_collectors  # noqa: E402
+from collectors.tickets.shapes import GitHubIssue, Items, JiraIssue, ZendeskTicket  # noqa: E402
 from hypercare.clock import SystemClock  # noqa: E402
 from hypercare.config import parse_config  # noqa: E402
 from hypercare.store import Store  # noqa: E402
 from hypercare.store.read import scalar  # noqa: E402
 from tests.fakes.github import FakeGitHub, issue  # noqa: E402
+from tests.fakes.jira import jira_issue  # noqa: E402
+from tests.fakes.zendesk import zendesk_ticket  # noqa: E402
 
 GO_LIVE = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 RELEASE = {"name": "bench", "go_live_at": GO_LIVE.isoformat(), "timezone": "Europe/Brussels"}
@@ -77,11 +84,73 @@ def write_csv(path: Path, rows: int, extra: int = 0) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+JSON_SOURCES = {
+    "github": ({"kind": "github", "repo": "acme/booking"}, GitHubIssue, "issues", "number", 100),
+    "jira": ({"kind": "jira", "base_url": "https://acme.atlassian.net", "jql": "project = HELP"}, JiraIssue, "issues", "key", 100),
+    "zendesk": ({"kind": "zendesk", "subdomain": "acme"}, ZendeskTicket, "tickets", "id", 1000),
+}
+
+
+def json_items(kind: str, n: int) -> list[dict]:
+    """n items as the API answers them, parsed (a JSON round trip, so no shared objects)."""
+    rng = random.Random(3)
+    start = GO_LIVE - timedelta(days=6)
+    step = timedelta(days=9) / n
+    if kind == "github":
+        items = [issue(i, start + i * step, labels=rng.sample(LABELS, 2), pull_request=i % 11 == 0,
+                       state=rng.choice(["open", "closed"]), state_reason="completed") for i in range(1, n + 1)]
+    elif kind == "jira":
+        items = [jira_issue(f"HELP-{i}", start + i * step, status=rng.choice(["Open", "In Progress", "Done"]),
+                            priority=rng.choice(["High", "Medium", "Low", None]), labels=rng.sample(LABELS, 2),
+                            components=["Payments"]) for i in range(1, n + 1)]
+    else:
+        items = [zendesk_ticket(i, start + i * step, status=rng.choice(["new", "open", "solved"]),
+                                priority=rng.choice(["urgent", "high", "normal", None]), tags=rng.sample(LABELS, 2))
+                 for i in range(1, n + 1)]
+    return json.loads(json.dumps(items))
+
+
+def json_scenario(name: str, size: int, store: Store, clock, folder: Path) -> tuple[float, int, int]:
+    """Pages of parsed JSON through the collector's page path and batch write: seconds, written,
+    RSS before."""
+    kind = name.split()[1]
+    entry, model, what, label, page_size = JSON_SOURCES[kind]
+    os.environ.update({"GITHUB_TOKEN": TOKEN, "JIRA_EMAIL": "ops@acme.example", "JIRA_API_TOKEN": TOKEN,
+                       "ZENDESK_EMAIL": "ops@acme.example", "ZENDESK_API_TOKEN": TOKEN})
+    config = parse_config({"release": RELEASE, "tickets": [entry]}, base_dir=folder)
+    [collector] = ticket_collectors(config, clock)
+    items = json_items(kind, size)
+    pages = [items[i:i + page_size] for i in range(0, size, page_size)]
+    del items
+    shapes = Items(model, what, label)
+
+    def converted():
+        cursor = None
+        for n, page in enumerate(pages):
+            rows, cursor = collector.page_rows(page, shapes, cursor)
+            yield rows, cursor or f"page {n}"
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    written = collector.write_pages(store, converted(), "bench", clock.now())
+    seconds = time.perf_counter() - t0
+    assert not shapes.problems, shapes.warning()
+    return seconds, written, rss_before
+
+
 def scenario(name: str, size: int, folder: str, out: mp.Queue) -> None:
     """One measured run in this (fresh) process: tickets stored, requests, seconds, peak RSS."""
     folder = Path(folder)
     clock = SystemClock()
     store = Store(folder / "bench.duckdb")
+    if name.startswith("json"):
+        seconds, written, rss_before = json_scenario(name, size, store, clock, folder)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        stored = scalar(store.cursor(), "SELECT count(*) FROM tickets")
+        out.put({"stored": stored, "written": written, "requests": 0, "seconds": seconds,
+                 "peak_mb": peak / 1024, "growth_mb": (peak - rss_before) / 1024})
+        store.close()
+        return
     if name.startswith("github"):
         ready, stop = mp.Queue(), mp.Event()
         server = mp.Process(target=serve_github, args=(size, ready, stop), daemon=True)
@@ -146,16 +215,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
     parser.add_argument("--repeat", type=int, default=None, help="runs per scenario (default 3, smoke 1)")
+    parser.add_argument("--only", default="", help="run only the scenarios whose name contains this")
     args = parser.parse_args()
-    issues, rows = (500, 1_000) if args.smoke else (50_000, 100_000)
+    issues, rows, parsed, big = (500, 1_000, 2_000, 0) if args.smoke else (50_000, 100_000, 200_000, 1_000_000)
     repeat = args.repeat or (1 if args.smoke else 3)
-    plan = [("github first run", issues), ("github incremental", issues),
+    plan = [("json github -> committed", parsed), ("json jira -> committed", parsed),
+            ("json zendesk -> committed", parsed),
+            ("github first run", issues), ("github incremental", issues),
             ("csv first read", rows), ("csv unchanged", rows), ("csv one row added", rows)]
+    if not args.smoke:  # the same path as the first read, at ten times the size
+        plan.append(("csv first read", big))
+    plan = [(name, size) for name, size in plan if args.only in name]
     columns = ["scenario", "stored", "written", "requests", "seconds", "rows/s", "peak RSS MB", "growth MB"]
     rows = []
     for name, size in plan:
         r = measure(name, size, repeat)
-        rows.append((name, f"{r['stored']:,.0f}", f"{r['written']:,.0f}", f"{r['requests']:,.0f}", f"{r['seconds']:.2f}",
+        rows.append((f"{name}, {size:,}" if name.startswith("csv first") else name, f"{r['stored']:,.0f}", f"{r['written']:,.0f}", f"{r['requests']:,.0f}", f"{r['seconds']:.2f}",
                      f"{r['rows_per_s']:,.0f}", f"{r['peak_mb']:.0f}", f"{r['growth_mb']:.0f}"))
     print_table(f"Tickets benchmark: medians of {repeat} run(s) each, one fresh process per run; GitHub fake in its own process",
                 columns, rows)

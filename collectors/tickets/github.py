@@ -79,9 +79,14 @@ class GitHubCollector(TicketCollector):
         while url:
             with self.explained(hints):
                 resp = client.get(url, params)
-            items = shapes.valid(answer_list(client.json(resp), self.name, endpoint, "issues"))
-            # Pull requests come through the same endpoint; they still move the checkpoint.
-            issues = [github_ticket(i) for i in items if i.pull_request is None]
-            cursor = newest(cursor, [i.updated_at.astimezone(timezone.utc) for i in items])
-            yield self.normaliser.table(issues), cursor
+            rows, cursor = self.page_rows(answer_list(client.json(resp), self.name, endpoint, "issues"), shapes, cursor)
+            yield rows, cursor
             url, params = resp.links.get("next", {}).get("url"), None
+
+    def page_rows(self, items: list[Any], shapes: Items[GitHubIssue], cursor: str | None) -> Page:
+        """One page's parsed JSON items as ticket rows, and the checkpoint after them."""
+        valid = shapes.valid(items)
+        # Pull requests come through the same endpoint; they still move the checkpoint.
+        issues = [github_ticket(i) for i in valid if i.pull_request is None]
+        cursor = newest(cursor, [i.updated_at.astimezone(timezone.utc) for i in valid])
+        return self.normaliser.table(issues), cursor

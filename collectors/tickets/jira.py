@@ -81,14 +81,19 @@ class JiraCollector(TicketCollector):
         while True:
             with self.explained(hints):
                 page = answer(JiraPage, client.json(client.get(url, params)), self.name, "GET /rest/api/3/search/jql")
-            tickets = [jira_ticket(issue, self.source.base_url) for issue in shapes.valid(page.issues)]
-            cursor = newest(cursor, [t.updated_at.astimezone(timezone.utc) for t in tickets])
-            yield self.normaliser.table(tickets), cursor
+            rows, cursor = self.page_rows(page.issues, shapes, cursor)
+            yield rows, cursor
             token_next = page.nextPageToken
             # The last page may omit nextPageToken rather than send isLast (JRACLOUD-92184).
             if page.isLast or not token_next:
                 return
             params = {**params, "nextPageToken": token_next}
+
+    def page_rows(self, items: list[Any], shapes: Items[JiraIssue], cursor: str | None) -> Page:
+        """One page's parsed JSON issues as ticket rows, and the checkpoint after them."""
+        tickets = [jira_ticket(issue, self.source.base_url) for issue in shapes.valid(items)]
+        cursor = newest(cursor, [t.updated_at.astimezone(timezone.utc) for t in tickets])
+        return self.normaliser.table(tickets), cursor
 
 
 def _zone(name: str | None) -> ZoneInfo:

@@ -69,9 +69,14 @@ class ZendeskCollector(TicketCollector):
         while True:
             with self.explained(hints):
                 page = answer(ZendeskPage, client.json(client.get(url, params)), self.name, endpoint)
-            tickets = [zendesk_ticket(t, self.source.url) for t in shapes.valid(page.tickets)]
+            rows, _ = self.page_rows(page.tickets, shapes, None)
             cursor = page.after_cursor or params.get("cursor")
-            yield self.normaliser.table(tickets), cursor
+            yield rows, cursor
             if page.end_of_stream or not page.after_cursor:
                 return
             params = {"per_page": PAGE_SIZE, "cursor": cursor}
+
+    def page_rows(self, items: list[Any], shapes: Items[ZendeskTicket], cursor: str | None) -> Page:
+        """One page's parsed JSON tickets as ticket rows; the export's own cursor follows them."""
+        tickets = [zendesk_ticket(t, self.source.url) for t in shapes.valid(items)]
+        return self.normaliser.table(tickets), cursor
