@@ -2,7 +2,9 @@
 
 Times without an offset are local to the configured time zone (DST-aware; an ambiguous
 fall-back time is read as its first occurrence). A row that can't be read is reported with its
-line number and skipped; every other row is kept.
+line number and skipped; every other row is kept. The file goes through DuckDB's CSV reader
+(`csvstage`); `read_tickets` here is the row-by-row reference, and reads the files DuckDB reads
+differently. Either way the rows are mapped and upserted with the checkpoint in one transaction.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from typing import get_args
 from zoneinfo import ZoneInfo
 
 from collectors.base import RunOutcome
-from collectors.tickets.normalise import RawTicket
+from collectors.tickets import csvstage
+from collectors.tickets.normalise import RawTicket, raw_table
 from collectors.tickets.source import TicketCollector
 from hypercare.config import CsvSource, TicketField
 from hypercare.errors import CollectorError
 from hypercare.store import Store
+from hypercare.store.writes import save_checkpoint
 
 REQUIRED = ("ticket_id", "created_at")
 SHOWN_PROBLEMS = 10
@@ -36,13 +40,50 @@ class CsvCollector(TicketCollector):
         fingerprint = f"{_digest(src.path)}:{settings}"
         if self.checkpoint(store, "file") == fingerprint:
             return RunOutcome(0)
-        tickets, problems = read_tickets(src, tz)
-        clean = not problems
-        written = self.write(store, self.normaliser.table(tickets), "file", fingerprint if clean else None, now)
-        if clean:
+        header = check_file(src)
+        cur = store.cursor()  # the transaction's cursor: it sees the staging tables
+        try:
+            # Staged outside the transaction: a file DuckDB can't read must leave it usable.
+            staged = csvstage.stage(cur, src, tz, header, header.width, lambda text: _instant(text, tz, src.time_format))
+            with store.transaction() as cur:
+                if staged is None:  # DuckDB reads this file differently: the reference reads it
+                    tickets, problems = read_tickets(src, tz)
+                    kept = len(tickets)
+                    cur.register(csvstage.RAW, raw_table(tickets))
+                    written = self.normaliser.merge(cur, csvstage.RAW)
+                    cur.unregister(csvstage.RAW)
+                else:
+                    kept, problems = staged
+                    written = self.normaliser.merge(cur, csvstage.RAW) if kept else 0
+                if not problems:
+                    save_checkpoint(cur, self.name, "file", fingerprint, now)
+        finally:
+            csvstage.drop(cur)
+        if not problems:
             return RunOutcome(written)
         shown = "; ".join(problems[:SHOWN_PROBLEMS]) + (" …" if len(problems) > SHOWN_PROBLEMS else "")
-        return RunOutcome(written, warning=f"{src.path.name}: {len(problems)} rows skipped, {len(tickets)} kept; {shown}")
+        return RunOutcome(written, warning=f"{src.path.name}: {len(problems)} rows skipped, {kept} kept; {shown}")
+
+
+def check_file(src: CsvSource) -> _Header:
+    """The file's header, once the whole file is known to decode: a file that can't be read at
+    all fails the run, as the reference does, before anything is written."""
+    try:
+        with open(src.path, encoding=src.encoding, newline="") as f:
+            header = _header(next(csv.reader(f, delimiter=src.delimiter), []), src)
+            while f.read(1 << 20):
+                pass
+    except FileNotFoundError:
+        raise CollectorError(f"no CSV file at {src.path}; check the path (relative to the config file)", permanent=True) from None
+    except UnicodeDecodeError as exc:
+        raise _not_encoded(src, exc) from None
+    return header
+
+
+def _not_encoded(src: CsvSource, exc: UnicodeDecodeError) -> CollectorError:
+    return CollectorError(
+        f"{src.path} is not {src.encoding} (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+        "set encoding, e.g. encoding = \"cp1252\"", permanent=True)
 
 
 def read_tickets(src: CsvSource, tz: ZoneInfo) -> tuple[list[RawTicket], list[str]]:
@@ -73,9 +114,7 @@ def read_tickets(src: CsvSource, tz: ZoneInfo) -> tuple[list[RawTicket], list[st
     except FileNotFoundError:
         raise CollectorError(f"no CSV file at {src.path}; check the path (relative to the config file)", permanent=True) from None
     except UnicodeDecodeError as exc:
-        raise CollectorError(
-            f"{src.path} is not {src.encoding} (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
-            "set encoding, e.g. encoding = \"cp1252\"", permanent=True) from None
+        raise _not_encoded(src, exc) from None
     return tickets, problems
 
 
@@ -115,13 +154,20 @@ class _Header:
         )
 
     def _time(self, fields: list[str], name: str, tz: ZoneInfo, fmt: str | None) -> datetime:
-        text = self._get(fields, name)
-        try:
-            at = datetime.strptime(text, fmt) if fmt else datetime.fromisoformat(text)
-        except ValueError:
-            expected = f"the format {fmt}" if fmt else "ISO 8601 such as 2026-11-23 14:05 (or set time_format)"
-            raise ValueError(f"{self.names[name]} {text!r} is not a date and time; expected {expected}") from None
-        return at if at.tzinfo else at.replace(tzinfo=tz)
+        at, problem = _instant(self._get(fields, name), tz, fmt)
+        if at is None:
+            raise ValueError(f"{self.names[name]} {problem}")
+        return at
+
+
+def _instant(text: str, tz: ZoneInfo, fmt: str | None) -> tuple[datetime | None, str | None]:
+    """A time's text as an aware datetime (local to `tz` when it has no offset), or what is wrong."""
+    try:
+        at = datetime.strptime(text, fmt) if fmt else datetime.fromisoformat(text)
+    except ValueError:
+        expected = f"the format {fmt}" if fmt else "ISO 8601 such as 2026-11-23 14:05 (or set time_format)"
+        return None, f"{text!r} is not a date and time; expected {expected}"
+    return (at if at.tzinfo else at.replace(tzinfo=tz)), None
 
 
 def _header(names: list[str], src: CsvSource) -> _Header:

@@ -10,15 +10,25 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from collectors.base import RunOutcome
-from collectors.tickets.normalise import RawTicket
+from collectors.tickets import batch
+from collectors.tickets.normalise import RawTicket, raw_table
 from collectors.tickets.shapes import GitHubIssue, Items, answer_list
-from collectors.tickets.source import Page, TicketCollector, newest
+from collectors.tickets.source import Convert, Page, TicketCollector
 from hypercare.config import GitHubSource
 from hypercare.http import HttpClient
 from hypercare.store import Store
 
 PAGE_SIZE = 100
+# The fields of `GitHubIssue`, as Arrow reads a page of them at once.
+SHAPE = pa.struct([
+    ("number", pa.int64()), ("state", pa.string()), ("state_reason", pa.string()), ("title", pa.string()),
+    ("html_url", pa.string()), ("created_at", pa.string()), ("updated_at", pa.string()),
+    ("labels", pa.list_(batch.NAMED)), ("pull_request", pa.struct([])),
+])
 
 
 def github_ticket(issue: GitHubIssue) -> RawTicket:
@@ -36,6 +46,35 @@ def github_ticket(issue: GitHubIssue) -> RawTicket:
         status="open" if state == "open" else "closed",
         labels=tuple(label if isinstance(label, str) else label.name for label in issue.labels),
     )
+
+
+def github_page(items: list[Any]) -> tuple[pa.Table, datetime | None] | None:
+    """A page of issues as raw columns (pull requests dropped) and the newest updated time of
+    all its items; None when the page needs the item-by-item check."""
+    page = batch.struct_of(items, SHAPE)
+    if page is None:
+        return None
+    number, state, reason = page.field("number"), page.field("state"), page.field("state_reason")
+    labels = batch.names(page.field("labels"))
+    created, updated = batch.instants(page.field("created_at")), batch.instants(page.field("updated_at"))
+    if labels is None or created is None or updated is None or not batch.present(number, state):
+        return None
+    issue = pc.is_null(page.field("pull_request"))
+    closed_for = pc.fill_null(pc.and_(pc.equal(state, "closed"), pc.not_equal(reason, "")), False)
+    table = batch.raw(
+        len(page), ticket_id=number.cast(pa.string()), created_at=created, updated_at=updated,
+        title=page.field("title"), url=page.field("html_url"), status_raw=pc.if_else(closed_for, reason, state),
+        status=pc.if_else(pc.equal(state, "open"), "open", "closed"), labels=labels,
+    ).filter(issue)
+    return table, pc.max(updated).as_py()
+
+
+def github_items(items: list[Any], shapes: Items[GitHubIssue]) -> tuple[pa.Table, datetime | None]:
+    """The same as `github_page`, item by item: each bad item is skipped and named in `shapes`."""
+    valid = shapes.valid(items)
+    # Pull requests come through the same endpoint; they still move the checkpoint.
+    issues = [github_ticket(i) for i in valid if i.pull_request is None]
+    return raw_table(issues), max((i.updated_at.astimezone(timezone.utc) for i in valid), default=None)
 
 
 class GitHubCollector(TicketCollector):
@@ -69,24 +108,19 @@ class GitHubCollector(TicketCollector):
             410: f"issues are disabled in {src.repo}",
         }
         issues = Items(GitHubIssue, "issues", "number")
-        pages = self.pages(client, url, params, hints, self.checkpoint(store, "updated_at"), issues)
-        written = self.write_pages(store, pages, "updated_at", now)
+        pages = self.pages(client, url, params, hints)
+        written = self.write_pages(store, pages, "updated_at", now, self.converter(issues))
         return RunOutcome(written, warning=issues.warning())
 
     def pages(self, client: HttpClient, url: str | None, params: dict[str, Any] | None,
-              hints: dict[int, str], cursor: str | None, shapes: Items[GitHubIssue]) -> Iterator[Page]:
+              hints: dict[int, str]) -> Iterator[Page]:
         endpoint = f"GET /repos/{self.source.repo}/issues"
         while url:
             with self.explained(hints):
                 resp = client.get(url, params)
-            rows, cursor = self.page_rows(answer_list(client.json(resp), self.name, endpoint, "issues"), shapes, cursor)
-            yield rows, cursor
+            yield answer_list(client.json(resp), self.name, endpoint, "issues"), None
             url, params = resp.links.get("next", {}).get("url"), None
 
-    def page_rows(self, items: list[Any], shapes: Items[GitHubIssue], cursor: str | None) -> Page:
-        """One page's parsed JSON items as ticket rows, and the checkpoint after them."""
-        valid = shapes.valid(items)
-        # Pull requests come through the same endpoint; they still move the checkpoint.
-        issues = [github_ticket(i) for i in valid if i.pull_request is None]
-        cursor = newest(cursor, [i.updated_at.astimezone(timezone.utc) for i in valid])
-        return self.normaliser.table(issues), cursor
+    def converter(self, shapes: Items[GitHubIssue]) -> Convert:
+        """Pages of parsed issues -> raw tickets, batch-checked, item by item where needed."""
+        return lambda pages: batch.chunk_rows(pages, github_page, lambda page: github_items(page, shapes))

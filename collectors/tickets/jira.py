@@ -13,10 +13,14 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from collectors.base import RunOutcome
-from collectors.tickets.normalise import RawTicket
+from collectors.tickets import batch
+from collectors.tickets.normalise import RawTicket, raw_table
 from collectors.tickets.shapes import Items, JiraIssue, JiraPage, JiraUser, answer
-from collectors.tickets.source import Page, TicketCollector, newest
+from collectors.tickets.source import Convert, Page, TicketCollector
 from hypercare.config import JiraSource
 from hypercare.http import HttpClient
 from hypercare.store import Store
@@ -25,6 +29,13 @@ PAGE_SIZE = 100
 FIELDS = "summary,status,priority,labels,components,issuetype,created,updated"
 # Jira's own status categories, used when no mapping knows a workflow's status name.
 STATUS_CATEGORIES = {"new": "open", "indeterminate": "open", "done": "solved"}
+# The fields of `JiraIssue`, as Arrow reads a page of them at once.
+SHAPE = pa.struct([("key", pa.string()), ("fields", pa.struct([
+    ("created", pa.string()), ("updated", pa.string()), ("summary", pa.string()),
+    ("status", pa.struct([("name", pa.string()), ("statusCategory", pa.struct([("key", pa.string())]))])),
+    ("priority", batch.NAMED), ("issuetype", batch.NAMED), ("labels", pa.list_(pa.string())),
+    ("components", pa.list_(batch.NAMED)),
+]))])
 
 
 def jira_ticket(issue: JiraIssue, base_url: str) -> RawTicket:
@@ -42,6 +53,41 @@ def jira_ticket(issue: JiraIssue, base_url: str) -> RawTicket:
         category_raw=f.issuetype.name if f.issuetype else None,
         labels=(*f.labels, *(c.name for c in f.components)),
     )
+
+
+def jira_page(items: list[Any], base_url: str) -> tuple[pa.Table, datetime | None] | None:
+    """A page of issues as raw columns and their newest updated time; None when the page needs
+    the item-by-item check."""
+    page = batch.struct_of(items, SHAPE)
+    if page is None:
+        return None
+    key, f = page.field("key"), page.field("fields")
+    status, priority, issuetype = f.field("status"), f.field("priority"), f.field("issuetype")
+    components = batch.names(f.field("components"))
+    created, updated = batch.instants(f.field("created")), batch.instants(f.field("updated"))
+    if (components is None or created is None or updated is None or not batch.present(key, f)
+            or not batch.strings(f.field("labels")) or not batch.named(priority) or not batch.named(issuetype)):
+        return None
+    has_status = pc.is_valid(status)
+    category = status.field("statusCategory")
+    nothing = pa.nulls(len(page), pa.string())
+    table = batch.raw(
+        len(page), ticket_id=key, created_at=created, updated_at=updated, title=f.field("summary"),
+        url=pc.binary_join_element_wise(f"{base_url}/browse", key, "/"),
+        status_raw=pc.if_else(has_status, status.field("name"), nothing),
+        status=pc.if_else(pc.and_(has_status, pc.is_valid(category)),
+                          batch.lookup(pc.fill_null(category.field("key"), ""), STATUS_CATEGORIES), nothing),
+        priority_raw=pc.if_else(pc.is_valid(priority), priority.field("name"), ""),
+        category_raw=pc.if_else(pc.is_valid(issuetype), issuetype.field("name"), nothing),
+        labels=batch.concat_lists(f.field("labels"), components),
+    )
+    return table, pc.max(updated).as_py()
+
+
+def jira_items(items: list[Any], shapes: Items[JiraIssue], base_url: str) -> tuple[pa.Table, datetime | None]:
+    """The same as `jira_page`, item by item: each bad item is skipped and named in `shapes`."""
+    tickets = [jira_ticket(issue, base_url) for issue in shapes.valid(items)]
+    return raw_table(tickets), max((t.updated_at.astimezone(timezone.utc) for t in tickets), default=None)
 
 
 def bounded_jql(jql: str, since: datetime, tz: ZoneInfo) -> str:
@@ -71,29 +117,26 @@ class JiraCollector(TicketCollector):
             "maxResults": PAGE_SIZE,
         }
         issues = Items(JiraIssue, "issues", "key")
-        pages = self.pages(client, params, hints, self.checkpoint(store, "updated_at"), issues)
-        written = self.write_pages(store, pages, "updated_at", now)
+        written = self.write_pages(store, self.pages(client, params, hints), "updated_at", now, self.converter(issues))
         return RunOutcome(written, warning=issues.warning())
 
-    def pages(self, client: HttpClient, params: dict[str, Any], hints: dict[int, str],
-              cursor: str | None, shapes: Items[JiraIssue]) -> Iterator[Page]:
+    def pages(self, client: HttpClient, params: dict[str, Any], hints: dict[int, str]) -> Iterator[Page]:
         url = f"{self.source.base_url}/rest/api/3/search/jql"
         while True:
             with self.explained(hints):
                 page = answer(JiraPage, client.json(client.get(url, params)), self.name, "GET /rest/api/3/search/jql")
-            rows, cursor = self.page_rows(page.issues, shapes, cursor)
-            yield rows, cursor
+            yield page.issues, None
             token_next = page.nextPageToken
             # The last page may omit nextPageToken rather than send isLast (JRACLOUD-92184).
             if page.isLast or not token_next:
                 return
             params = {**params, "nextPageToken": token_next}
 
-    def page_rows(self, items: list[Any], shapes: Items[JiraIssue], cursor: str | None) -> Page:
-        """One page's parsed JSON issues as ticket rows, and the checkpoint after them."""
-        tickets = [jira_ticket(issue, self.source.base_url) for issue in shapes.valid(items)]
-        cursor = newest(cursor, [t.updated_at.astimezone(timezone.utc) for t in tickets])
-        return self.normaliser.table(tickets), cursor
+    def converter(self, shapes: Items[JiraIssue]) -> Convert:
+        """Pages of parsed issues -> raw tickets, batch-checked, item by item where needed."""
+        base = self.source.base_url
+        return lambda pages: batch.chunk_rows(pages, lambda items: jira_page(items, base),
+                                              lambda page: jira_items(page, shapes, base))
 
 
 def _zone(name: str | None) -> ZoneInfo:

@@ -1,7 +1,10 @@
 """Pure mapping of a source's raw status, priority and labels to the shared ticket vocabulary.
 
-Every source turns its JSON (or CSV row) into a `RawTicket`; `Normaliser.row` maps it to a row of
-the `tickets` table. Values the mappings don't know are kept raw and named in `unmapped`, never
+Every source turns its JSON pages (or CSV file) into raw columns (`RAW_SCHEMA`: what the source
+says, before mapping); `Normaliser.merge` maps a whole batch of them in SQL and upserts it into the
+`tickets` table. Only the distinct raw values go through Python (`vocabulary`), so each value is
+mapped by the same casefolded lookup as `Normaliser.row`, the one-ticket form that the SQL is
+tested against. Values the mappings don't know are kept raw and named in `unmapped`, never
 dropped: status or priority stays NULL, category becomes "other".
 """
 
@@ -12,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from hypercare.config import TicketSourceBase
+from hypercare.store.writes import merge_query
 
 # Built-in vocabulary, extended (and overridden) by each source's configured mappings.
 STATUSES: dict[str, list[str]] = {
@@ -51,6 +56,52 @@ TICKET_SCHEMA = pa.schema([
     ("category_raw", pa.string()),
     ("unmapped", pa.list_(pa.string())),
 ])
+
+TS = pa.timestamp("us", tz="UTC")
+# A batch as the source says it. `pos` orders it (the last row of a ticket wins); priority_raw
+# NULL means "look for a priority among the labels" (GitHub has no field, nor may a CSV).
+RAW_SCHEMA = pa.schema([
+    ("pos", pa.int64()),
+    ("ticket_id", pa.string()),
+    ("created_at", TS),
+    ("updated_at", TS),
+    ("title", pa.string()),
+    ("url", pa.string()),
+    ("status_raw", pa.string()),
+    ("status", pa.string()),
+    ("priority_raw", pa.string()),
+    ("category_raw", pa.string()),
+    ("labels", pa.list_(pa.string())),
+])
+
+# The mapping of `Normaliser.row`, for a whole batch in the relation {raw} (RAW_SCHEMA, one row
+# per ticket): $source, $categories (category_order), and per vocabulary the maps raw value ->
+# status ($status_k/_v), priority ($priority_k/_v) and category rank ($rank_k/_v).
+MAPPED_SQL = """
+WITH mapped AS (
+    SELECT r.*,
+           coalesce(map_extract_value(map($status_k, $status_v), status_raw), status) AS status_m,
+           map_extract_value(map($priority_k, $priority_v), priority_raw) AS priority_field,
+           CASE WHEN priority_raw IS NULL THEN list_min(list_transform(labels, lambda l:
+               CASE WHEN map_contains(map($priority_k, $priority_v), l)
+                    THEN {{'p': map_extract_value(map($priority_k, $priority_v), l), 'l': l}} END)) END AS priority_label,
+           list_min(list_transform(list_append(labels, category_raw),
+                                   lambda v: map_extract_value(map($rank_k, $rank_v), v))) AS rank
+    FROM {raw} r
+)
+SELECT $source AS source, ticket_id, created_at, updated_at, status_m AS status,
+       CASE WHEN priority_raw IS NULL THEN priority_label.p ELSE priority_field END AS priority,
+       coalesce(list_extract($categories, rank + 1), 'other') AS category, labels, title, url, status_raw,
+       CASE WHEN priority_raw IS NULL THEN priority_label.l ELSE nullif(priority_raw, '') END AS priority_raw,
+       nullif(category_raw, '') AS category_raw,
+       list_filter([CASE WHEN status_m IS NULL AND status_raw <> '' THEN 'status' END,
+                    CASE WHEN priority_field IS NULL AND priority_raw <> '' THEN 'priority' END,
+                    CASE WHEN rank IS NULL AND category_raw <> '' THEN 'category' END],
+                   lambda x: x IS NOT NULL)::VARCHAR[] AS unmapped
+FROM mapped
+"""
+# The last row of each ticket in a batch (only used when a batch repeats a ticket).
+LAST_SQL = "(SELECT * FROM {raw} QUALIFY row_number() OVER (PARTITION BY ticket_id ORDER BY pos DESC) = 1)"
 
 
 @dataclass(frozen=True)
@@ -139,3 +190,40 @@ class Normaliser:
 
     def table(self, tickets: Iterable[RawTicket]) -> pa.Table:
         return pa.Table.from_pylist([self.row(t) for t in tickets], schema=TICKET_SCHEMA)
+
+    def vocabulary(self, values: Iterable[str | None]) -> dict[str, list]:
+        """For each distinct non-empty raw value: the status and priority it maps to, and the
+        rank (in category_order) of the category it maps to, as key and value lists for SQL maps."""
+        rank = {name: i for i, name in enumerate(self.category_order)}
+        found = {v: (self.status(v), self.priority(v), rank.get(self.categories.get(v.casefold(), ""))) for v in set(values) if v}
+        maps: dict[str, list] = {}
+        for n, name in enumerate(("status", "priority", "rank")):
+            pairs = [(v, m[n]) for v, m in found.items() if m[n] is not None]
+            maps[f"{name}_k"], maps[f"{name}_v"] = [v for v, _ in pairs], [m for _, m in pairs]
+        return maps
+
+    def merge(self, cur: duckdb.DuckDBPyConnection, raw: str) -> int:
+        """Map the batch in the relation `raw` (RAW_SCHEMA) and upsert it into `tickets` by
+        (source, ticket_id); within the batch the last row of a ticket wins. Returns the tickets written."""
+        values, rows, tickets = cur.execute(
+            f"SELECT list(DISTINCT v), (SELECT count(*) FROM {raw}), (SELECT count(DISTINCT ticket_id) FROM {raw}) "
+            f"FROM (SELECT status_raw AS v FROM {raw} UNION ALL SELECT priority_raw FROM {raw} "
+            f"UNION ALL SELECT category_raw FROM {raw} UNION ALL SELECT unnest(labels) FROM {raw})").fetchall()[0]
+        source = LAST_SQL.format(raw=raw) if tickets < rows else raw
+        params = {"source": self.source, "categories": self.category_order, **self.vocabulary(values or [])}
+        return merge_query(cur, "tickets", f"({MAPPED_SQL.format(raw=source)})", TICKET_SCHEMA.names,
+                           ["source", "ticket_id"], params)
+
+
+def raw_table(tickets: Sequence[RawTicket]) -> pa.Table:
+    """RawTickets (the item-by-item path) as a raw batch."""
+    return pa.table({
+        "pos": pa.array(range(len(tickets)), pa.int64()),
+        "ticket_id": [t.ticket_id for t in tickets],
+        "created_at": pa.array([t.created_at for t in tickets], TS),
+        "updated_at": pa.array([t.updated_at for t in tickets], TS),
+        "title": [t.title for t in tickets], "url": [t.url for t in tickets],
+        "status_raw": [t.status_raw for t in tickets], "status": [t.status for t in tickets],
+        "priority_raw": [t.priority_raw for t in tickets], "category_raw": [t.category_raw for t in tickets],
+        "labels": [list(t.labels) for t in tickets],
+    }, schema=RAW_SCHEMA)

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
 
-from collectors.tickets.normalise import TICKET_SCHEMA, Normaliser
+from collectors.tickets.normalise import RAW_SCHEMA, Normaliser
 from hypercare.clock import Clock
 from hypercare.config import ReleaseConfig, TicketSourceBase
 from hypercare.errors import CollectorError
 from hypercare.http import HttpClient, HttpError
 from hypercare.store import Store
-from hypercare.store.writes import merge_rows, read_checkpoint, save_checkpoint
+from hypercare.store.writes import read_checkpoint, save_checkpoint
 
-KEY = ["source", "ticket_id"]
 # Pages are committed together up to about this many tickets: a transaction per 100-issue page
-# cost ~25 ms, most of a GitHub run's time.
-BATCH_ROWS = 5_000
-Page = tuple[pa.Table, str | None]  # a page's tickets and the checkpoint that follows them
+# cost ~25 ms, most of a GitHub run's time; 50,000 raw rows are a few MB of Arrow.
+BATCH_ROWS = 50_000
+CHUNK_ITEMS = 2_000
+# A page's parsed items and the source's own cursor after it (None: the items' newest updated time).
+Page = tuple[list[Any], str | None]
+# Pages of items -> their raw tickets (RAW_SCHEMA) and the updated times the checkpoint may take.
+Convert = Callable[[list[list[Any]]], tuple[pa.Table, list[datetime]]]
 
 
 class TicketCollector:
@@ -80,33 +84,54 @@ class TicketCollector:
         return datetime.fromisoformat(seen) - timedelta(seconds=self.source.overlap_seconds)
 
     def write(self, store: Store, rows: pa.Table, scope: str, cursor: str | None, now: datetime) -> int:
-        """Upsert one batch and move the checkpoint in the same transaction."""
-        with store.transaction() as cur:
-            written = merge_rows(cur, "tickets", rows, KEY)
+        """Map and upsert one raw batch and move the checkpoint in the same transaction."""
+        rows = rows.set_column(0, "pos", pa.array(range(rows.num_rows), pa.int64()))  # pages' own positions restart
+        name = f"_raw_{id(rows)}"
+        with store.transaction() as cur:  # a failure rolls back the registration too
+            cur.register(name, rows)
+            written = self.normaliser.merge(cur, name) if rows.num_rows else 0
+            cur.unregister(name)
             if cursor is not None:
                 save_checkpoint(cur, self.name, scope, cursor, now)
         return written
 
-    def write_pages(self, store: Store, pages: Iterable[Page], scope: str, now: datetime) -> int:
+    def write_pages(self, store: Store, pages: Iterable[Page], scope: str, now: datetime, convert: Convert) -> int:
         """Write pages in batches of about BATCH_ROWS tickets, each batch in one transaction with
-        the checkpoint of its last page. When a later page fails, the pages read before it are
-        written first, so the next run resumes after them."""
+        the checkpoint of its last page. Pages are turned into rows CHUNK_ITEMS items at a time
+        (`convert`), so the per-call cost of the column work is paid once per chunk, not per page.
+        When a later page fails, the pages read before it are written first, so the next run
+        resumes after them."""
+        chunk: list[list[Any]] = []
         pending: list[pa.Table] = []
         saved = cursor = self.checkpoint(store, scope)
+        explicit: str | None = None
         written = 0
+
+        def rows() -> None:
+            nonlocal cursor, explicit
+            if chunk:
+                table, latest = convert(chunk)
+                pending.append(table)
+                cursor = explicit or newest(cursor, latest)
+                chunk.clear()
+                explicit = None
 
         def flush() -> None:
             nonlocal written, saved
+            rows()
             if pending or cursor != saved:
-                written += self.write(store, pa.concat_tables(pending or [TICKET_SCHEMA.empty_table()]), scope, cursor, now)
+                written += self.write(store, pa.concat_tables(pending or [RAW_SCHEMA.empty_table()]), scope, cursor, now)
                 pending.clear()
                 saved = cursor
 
         try:
-            for rows, cursor in pages:
-                pending.append(rows)
-                if sum(t.num_rows for t in pending) >= BATCH_ROWS:
-                    flush()
+            for items, after in pages:
+                chunk.append(items)
+                explicit = after or explicit
+                if sum(len(c) for c in chunk) >= CHUNK_ITEMS:
+                    rows()
+                    if sum(t.num_rows for t in pending) >= BATCH_ROWS:
+                        flush()
         except CollectorError:
             flush()
             raise

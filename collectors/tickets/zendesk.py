@@ -12,10 +12,14 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from collectors.base import RunOutcome
-from collectors.tickets.normalise import RawTicket
+from collectors.tickets import batch
+from collectors.tickets.normalise import RawTicket, raw_table
 from collectors.tickets.shapes import Items, ZendeskPage, ZendeskTicket, answer
-from collectors.tickets.source import Page, TicketCollector
+from collectors.tickets.source import Convert, Page, TicketCollector
 from hypercare.config import ZendeskSource
 from hypercare.http import HttpClient
 from hypercare.store import Store
@@ -23,6 +27,11 @@ from hypercare.store import Store
 PAGE_SIZE = 1000
 # Zendesk refuses a start_time within the last minute.
 NEWEST_START = timedelta(minutes=1)
+# The fields of `ZendeskTicket`, as Arrow reads a page of them at once.
+SHAPE = pa.struct([
+    ("id", pa.int64()), ("created_at", pa.string()), ("updated_at", pa.string()), ("subject", pa.string()),
+    ("status", pa.string()), ("priority", pa.string()), ("type", pa.string()), ("tags", pa.list_(pa.string())),
+])
 
 
 def zendesk_ticket(ticket: ZendeskTicket, base_url: str) -> RawTicket:
@@ -37,6 +46,28 @@ def zendesk_ticket(ticket: ZendeskTicket, base_url: str) -> RawTicket:
         category_raw=ticket.type,
         labels=tuple(ticket.tags),
     )
+
+
+def zendesk_page(items: list[Any], base_url: str) -> tuple[pa.Table, None] | None:
+    """A page of tickets as raw columns (the export's cursor, not their times, is the
+    checkpoint); None when the page needs the item-by-item check."""
+    page = batch.struct_of(items, SHAPE)
+    if page is None:
+        return None
+    ident, tags = page.field("id").cast(pa.string()), page.field("tags")
+    created, updated = batch.instants(page.field("created_at")), batch.instants(page.field("updated_at"))
+    if created is None or updated is None or not batch.present(ident) or not batch.strings(tags):
+        return None
+    return batch.raw(
+        len(page), ticket_id=ident, created_at=created, updated_at=updated, title=page.field("subject"),
+        url=pc.binary_join_element_wise(f"{base_url}/agent/tickets", ident, "/"), status_raw=page.field("status"),
+        priority_raw=pc.fill_null(page.field("priority"), ""), category_raw=page.field("type"), labels=tags,
+    ), None
+
+
+def zendesk_items(items: list[Any], shapes: Items[ZendeskTicket], base_url: str) -> tuple[pa.Table, None]:
+    """The same as `zendesk_page`, item by item: each bad item is skipped and named in `shapes`."""
+    return raw_table([zendesk_ticket(t, base_url) for t in shapes.valid(items)]), None
 
 
 class ZendeskCollector(TicketCollector):
@@ -59,24 +90,23 @@ class ZendeskCollector(TicketCollector):
         else:
             params["start_time"] = int(min(self.history_start(now), now - NEWEST_START).timestamp())
         tickets = Items(ZendeskTicket, "tickets", "id")
-        written = self.write_pages(store, self.pages(client, params, hints, tickets), "cursor", now)
+        written = self.write_pages(store, self.pages(client, params, hints), "cursor", now, self.converter(tickets))
         return RunOutcome(written, warning=tickets.warning())
 
-    def pages(self, client: HttpClient, params: dict[str, Any], hints: dict[int, str],
-              shapes: Items[ZendeskTicket]) -> Iterator[Page]:
+    def pages(self, client: HttpClient, params: dict[str, Any], hints: dict[int, str]) -> Iterator[Page]:
         url = f"{self.source.url}/api/v2/incremental/tickets/cursor.json"
         endpoint = "GET /api/v2/incremental/tickets/cursor.json"
         while True:
             with self.explained(hints):
                 page = answer(ZendeskPage, client.json(client.get(url, params)), self.name, endpoint)
-            rows, _ = self.page_rows(page.tickets, shapes, None)
             cursor = page.after_cursor or params.get("cursor")
-            yield rows, cursor
+            yield page.tickets, cursor
             if page.end_of_stream or not page.after_cursor:
                 return
             params = {"per_page": PAGE_SIZE, "cursor": cursor}
 
-    def page_rows(self, items: list[Any], shapes: Items[ZendeskTicket], cursor: str | None) -> Page:
-        """One page's parsed JSON tickets as ticket rows; the export's own cursor follows them."""
-        tickets = [zendesk_ticket(t, self.source.url) for t in shapes.valid(items)]
-        return self.normaliser.table(tickets), cursor
+    def converter(self, shapes: Items[ZendeskTicket]) -> Convert:
+        """Pages of parsed tickets -> raw tickets, batch-checked, item by item where needed."""
+        base = self.source.url
+        return lambda pages: batch.chunk_rows(pages, lambda items: zendesk_page(items, base),
+                                              lambda page: zendesk_items(page, shapes, base))

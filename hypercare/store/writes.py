@@ -81,17 +81,25 @@ def merge_rows(cur: duckdb.DuckDBPyConnection, table: str, rows: Rows, key: Sequ
         last = rows.append_column("__pos", positions).group_by(list(key)).aggregate([("__pos", "max")])
         keep = last.column("__pos_max")
         rows = rows.take(pc.take(keep, pc.array_sort_indices(keep)))
-    on = " AND ".join(f"t.{_ident(k)} = b.{_ident(k)}" for k in key)
-    updates = ", ".join(f"{_ident(c)} = b.{_ident(c)}" for c in cols if c not in key)
-    col_list = ", ".join(_ident(c) for c in cols)
-    values = ", ".join(f"b.{_ident(c)}" for c in cols)
-    matched = f"WHEN MATCHED THEN UPDATE SET {updates} " if updates else ""
     with _Registered(cur, rows) as batch:
-        cur.execute(
-            f"MERGE INTO {_ident(table)} t USING {batch} b ON {on} "
-            f"{matched}WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})"
-        )
+        merge_query(cur, table, batch, cols, key)
     return distinct
+
+
+def merge_query(cur: duckdb.DuckDBPyConnection, table: str, source: str, columns: Sequence[str],
+                key: Sequence[str], params: Mapping[str, Any] | None = None) -> int:
+    """Upsert the rows of `source` (a relation or a parenthesised SELECT, unique by `key`) into
+    `table` by `key`; returns how many rows it wrote. For batches already in the database
+    (a staged CSV, a mapped batch), so they never travel through Python."""
+    on = " AND ".join(f"t.{_ident(k)} = b.{_ident(k)}" for k in key)
+    updates = ", ".join(f"{_ident(c)} = b.{_ident(c)}" for c in columns if c not in key)
+    col_list = ", ".join(_ident(c) for c in columns)
+    values = ", ".join(f"b.{_ident(c)}" for c in columns)
+    matched = f"WHEN MATCHED THEN UPDATE SET {updates} " if updates else ""
+    return cur.execute(
+        f"MERGE INTO {_ident(table)} t USING {source} b ON {on} "
+        f"{matched}WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})", params or {}
+    ).fetchall()[0][0]
 
 
 def replace_range(
