@@ -206,7 +206,8 @@ def random_export(rng: random.Random, rows: int) -> str:
         created = rng.choice([
             f"{at:%Y-%m-%d %H:%M}", f"{at:%Y-%m-%dT%H:%M:%S}", f"{at:%Y-%m-%d}", f"{at:%Y-%m-%dT%H:%M:%S}+02:00",
             f"{at:%Y-%m-%dT%H:%M:%S}Z", f"{at:%Y-%m-%d %H:%M:%S}.25", f" {at:%Y-%m-%d %H:%M}\u00a0", "yesterday",
-            "2026-02-30 10:00", "", f"{at:%Y-%m-%dT%H}", f"{at:%Y%m%dT%H%M}", f"{at:%Y-%m-%d %H:%M}+0530"])
+            "2026-02-30 10:00", "", f"{at:%Y-%m-%dT%H}", f"{at:%Y%m%dT%H%M}", f"{at:%Y-%m-%d %H:%M}+0530",
+            "0000-01-01 10:00", "0999-12-31"])
         updated = rng.choice(["", "", f"{at + timedelta(hours=3):%Y-%m-%d %H:%M}", "soon"])
         ident = rng.choice([f"SD-{n}", f"SD-{n}", f"SD-{rng.randrange(rows)}", "", "  "])
         tags = rng.choice(["", "payment, checkout", " bug ,,urgent", '"a,b"'])

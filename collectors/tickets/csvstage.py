@@ -33,9 +33,10 @@ from hypercare.config import CsvSource
 WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 SPACE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"  # RE2: any of them
 _TIME = r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?"
-# datetime.fromisoformat forms DuckDB casts to the same value: a date, optionally a time, and an offset.
-NAIVE = rf"\d{{4}}-\d\d-\d\d(?:[ T]{_TIME})?"
-AWARE = rf"(\d{{4}}-\d\d-\d\d[ T]{_TIME})(Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)"
+# datetime.fromisoformat forms DuckDB casts to the same value: a date (years 1000-9999; DuckDB also
+# takes year 0), optionally a time, and an offset.
+NAIVE = rf"[1-9]\d{{3}}-\d\d-\d\d(?:[ T]{_TIME})?"
+AWARE = rf"([1-9]\d{{3}}-\d\d-\d\d[ T]{_TIME})(Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)"
 STAGE, ROWS = "_csv_stage", "_csv_rows"
 RAW = "_csv_raw"
 
