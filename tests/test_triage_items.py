@@ -170,3 +170,14 @@ def test_incidents_unacknowledged_or_past_their_resolve_target(store):
         "unacknowledged", 5, now - 5 * M, "SEV1")
     assert (s.kind, s.figures["minutes past target"], s.title) == ("SLA breach", 60, "SEV2 300 *x*")
     assert u.score.part("severity").points == 45 and u.first_seen == now - 10 * M
+
+
+def test_the_baseline_is_counted_again_when_it_changes(store):
+    """The baseline's counts are kept between calls; a ticket added to the baseline (or changed)
+    is counted at the next call."""
+    recent = NOW.replace(minute=0) - 3 * H
+    put(store, "tickets", [ticket(i, recent + i * M, "x", ["login"], None) for i in range(4)]
+        + [ticket(10 + i, GO - 40 * H + i * H, "y", ["login"], None) for i in range(16)])  # 1 per 3 h
+    assert [i.key for i in items(store.cursor(), config(), NOW)] == ["cluster:label:login"]
+    put(store, "tickets", [ticket(100 + i, GO - 30 * H + i * M, "y", ["login"], None) for i in range(40)])
+    assert items(store.cursor(), config(), NOW) == []  # 4 against 56 × 3 / 48 = 3.5 per 3 h
