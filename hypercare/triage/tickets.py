@@ -27,7 +27,6 @@ from hypercare.triage.score import Signals, score, suggested_severity
 from hypercare.window import Period, Window
 
 HOUR = timedelta(hours=1)
-LEVELS = {"P1": 1, "P2": 2, "P3": 3}  # P4 and no priority: 4
 RULE_WORDS = {"label": "label", "category": "category", "subject": "subject words"}
 STOPWORDS = (
     "the", "and", "for", "with", "not", "can", "cannot", "does", "doesn", "don", "didn", "isn", "won",
@@ -36,17 +35,20 @@ STOPWORDS = (
     "still", "just", "again", "some", "there", "what", "why", "how", "who", "been", "being",
 )
 
-
-# Each ticket's group values: (rule, value). `?` is STOPWORDS, a constant inside the lambda (a
-# column there would make DuckDB evaluate it as a row-by-row join).
-VALUES_SQL = """
+# A ticket's normalised subject, from its `title`; the `?` is STOPWORDS, a constant inside the
+# lambda (a column there would make DuckDB evaluate it as a row-by-row join).
+SUBJECT_SQL = (
+    "array_to_string(list_sort(list_distinct(list_filter("
+    "string_split_regex(lower(coalesce(title, '')), '[^\\pL\\pN]+'), "
+    "lambda w: length(w) >= 3 AND NOT regexp_full_match(w, '[0-9]+') AND NOT list_contains(?::VARCHAR[], w)))), ' ')"
+)
+# Each ticket of `t` once per group it falls in: (rule, value, its columns).
+VALUES_SQL = f"""
     SELECT 'label' AS rule, lower(trim(unnest(list_distinct(labels)))) AS value, * FROM t
     UNION ALL SELECT 'category', category, * FROM t
-    UNION ALL SELECT 'subject', array_to_string(list_sort(list_distinct(list_filter(
-        string_split_regex(lower(title), '[^\\pL\\pN]+'),
-        lambda w: length(w) >= 3 AND NOT regexp_full_match(w, '[0-9]+') AND NOT list_contains(?::VARCHAR[], w)))), ' '),
-        * FROM t
+    UNION ALL SELECT 'subject', {SUBJECT_SQL}, * FROM t
 """
+
 _baselines: dict[tuple, dict[tuple[str, str], int]] = {}  # the last few baselines, by their content
 
 
