@@ -10,6 +10,7 @@ import streamlit as st
 from hypercare.outside_text import neutralise_frame
 from hypercare.store.queries.freshness import Freshness
 from hypercare.store.queries.kpi import Kpi
+from hypercare.store.queries.triage import left_out
 from hypercare.window import Window
 
 STATE_LABELS = {"fresh": "fresh", "stale": "STALE", "never": "never collected"}
@@ -35,22 +36,23 @@ def kpi_tile(kpi: Kpi) -> None:
         st.caption(f"{kpi.period} · {kpi.unknown_because or 'no data was collected in this period'}")
         return
     value = format_number(kpi.value, kpi.unit)
+    period = kpi.period + left_out(kpi.set_aside)  # "· 2 set aside": what the triage inbox left out
     if kpi.target is not None:
         change = kpi.change(kpi.target)
         st.metric(kpi.label, value, delta=f"{kpi.value - kpi.target:+.2f} pts vs the {kpi.target:g} % target",
                   delta_color=CHANGE_COLOURS[change], delta_arrow="auto" if change else "off", help=kpi.note)
         last_week = ("no baseline" if kpi.baseline is None
                      else f"{format_number(kpi.baseline, kpi.unit)} ({kpi.value - kpi.baseline:+.2f} pts)")
-        st.caption(f"{kpi.period} · {kpi.compared_with.removeprefix('vs ')}: {last_week}")
+        st.caption(f"{period} · {kpi.compared_with.removeprefix('vs ')}: {last_week}")
         return
     if kpi.baseline is None:
         st.metric(kpi.label, value, delta="no baseline", delta_color="off", delta_arrow="off", help=kpi.note)
-        st.caption(f"{kpi.period} · {kpi.baseline_state.reason}")
+        st.caption(f"{period} · {kpi.baseline_state.reason}")
         return
     change = kpi.change()
     st.metric(kpi.label, value, delta=baseline_delta(kpi), delta_color=CHANGE_COLOURS[change],
               delta_arrow="auto" if kpi.value != kpi.baseline else "off", help=kpi.note)
-    st.caption(f"{kpi.period} · {kpi.compared_with}")
+    st.caption(f"{period} · {kpi.compared_with}")
 
 
 CHANGE_COLOURS = {"worse": "red", "better": "green", None: "gray"}

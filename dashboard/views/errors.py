@@ -13,6 +13,7 @@ from hypercare.outside_text import as_text
 from hypercare.states import figure_state, sessions_state
 from hypercare.store.queries import errors, freshness, sentry_server
 from hypercare.store.queries.kpi import since_go_live_words
+from hypercare.store.queries.triage import left_out
 
 context = data.ctx()
 window = context.window()
@@ -50,7 +51,7 @@ tiles[3].metric("Crash-free sessions", sessions.shown_as if not state.usable or 
                 else widgets.format_number(None if crash_free is None else crash_free * 100, "%"),
                 help="Since go-live; unknown without sessions (release health), never 100 %.")
 if state.usable:
-    tiles[0].caption(since_go_live_words(window, now))
+    tiles[0].caption(since_go_live_words(window, now) + left_out(summary.set_aside))
     if users.usable and summary.new_issues:
         tiles[1].caption("most hit by one issue – sum over issues" if summary.new_issue_users_max != summary.new_issue_users
                          else "by the one issue that hit most")

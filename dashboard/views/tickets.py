@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import data, widgets
 from dashboard.figures.tickets import hourly_figure, labels_figure, mix_figure, urgent_rows
 from hypercare.states import figure_state
-from hypercare.store.queries import freshness, tickets
+from hypercare.store.queries import freshness, tickets, triage
 from hypercare.store.queries.kpi import since_go_live_words, unless_stale
 
 context = data.ctx()
@@ -28,7 +28,7 @@ before = window.phase(now) == "pre-go-live"
 period = window.baseline if before else window.elapsed(now)
 period_words = (f"the baseline week {window.span_label(period, '%a %d %b %H:%M')} (the window has not started)"
                 if before else since_go_live_words(window, now))
-mix = data.cached(tickets.ticket_mix)(period)
+mix = data.cached(tickets.ticket_mix)(period, data.cached(triage.set_aside)(now))  # set-aside tickets counted apart
 tiles = st.columns(3)
 with tiles[0]:
     widgets.kpi_tile(unless_stale(data.cached(tickets.since_go_live)(window, now), fresh, "ticket"))

@@ -112,11 +112,13 @@ def open_incident(
     source_kind: str | None = None,
     source_ref: str | None = None,
     note: str | None = None,
+    then: Callable[[duckdb.DuckDBPyConnection, Incident], None] | None = None,
 ) -> Incident:
-    """A person opens an incident (responder or lead); see `_open`."""
+    """A person opens an incident (responder or lead); see `_open`. `then(cur, incident)` writes
+    what goes with the opening (a triage action) in the same transaction."""
     require(identity, "responder", "opening an incident")
     return _open(store, config, title=title, severity=severity, actor=identity.actor, now=now,
-                 source_kind=source_kind, source_ref=source_ref, note=note)
+                 source_kind=source_kind, source_ref=source_ref, note=note, then=then)
 
 
 def _open(
@@ -130,6 +132,7 @@ def _open(
     source_kind: str | None = None,
     source_ref: str | None = None,
     note: str | None = None,
+    then: Callable[[duckdb.DuckDBPyConnection, Incident], None] | None = None,
 ) -> Incident:
     """Open at level 1 with the escalation policy in force now frozen into it.
 
@@ -150,6 +153,8 @@ def _open(
             [policy.to_json() if c == "policy" else getattr(inc, c) for c in _COLUMNS],
         )
         _write(cur, [], [_event(inc, "open", now, None, "open", actor, note, key=now.isoformat())])
+        if then is not None:
+            then(cur, inc)
     return inc
 
 

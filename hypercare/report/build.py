@@ -36,6 +36,7 @@ from hypercare.states import source_state
 from hypercare.store.queries import errors, health, overview, tickets
 from hypercare.store.queries import incidents as incident_queries
 from hypercare.store.queries.freshness import Freshness, source_freshness
+from hypercare.store.queries.triage import set_aside
 from hypercare.verdict import Evaluation, evaluate
 from hypercare.verdict import status as verdict_words
 from hypercare.window import Period, Window
@@ -106,10 +107,11 @@ def key_figures(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, 
     figures = []
     for kpi in overview.kpis(cur, window, now, tuple(config.sources()), config.health.availability_target):
         prefix, _ = overview.KPI_SOURCES[kpi.key]
-        extra = None
+        extras = [f"{kpi.set_aside} set aside in the triage inbox, not counted" if kpi.set_aside else None]
         if kpi.key == "new_issues" and kpi.value:
-            users = errors.new_issues(cur, window, now)["user_count"].max()
-            extra = None if pd.isna(users) else f"the most users any one of them hit: {int(users):,}"
+            _, users = errors.largest_new_issue(cur, window.elapsed(now), aside=set_aside(cur, now))
+            extras.append(None if users is None else f"the most users any one of them hit: {users:,}")
+        extra = "; ".join(e for e in extras if e) or None
         figures.append(KeyFigure(
             key=kpi.key, label=LABELS[kpi.key], value=kpi.value, unit=kpi.unit, period=kpi.period,
             baseline=kpi.baseline, compared_with=kpi.compared_with.removeprefix("vs "), target=kpi.target,
@@ -213,9 +215,11 @@ def support(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, since
     if not source_state(sources, "ticket").usable:
         return Support(None, None, _not_collected(sources, "tickets:", window))
 
+    aside = set_aside(cur, now)
+
     def counts(period: Period) -> TicketCounts:
-        mix = tickets.ticket_mix(cur, period)
-        return TicketCounts(mix.total, mix.usage, mix.technical, mix.other)
+        mix = tickets.ticket_mix(cur, period, aside)
+        return TicketCounts(mix.total, mix.usage, mix.technical, mix.other, mix.set_aside)
 
     return Support(counts(window.elapsed(now)), counts(Period(since, max(since, now))))
 

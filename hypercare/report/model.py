@@ -83,6 +83,7 @@ class TicketCounts:
     usage: int
     technical: int
     other: int
+    set_aside: int = 0  # tickets set aside in the triage inbox: in none of the counts above
 
 
 @dataclass(frozen=True)

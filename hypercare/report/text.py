@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from hypercare.incidents.escalation import describe_minutes
 from hypercare.report.model import KeyFigure, Report, TicketCounts
+from hypercare.store.queries.triage import left_out
 
 UNITS = {"events": "errors", "errors": "errors", "issues": "issues", "tickets": "tickets", "%": "%", "ms": "ms"}
 
@@ -92,15 +93,17 @@ def more_reasons(r: Report) -> str:
 
 def support_sentence(counts: TicketCounts, what: str) -> str:
     """'63 of 91 tickets since go-live were usage questions: training and communication, not defects.'"""
+    aside = left_out(counts.set_aside)  # tickets set aside in the triage inbox are in no count here
     if counts.total == 0:
-        return f"No tickets {what}."
+        return f"No tickets {what}{aside}."
     tickets = f"{counts.total} ticket" + ("" if counts.total == 1 else "s")
     if counts.usage * 2 > counts.total:
         return (f"{counts.usage} of {tickets} {what} were usage questions: training and communication, "
-                f"not defects ({counts.technical} technical).")
+                f"not defects ({counts.technical} technical){aside}.")
     if counts.technical * 2 > counts.total:
-        return f"{counts.technical} of {tickets} {what} were technical problems ({counts.usage} usage questions)."
-    return f"{tickets} {what}: {counts.usage} usage questions, {counts.technical} technical problems, {counts.other} other."
+        return f"{counts.technical} of {tickets} {what} were technical problems ({counts.usage} usage questions){aside}."
+    return (f"{tickets} {what}: {counts.usage} usage questions, {counts.technical} technical problems, "
+            f"{counts.other} other{aside}.")
 
 
 def next_report(r: Report) -> str:

@@ -215,6 +215,20 @@ CREATE TABLE health_latency (hour_start TIMESTAMPTZ, latency_ms INTEGER, n BIGIN
 INSERT INTO health_latency {HEALTH_LATENCY_OF_RESULTS.format(source="health_checks")} ORDER BY hour_start;
 """
 
+# The triage inbox (reserved numbers 70-79): every action on an item is a row, never an update, so
+# an item's state is its latest row (by seq) and the history stays on record. `action`: opened,
+# linked (incident_id set), set aside (aside_kind known/accepted, reason, until, and the item's
+# score without age then), returned (came back: until passed or the score rose; reason says which).
+# `members`: the rows the item stands for in counts ('sentry:<issue_id>', 'tickets:<source>:<id>'),
+# which a set-aside item leaves out of the new-issue and ticket counts.
+MIGRATION_70 = """
+CREATE TABLE triage_actions (
+    action_id VARCHAR, seq BIGINT, item_key VARCHAR, source VARCHAR, ref VARCHAR, title VARCHAR,
+    action VARCHAR, incident_id VARCHAR, aside_kind VARCHAR, reason VARCHAR, until TIMESTAMPTZ,
+    score_without_age DOUBLE, members VARCHAR[], actor VARCHAR, acted_at TIMESTAMPTZ
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "data contract tables", MIGRATION_1),
     (3, "sentry issue hourly stats", MIGRATION_3),
@@ -229,6 +243,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (85, "reconciliations: data-migration checks", MIGRATION_85),
     (90, "health_hourly: counts and latest instants per check and hour", MIGRATION_90),
     (91, "health_latency: latencies of all checks per hour", MIGRATION_91),
+    (70, "triage_actions: who opened, linked or set aside which inbox item", MIGRATION_70),
 ]
 
 LATEST = max(v for v, _, _ in MIGRATIONS)

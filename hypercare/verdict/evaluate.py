@@ -20,6 +20,7 @@ from hypercare.states import COLLECTED, FigureState, source_state
 from hypercare.store.queries import errors
 from hypercare.store.queries.freshness import Freshness, source_freshness
 from hypercare.store.queries.sentry_server import server_offer
+from hypercare.store.queries.triage import SetAside, set_aside
 from hypercare.verdict import status as st
 from hypercare.verdict.builtin import builtin_rules
 from hypercare.verdict.metrics import READ_ALL, Inputs, Measured, Scope, samples_needed
@@ -69,7 +70,7 @@ def evaluate(cur: duckdb.DuckDBPyConnection, config: Config, window: Window | No
     if window is None:
         return Evaluation(now, "unknown", "Status unknown — the go-live instant is not known yet", (), (),
                           builtin=builtin, notes=("set release.go_live_at, or release.version and [sentry]",))
-    judge = _Judge(cur, config, window, memo if memo is not None else {})
+    judge = _Judge(cur, config, window, memo if memo is not None else {}, set_aside(cur, now))
     hours = window.hours_since_go_live(now)
     in_force = [r for r in rules if r.in_force(hours)]
     results = tuple(judge.result(r, now) for r in in_force)
@@ -82,11 +83,13 @@ def evaluate(cur: duckdb.DuckDBPyConnection, config: Config, window: Window | No
 class _Judge:
     """Evaluates rules against one store, remembering freshness and measurements by instant."""
 
-    def __init__(self, cur: duckdb.DuckDBPyConnection, config: Config, window: Window, memo: Memo):
+    def __init__(self, cur: duckdb.DuckDBPyConnection, config: Config, window: Window, memo: Memo, aside: SetAside):
+        """`aside`: what the triage inbox has set aside at the evaluation's instant, left out of
+        every count it makes (the past hours of an exit streak too, so they agree with now)."""
         self.cur, self.window, self.memo = cur, window, memo
         self.sources = tuple(config.sources())
         self.inputs = Inputs(cur, window, config.health.availability_target, tuple(c.name for c in config.checks), memo,
-                             tuple(r.name for r in config.reconcile))
+                             tuple(r.name for r in config.reconcile), aside)
 
     def freshness(self, now: datetime) -> list[Freshness]:
         key = ("freshness", now, self.sources)
@@ -101,7 +104,7 @@ class _Judge:
         return self.memo["server offer"]
 
     def measure(self, rule: Rule, period: Period) -> Measured:
-        key = ("measure", rule.metric, rule.scope, period)
+        key = ("measure", rule.metric, rule.scope, period, self.inputs.aside.members)
         if key not in self.memo:
             self.memo[key] = rule.entry.measure(self.inputs, period, rule.scope)
         return self.memo[key]
@@ -121,7 +124,8 @@ class _Judge:
         def insufficient(state: FigureState, m: Measured | None = None) -> RuleResult:
             return RuleResult(**base, result="insufficient data", state=state.state, reason=state.reason,
                               value=None, samples=m.samples if m else None,
-                              baseline=m.baseline if m else None, current=m.current if m else None)
+                              baseline=m.baseline if m else None, current=m.current if m else None,
+                              set_aside=m.set_aside if m else None)
 
         if now < self.window.go_live_at:
             start = self.window.local(self.window.go_live_at)
@@ -143,7 +147,8 @@ class _Judge:
                                                          f"at least {needed} (min_samples)"), m)
         met = st.holds(m.value, rule.op, rule.threshold)
         return RuleResult(**base, result="met" if met else "not met", state="collected", reason="",
-                          value=m.value, samples=m.samples, baseline=m.baseline, current=m.current)
+                          value=m.value, samples=m.samples, baseline=m.baseline, current=m.current,
+                          set_aside=m.set_aside)
 
     def _no_data(self, rule: Rule, period: Period) -> FigureState:
         if rule.metric == "crash_free_rate" and errors.session_totals(self.cur, self.window.span)[0] == 0:

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from hypercare.store.queries import errors, health, incidents, overview, reconcile, tickets
+from hypercare.store.queries.triage import NOTHING, SetAside
 from hypercare.window import Period, Window
 
 SourceKind = Literal["sentry", "checks", "tickets", "incidents", "reconcile"]
@@ -41,6 +42,7 @@ class Inputs:
     check_names: tuple[str, ...] = ()
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # reads shared within an evaluation
     reconcile_names: tuple[str, ...] = ()  # the configured [[reconcile]] checks
+    aside: SetAside = NOTHING  # what the triage inbox has set aside at the evaluation's instant: left out of counts
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Measured:
     baseline: float | None = None
     current: float | None = None
     no_baseline: str | None = None  # why a ratio has no value although the period has data
+    set_aside: int | None = None  # issues or tickets set aside in the triage inbox, left out of the value
 
 
 @dataclass(frozen=True)
@@ -124,17 +127,20 @@ def errors_vs_baseline(src: Inputs, period: Period, scope: Scope) -> Measured:
 
 
 def new_issues(src: Inputs, period: Period, scope: Scope) -> Measured:
-    """Sentry issues first seen in the period (any level, any status)."""
-    return Measured(float(overview.new_issue_count(src.cur, period, scope.projects)))
+    """Sentry issues first seen in the period (any level, any status), leaving out the ones set
+    aside in the triage inbox."""
+    n = overview.count_new_issues(src.cur, period, scope.projects, src.aside)
+    return Measured(float(n.counted), set_aside=n.set_aside)
 
 
 def new_issue_users(src: Inputs, period: Period, scope: Scope) -> Measured:
     """The most users any one issue first seen in the period has hit (Sentry's user count as
     collected — today's count, Sentry keeps no history of it); never a sum over issues, which
     would count a person hit by two issues twice. 0 when no issue is new; no value when the
-    server doesn't count users (GlitchTip)."""
-    _, users = errors.largest_new_issue(src.cur, period, scope.projects)
-    return Measured(None if users is None else float(users))
+    server doesn't count users (GlitchTip). Issues set aside in the triage inbox are left out."""
+    _, users = errors.largest_new_issue(src.cur, period, scope.projects, src.aside)
+    left = overview.count_new_issues(src.cur, period, scope.projects, src.aside).set_aside
+    return Measured(None if users is None else float(users), set_aside=left)
 
 
 def crash_free_rate(src: Inputs, period: Period, scope: Scope) -> Measured:
@@ -250,9 +256,16 @@ def checks_down(src: Inputs, period: Period, scope: Scope) -> Measured:
 
 # --- tickets ---
 
+def _tickets(src: Inputs, period: Period, per_hour: bool = True, **only: str) -> Measured:
+    """Tickets created in the period (per hour, or all), set-aside ones left out (tickets.count_tickets)."""
+    n = tickets.count_tickets(src.cur, period.start, period.end, aside=src.aside, **only)
+    return Measured(n.counted / _hours(period) if per_hour else float(n.counted), set_aside=n.set_aside)
+
+
 def tickets_per_hour(src: Inputs, period: Period, scope: Scope) -> Measured:
-    """Tickets created per hour in the period, every source together."""
-    return Measured(tickets.tickets_created(src.cur, period.start, period.end) / _hours(period))
+    """Tickets created per hour in the period, every source together, leaving out tickets set
+    aside in the triage inbox."""
+    return _tickets(src, period)
 
 
 def tickets_per_hour_vs_baseline(src: Inputs, period: Period, scope: Scope) -> Measured:
@@ -262,14 +275,13 @@ def tickets_per_hour_vs_baseline(src: Inputs, period: Period, scope: Scope) -> M
 
 
 def technical_tickets_per_hour(src: Inputs, period: Period, scope: Scope) -> Measured:
-    """Tickets of category "technical" created per hour in the period."""
-    n = tickets.tickets_created(src.cur, period.start, period.end, category="technical")
-    return Measured(n / _hours(period))
+    """Tickets of category "technical" created per hour in the period (set-aside ones left out)."""
+    return _tickets(src, period, category="technical")
 
 
 def p1_tickets(src: Inputs, period: Period, scope: Scope) -> Measured:
-    """Tickets of priority P1 created in the period."""
-    return Measured(float(tickets.tickets_created(src.cur, period.start, period.end, priority="P1")))
+    """Tickets of priority P1 created in the period, leaving out those set aside in the triage inbox."""
+    return _tickets(src, period, per_hour=False, priority="P1")
 
 
 # --- incidents (recorded by Hypercare itself: always collected) ---
@@ -310,8 +322,9 @@ def _vs_baseline(src: Inputs, period: Period, scope: Scope,
     if baseline is None:
         return Measured(None, now.samples, None, now.value, "no copy of these hours in the baseline has data")
     if baseline == 0:
-        return Measured(None, now.samples, 0.0, now.value, "the baseline is 0 for these hours, so no ratio")
-    return Measured(now.value / baseline, now.samples, baseline, now.value)
+        return Measured(None, now.samples, 0.0, now.value, "the baseline is 0 for these hours, so no ratio",
+                        now.set_aside)
+    return Measured(now.value / baseline, now.samples, baseline, now.value, set_aside=now.set_aside)
 
 
 _AUTO_OPEN_DOCS = {

@@ -90,6 +90,7 @@ class RuleResult:
     baseline: float | None = None
     current: float | None = None
     sources: tuple[SourceState, ...] = ()
+    set_aside: int | None = None  # issues or tickets set aside in the triage inbox, left out of the value
 
     @property
     def met(self) -> bool:

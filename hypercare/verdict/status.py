@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hypercare.store.queries.triage import left_out
 from hypercare.verdict.language import OPS
 from hypercare.verdict.model import Evaluation, ExitProgress, RuleResult, Status
 from hypercare.window import Period, span_label
@@ -86,10 +87,10 @@ def measured_words(result: RuleResult) -> str:
     """The value as a sentence part: 'Sentry errors 4.2× the same hours of the baseline'."""
     value = format_value(result.value, result.unit)
     if result.unit == "×":
-        return f"{result.label} {value} the same hours of the baseline"
+        return f"{result.label} {value} the same hours of the baseline{left_out(result.set_aside)}"
     if result.unit == "× budget":
         return f"{result.label} {value} the sustainable rate"
-    return f"{result.label} {value}"
+    return f"{result.label} {value}{left_out(result.set_aside)}"
 
 
 def threshold_words(result: RuleResult) -> str:

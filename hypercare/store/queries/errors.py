@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from hypercare.store.queries.triage import ISSUE_SET_ASIDE, NOTHING, SetAside, leaves_out, set_aside
 from hypercare.store.read import first_row, frame, hour_of
 from hypercare.window import Period, Window
 
@@ -169,6 +170,7 @@ class ErrorsSummary:
     crash_free_baseline: float | None
     new_issue_users_max: int | None = 0  # the most users any one new issue hit: a lower bound; None: not reported
     sessions_ever: int = 0  # release-health sessions collected at all (0: not offered)
+    set_aside: int = 0  # new issues set aside in the triage inbox: in none of the new-issue figures
 
     @property
     def users_hit(self) -> str:
@@ -181,25 +183,30 @@ class ErrorsSummary:
 
 
 def summary(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> ErrorsSummary:
+    """The Errors page's tiles; new issues set aside in the triage inbox now are left out of the
+    new-issue figures and counted apart."""
     end = min(now, window.end)
-    new, users, most, users_unknown, regressed = first_row(
+    test, params = leaves_out(set_aside(cur, now), ISSUE_SET_ASIDE)
+    new = f"first_seen >= a.lo AND first_seen < a.hi AND NOT {test}"
+    new, users, most, users_unknown, regressed, left = first_row(
         cur,
-        """
-        SELECT count(*) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi),
-               coalesce(sum(user_count) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi), 0),
-               coalesce(max(user_count) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi), 0),
+        f"""
+        SELECT count(*) FILTER (WHERE {new}),
+               coalesce(sum(user_count) FILTER (WHERE {new}), 0),
+               coalesce(max(user_count) FILTER (WHERE {new}), 0),
                -- a server that doesn't count users (GlitchTip) leaves user_count NULL: unknown, not 0
-               coalesce(bool_or(user_count IS NULL) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi), false),
-               count(*) FILTER (WHERE substatus = 'regressed' AND last_seen >= a.lo AND first_seen < a.hi)
+               coalesce(bool_or(user_count IS NULL) FILTER (WHERE {new}), false),
+               count(*) FILTER (WHERE substatus = 'regressed' AND last_seen >= a.lo AND first_seen < a.hi),
+               count(*) FILTER (WHERE first_seen >= a.lo AND first_seen < a.hi AND {test})
         FROM sentry_issues, (SELECT ?::TIMESTAMPTZ AS lo, ?::TIMESTAMPTZ AS hi) a
         """,
-        [window.go_live_at, end],
+        [*params * 4, *params, window.go_live_at, end],
     )
     sessions_ever = first_row(cur, "SELECT coalesce(sum(sessions), 0) FROM session_health")[0]
     return ErrorsSummary(int(new), None if users_unknown else int(users), int(regressed),
                          _crash_free_rate(cur, Period(window.go_live_at, end)),
                          _crash_free_rate(cur, window.baseline), None if users_unknown else int(most),
-                         int(sessions_ever))
+                         int(sessions_ever), int(left))
 
 
 def _crash_free_rate(cur: duckdb.DuckDBPyConnection, period: Period) -> float | None:
@@ -218,19 +225,21 @@ def session_totals(cur: duckdb.DuckDBPyConnection, period: Period,
     return int(sessions), int(crashed)
 
 
-def largest_new_issue(cur: duckdb.DuckDBPyConnection, period: Period,
-                      projects: Sequence[str] | None = None) -> tuple[int, int | None]:
+def largest_new_issue(cur: duckdb.DuckDBPyConnection, period: Period, projects: Sequence[str] | None = None,
+                      aside: SetAside = NOTHING) -> tuple[int, int | None]:
     """(issues first seen in [start, end), the most users any one of them has hit), of `projects`.
 
     The users are Sentry's count as collected (today's), never a sum over issues: one person
     hit by two issues is one person. 0 users when no issue is new; None when a new issue's users
-    are unknown (a server that doesn't count users, such as GlitchTip)."""
+    are unknown (a server that doesn't count users, such as GlitchTip). Issues set aside in the
+    triage inbox (`aside`) are left out."""
+    test, params = leaves_out(aside, ISSUE_SET_ASIDE)
     issues, users, unknown = first_row(
         cur,
         "SELECT count(*), coalesce(max(user_count), 0), coalesce(bool_or(user_count IS NULL), false) "
         "FROM sentry_issues WHERE first_seen >= ? AND first_seen < ? "
-        "AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project))",
-        [period.start, period.end, _names(projects), _names(projects)])
+        f"AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project)) AND NOT {test}",
+        [period.start, period.end, _names(projects), _names(projects), *params])
     return int(issues), None if unknown else int(users)
 
 

@@ -41,6 +41,7 @@ class Kpi:
     baseline_state: FigureState = COLLECTED  # "no baseline" when the same hours have no copy
     target: float | None = None  # a fixed target (availability), judged before the baseline
     higher_is_better: bool = False
+    set_aside: int | None = None  # items set aside in the triage inbox that the value left out
 
     @property
     def ratio(self) -> float | None:

@@ -6,13 +6,14 @@ Every KPI is a `Kpi`: the measured value (None = unknown: the data can't say), t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import duckdb
 import pandas as pd
 
-from hypercare.store.queries import health, tickets
+from hypercare.store.queries import health, tickets, triage
 from hypercare.store.queries.freshness import source_freshness
 from hypercare.store.queries.kpi import (
     Kpi,
@@ -21,7 +22,8 @@ from hypercare.store.queries.kpi import (
     since_go_live_words,
     unless_stale,
 )
-from hypercare.store.read import frame, hour_of, scalar
+from hypercare.store.queries.triage import ISSUE_SET_ASIDE, NOTHING, Counted, SetAside, leaves_out
+from hypercare.store.read import first_row, frame, hour_of, scalar
 from hypercare.window import Period, Window
 
 
@@ -35,15 +37,25 @@ def error_events(cur: duckdb.DuckDBPyConnection, period: Period) -> int | None:
     )
 
 
-def new_issue_count(cur: duckdb.DuckDBPyConnection, period: Period, projects: Sequence[str] | None = None) -> int:
-    """Sentry issues first seen in [start, end), of `projects` (None: every project)."""
+def count_new_issues(cur: duckdb.DuckDBPyConnection, period: Period, projects: Sequence[str] | None = None,
+                     aside: SetAside = NOTHING) -> Counted:
+    """Sentry issues first seen in [start, end), of `projects` (None: every project); the
+    issues set aside in the triage inbox (`aside`, queries.triage.set_aside) are counted apart."""
     names = None if projects is None else list(projects)
-    return scalar(
+    test, params = leaves_out(aside, ISSUE_SET_ASIDE)
+    counted, left = first_row(
         cur,
-        "SELECT count(*) FROM sentry_issues WHERE first_seen >= ? AND first_seen < ? "
-        "AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project))",
-        [period.start, period.end, names, names],
+        f"SELECT count(*) FILTER (WHERE NOT {test}), count(*) FILTER (WHERE {test}) FROM sentry_issues "
+        "WHERE first_seen >= ? AND first_seen < ? AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project))",
+        [*params, *params, period.start, period.end, names, names],
     )
+    return Counted(counted, left)
+
+
+def new_issue_count(cur: duckdb.DuckDBPyConnection, period: Period, projects: Sequence[str] | None = None,
+                    aside: SetAside = NOTHING) -> int:
+    """count_new_issues without the set-aside ones."""
+    return count_new_issues(cur, period, projects, aside).counted
 
 
 def errors_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
@@ -54,10 +66,18 @@ def errors_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetim
 
 
 def new_issues(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
-    since = window.elapsed(now)
-    return measured_kpi("new_issues", "New Sentry issues", "issues", window, since, lambda p: new_issue_count(cur, p),
-                        f"first seen since go-live ({since.hours:.0f} h); baseline: the same hours before go-live",
-                        period_words="first seen " + since_go_live_words(window, now), since_go_live=True, now=now)
+    """Issues first seen since go-live, those set aside in the triage inbox now left out and counted apart."""
+    since, aside = window.elapsed(now), triage.set_aside(cur, now)
+    kpi = measured_kpi("new_issues", "New Sentry issues", "issues", window, since,
+                       lambda p: new_issue_count(cur, p, aside=aside),
+                       f"first seen since go-live ({since.hours:.0f} h); baseline: the same hours before go-live",
+                       period_words="first seen " + since_go_live_words(window, now), since_go_live=True, now=now)
+    return _set_aside(kpi, lambda: count_new_issues(cur, since, aside=aside).set_aside)
+
+
+def _set_aside(kpi: Kpi, count: Callable[[], int]) -> Kpi:
+    """`kpi` with how many set-aside items its value left out (when it has a value)."""
+    return kpi if kpi.value is None else replace(kpi, set_aside=count())
 
 
 TIMELINE_SERIES = {
@@ -157,10 +177,12 @@ def latency_p95(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -
 
 
 def tickets_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
-    hour = window.last_hour(now)
-    return measured_kpi("tickets_per_hour", "Tickets / h", "tickets", window, hour,
-                        lambda p: tickets.tickets_created(cur, p.start, p.end), _hour_note(window, hour),
-                        period_words=last_hour_words(window, hour))
+    """Tickets created in the last full hour, those set aside in the triage inbox now left out and counted apart."""
+    hour, aside = window.last_hour(now), triage.set_aside(cur, now)
+    kpi = measured_kpi("tickets_per_hour", "Tickets / h", "tickets", window, hour,
+                       lambda p: tickets.tickets_created(cur, p.start, p.end, aside=aside), _hour_note(window, hour),
+                       period_words=last_hour_words(window, hour))
+    return _set_aside(kpi, lambda: tickets.count_tickets(cur, hour.start, hour.end, aside=aside).set_aside)
 
 
 KPI_FUNCTIONS = (errors_per_hour, new_issues, availability, latency_p95, tickets_per_hour)

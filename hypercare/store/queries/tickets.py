@@ -6,7 +6,7 @@ Tickets count by `created_at`, half-open periods [start, end) in UTC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -14,7 +14,8 @@ import duckdb
 import pandas as pd
 
 from hypercare.store.queries.kpi import Kpi, measured_kpi, since_go_live_words
-from hypercare.store.read import arrow, frame, scalar
+from hypercare.store.queries.triage import NOTHING, TICKET_SET_ASIDE, Counted, SetAside, leaves_out, left_out, set_aside
+from hypercare.store.read import arrow, first_row, frame, scalar
 from hypercare.window import Period, Window
 
 Split = Literal["priority", "category"]
@@ -25,16 +26,26 @@ GROUPS: dict[str, tuple[str, ...]] = {
 _GROUP_SQL = {"priority": "coalesce(t.priority, 'unset')", "category": "coalesce(t.category, 'other')"}
 
 
-def tickets_created(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, *,
-                    priority: str | None = None, category: str | None = None) -> int:
+def count_tickets(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, *, priority: str | None = None,
+                  category: str | None = None, aside: SetAside = NOTHING) -> Counted:
     """Tickets created in [start, end), every source together; only of `priority` / `category`
-    when given."""
-    return scalar(
+    when given. Tickets set aside in the triage inbox (`aside`, queries.triage.set_aside) are
+    counted apart."""
+    test, params = leaves_out(aside, TICKET_SET_ASIDE)
+    counted, left = first_row(
         cur,
-        "SELECT count(*) FROM tickets WHERE created_at >= ? AND created_at < ? "
+        f"SELECT count(*) FILTER (WHERE NOT {test}), count(*) FILTER (WHERE {test}) FROM tickets "
+        "WHERE created_at >= ? AND created_at < ? "
         "AND (?::VARCHAR IS NULL OR priority = ?) AND (?::VARCHAR IS NULL OR category = ?)",
-        [start, end, priority, priority, category, category],
+        [*params, *params, start, end, priority, priority, category, category],
     )
+    return Counted(counted, left)
+
+
+def tickets_created(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, *, priority: str | None = None,
+                    category: str | None = None, aside: SetAside = NOTHING) -> int:
+    """count_tickets without the set-aside ones."""
+    return count_tickets(cur, start, end, priority=priority, category=category, aside=aside).counted
 
 
 def window_hours(window: Window, now: datetime) -> list[Period]:
@@ -86,21 +97,25 @@ def hourly_tickets(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime
 
 
 def since_go_live(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
-    """Tickets created since go-live, against the same hours of the baseline."""
-    since = window.elapsed(now)
-    return measured_kpi("tickets", "Tickets since go-live", "tickets", window, since,
-                        lambda p: tickets_created(cur, p.start, p.end),
-                        f"created since go-live ({since.hours:.0f} h); baseline: tickets created in the same hours before go-live",
-                        period_words="created " + since_go_live_words(window, now), since_go_live=True, now=now)
+    """Tickets created since go-live, against the same hours of the baseline; those set aside in
+    the triage inbox now are left out and counted apart."""
+    since, aside = window.elapsed(now), set_aside(cur, now)
+    kpi = measured_kpi("tickets", "Tickets since go-live", "tickets", window, since,
+                       lambda p: tickets_created(cur, p.start, p.end, aside=aside),
+                       f"created since go-live ({since.hours:.0f} h); baseline: tickets created in the same hours before go-live",
+                       period_words="created " + since_go_live_words(window, now), since_go_live=True, now=now)
+    return kpi if kpi.value is None else replace(kpi, set_aside=count_tickets(cur, since.start, since.end, aside=aside).set_aside)
 
 
 @dataclass(frozen=True)
 class TicketMix:
-    """Tickets of a period by category: what stakeholders ask ("12 calls, all usage questions")."""
+    """Tickets of a period by category: what stakeholders ask ("12 calls, all usage questions").
+    Tickets set aside in the triage inbox are in none of the three, only in `set_aside`."""
 
     technical: int
     usage: int
     other: int
+    set_aside: int = 0
 
     @property
     def total(self) -> int:
@@ -112,6 +127,11 @@ class TicketMix:
 
     @property
     def summary(self) -> str:
+        """'12 tickets, all usage questions.', with ' · 2 set aside' when tickets were left out."""
+        words = self._mix_words()
+        return words[:-1] + left_out(self.set_aside) + "." if self.set_aside else words
+
+    def _mix_words(self) -> str:
         n = self.total
         if n == 0:
             return "No tickets in this period."
@@ -125,16 +145,18 @@ class TicketMix:
         return f"{tickets}: " + ", ".join(parts) + "."
 
 
-def ticket_mix(cur: duckdb.DuckDBPyConnection, period: Period) -> TicketMix:
-    """Tickets created in the period by category; NULL or unknown categories count as other."""
-    technical, usage, total = frame(
+def ticket_mix(cur: duckdb.DuckDBPyConnection, period: Period, aside: SetAside = NOTHING) -> TicketMix:
+    """Tickets created in the period by category; NULL or unknown categories count as other;
+    tickets set aside in the triage inbox (`aside`) counted apart."""
+    test, params = leaves_out(aside, TICKET_SET_ASIDE)
+    technical, usage, total, left = first_row(
         cur,
-        "SELECT count(*) FILTER (WHERE category = 'technical') AS technical, "
-        "count(*) FILTER (WHERE category = 'usage') AS usage, count(*) AS total "
-        "FROM tickets WHERE created_at >= ? AND created_at < ?",
-        [period.start, period.end],
-    ).iloc[0]
-    return TicketMix(int(technical), int(usage), int(total - technical - usage))
+        f"SELECT count(*) FILTER (WHERE category = 'technical' AND NOT {test}), "
+        f"count(*) FILTER (WHERE category = 'usage' AND NOT {test}), count(*) FILTER (WHERE NOT {test}), "
+        f"count(*) FILTER (WHERE {test}) FROM tickets WHERE created_at >= ? AND created_at < ?",
+        [*params * 4, period.start, period.end],
+    )
+    return TicketMix(int(technical), int(usage), int(total - technical - usage), int(left))
 
 
 def top_labels(cur: duckdb.DuckDBPyConnection, period: Period, limit: int = 10) -> pd.DataFrame:

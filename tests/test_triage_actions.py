@@ -1,0 +1,155 @@
+"""Triage actions: one row per change (never two on a double click), the roles, the states, and
+set-aside items coming back when they get worse or their period ends."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from hypercare.auth.identity import Identity, PermissionDenied
+from hypercare.config import parse_config
+from hypercare.incidents import actions as incidents
+from hypercare.store.queries import triage as q
+from hypercare.store.read import arrow, scalar
+from hypercare.triage import actions as triage
+from hypercare.triage.model import Item, Score, ScorePart
+
+T = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+CONFIG = parse_config({"release": {"name": "shop", "go_live_at": (T - timedelta(hours=12)).isoformat()}}, Path("."))
+ANA = Identity("Ana", "ana@shop.example", "responder")
+LEAD = Identity("Lea", None, "lead")
+VIEWER = Identity("Sam", None, "stakeholder")
+
+
+def item(key="sentry:101", without_age=40.0, source="sentry", ref="101", title="TypeError in <b>cart</b>",
+         figures=None) -> Item:
+    score = Score((ScorePart("users", 12.0, without_age, "12 users"), ScorePart("age", 2.0, 5.0, "2 h old")),
+                  without_age + 5.0, without_age)
+    return Item(key, source, "new issue", title, ref, T - timedelta(hours=2), T, figures or {},
+                "https://sentry.example/issues/101/", score, "SEV2")
+
+
+def rows(store) -> list[dict]:
+    return arrow(store.cursor(), "SELECT * FROM triage_actions ORDER BY seq").to_pylist()
+
+
+def test_open_incident_prefilled_from_the_item_writes_once_when_clicked_twice(store):
+    first = triage.open_incident(store, CONFIG, item(), identity=ANA, now=T)
+    again = triage.open_incident(store, CONFIG, item(), identity=ANA, now=T + timedelta(seconds=1))
+    assert again.incident_id == first.incident_id == "INC-1"
+    assert (first.title, first.severity, first.source_kind, first.source_ref) == ("TypeError in <b>cart</b>", "SEV2",
+                                                                                 "sentry", "101")
+    assert scalar(store.cursor(), "SELECT count(*) FROM incidents") == 1
+    note = scalar(store.cursor(), "SELECT note FROM incident_events WHERE kind = 'open'")
+    assert "https://sentry.example/issues/101/" in note and "sentry:101" in note
+    [row] = rows(store)
+    assert (row["item_key"], row["action"], row["incident_id"], row["actor"], row["acted_at"]) == \
+        ("sentry:101", "opened", "INC-1", "Ana <ana@shop.example>", T)
+    assert triage._state(store, "sentry:101").words == "INC-1 (open)"
+
+
+def test_opening_rolls_back_with_the_incident(store, monkeypatch):
+    """The incident and the triage row are one transaction: a failing row leaves no incident."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(triage, "_append", broken)
+    with pytest.raises(RuntimeError):
+        triage.open_incident(store, CONFIG, item(), identity=ANA, now=T)
+    assert scalar(store.cursor(), "SELECT count(*) FROM incidents") == 0
+    assert scalar(store.cursor(), "SELECT count(*) FROM incident_events") == 0
+
+
+def test_link_to_an_open_incident_once_and_never_to_a_resolved_one(store):
+    inc = incidents.open_incident(store, CONFIG, title="Checkout down", severity="SEV1", identity=ANA, now=T)
+    for k in range(2):
+        state = triage.link(store, item(), inc.incident_id, identity=ANA, now=T + timedelta(minutes=k))
+    assert (state.state, state.incident_id, state.incident_status) == ("has incident", "INC-1", "open")
+    assert [r["action"] for r in rows(store)] == ["linked"]
+    incidents.resolve(store, "INC-1", identity=ANA, now=T + timedelta(hours=1))
+    assert triage._state(store, "sentry:101").words == "INC-1 (resolved)"
+    with pytest.raises(triage.TriageError, match="INC-1 is resolved"):
+        triage.link(store, item("sentry:102", ref="102"), "INC-1", identity=ANA, now=T + timedelta(hours=2))
+    with pytest.raises(triage.TriageError, match="no incident INC-9"):
+        triage.link(store, item(), "INC-9", identity=ANA, now=T)
+
+
+def test_set_aside_once_when_clicked_twice_and_again_when_the_reason_changes(store):
+    for k in range(2):
+        triage.set_aside(store, item(), "known", "  fixed in 2.0.2, deploying tonight ", identity=ANA,
+                         now=T + timedelta(seconds=k))
+    [row] = rows(store)
+    assert (row["action"], row["aside_kind"], row["reason"], row["until"], row["score_without_age"], row["members"]) == \
+        ("set aside", "known", "fixed in 2.0.2, deploying tonight", None, 40.0, ["sentry:101"])
+    triage.set_aside(store, item(), "known", "deploy moved to tomorrow", identity=ANA, now=T + timedelta(minutes=5))
+    assert [r["reason"] for r in rows(store)] == ["fixed in 2.0.2, deploying tonight", "deploy moved to tomorrow"]
+
+
+def test_twenty_concurrent_clicks_write_one_row(store):
+    threads = [threading.Thread(target=triage.set_aside, args=(store, item(), "known", "seen"),
+                                kwargs={"identity": ANA, "now": T}) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(rows(store)) == 1
+
+
+def test_roles_and_bad_input_are_refused_before_anything_is_written(store):
+    with pytest.raises(PermissionDenied, match="stakeholder"):
+        triage.open_incident(store, CONFIG, item(), identity=VIEWER, now=T)
+    with pytest.raises(PermissionDenied, match="needs the lead role"):
+        triage.set_aside(store, item(), "accepted", "we live with it", identity=ANA, now=T)
+    with pytest.raises(triage.TriageError, match="give the reason"):
+        triage.set_aside(store, item(), "known", "  ", identity=ANA, now=T)
+    with pytest.raises(triage.TriageError, match="until must be later than now"):
+        triage.set_aside(store, item(), "known", "seen", identity=ANA, now=T, until=T)
+    with pytest.raises(triage.TriageError, match="one of known, accepted"):
+        triage.set_aside(store, item(), "ignored", "seen", identity=ANA, now=T)
+    assert rows(store) == []
+    triage.set_aside(store, item(), "accepted", "we live with it", identity=LEAD, now=T)
+    assert rows(store)[0]["actor"] == "Lea"
+
+
+def test_a_set_aside_item_comes_back_when_its_score_without_age_rises_25_percent(store):
+    triage.set_aside(store, item(without_age=40.0), "known", "known slow query", identity=ANA, now=T)
+    # age alone (the total grows) and a rise below 25 % leave it aside
+    assert triage.settle_returns(store, [item(without_age=49.9)], T + timedelta(hours=3)) == []
+    assert q.set_aside(store.cursor(), T + timedelta(hours=3)).keys == {"sentry:101"}
+    assert triage.settle_returns(store, [item(without_age=50.0)], T + timedelta(hours=4)) == ["sentry:101"]
+    assert triage.settle_returns(store, [item(without_age=80.0)], T + timedelta(hours=4)) == []  # once
+    back = rows(store)[-1]
+    assert (back["action"], back["actor"], back["acted_at"]) == ("returned", "hypercare", T + timedelta(hours=4))
+    assert back["reason"] == "worse: score without age 50.0, was 40.0 when set aside"
+    assert triage._state(store, "sentry:101").words == "back: worse: score without age 50.0, was 40.0 when set aside"
+    assert q.set_aside(store.cursor(), T + timedelta(hours=4)).keys == set()
+    # what was set aside earlier is still on record as of then
+    assert q.set_aside(store.cursor(), T + timedelta(hours=3)).members == {"sentry:101"}
+
+
+def test_a_set_aside_item_comes_back_when_until_passes(store):
+    until = T + timedelta(hours=6)
+    triage.set_aside(store, item(), "known", "vendor fix due", identity=ANA, now=T, until=until)
+    assert q.set_aside(store.cursor(), until - timedelta(seconds=1)).keys == {"sentry:101"}
+    assert q.set_aside(store.cursor(), until).keys == set()  # counts see it back at once, row or not
+    # the return is put on record at `until` even when the item has left the inbox meanwhile
+    assert triage.settle_returns(store, [], until + timedelta(hours=2)) == ["sentry:101"]
+    back = rows(store)[-1]
+    assert (back["action"], back["acted_at"], back["reason"]) == ("returned", until, "the set-aside period ended")
+
+
+def test_bring_back_by_hand(store):
+    triage.set_aside(store, item(), "known", "seen", identity=ANA, now=T)
+    triage.bring_back(store, item(), identity=ANA, now=T + timedelta(minutes=1))
+    triage.bring_back(store, item(), identity=ANA, now=T + timedelta(minutes=2))
+    assert [r["action"] for r in rows(store)] == ["set aside", "returned"]
+    assert triage._state(store, "sentry:101").words == "back: brought back by Ana <ana@shop.example>"
+
+
+def test_a_cluster_stands_for_its_tickets(store):
+    cluster = item("cluster:label:login", source="tickets", ref="label:login",
+                   figures={"ticket_keys": ["tickets:zendesk:1", "tickets:zendesk:2"]})
+    triage.set_aside(store, cluster, "known", "password reset mail delayed", identity=ANA, now=T)
+    assert q.set_aside(store.cursor(), T).members == {"tickets:zendesk:1", "tickets:zendesk:2"}
