@@ -22,6 +22,7 @@ PAGES = {
         st.Page(HERE / "views/readiness.py", title="Readiness", icon=":material/checklist:"),
     ],
     "Respond": [
+        st.Page(HERE / "views/triage.py", title="Triage", icon=":material/inbox:"),
         st.Page(HERE / "views/incidents.py", title="Incidents & escalation", icon=":material/emergency:"),
         st.Page(HERE / "views/decisions.py", title="Decisions", icon=":material/gavel:"),
     ],

@@ -34,6 +34,7 @@ from hypercare.store import Store, StoreError
 from hypercare.store.releases import record_release
 from hypercare.triage import inbox as triage_inbox
 from hypercare.triage import text as triage_text
+from hypercare.triage.actions import settle_returns
 from hypercare.verdict import readout
 from hypercare.verdict.history import record_status
 
@@ -154,8 +155,10 @@ def collect(config_file: str | None, once: bool, only: str | None) -> None:
 
 def _status_hook(context: AppContext) -> Callable[[datetime], object]:
     """The verdict: evaluated after new data and every minute, stored in status_history (runs
-    before the delivery round, which sends a status-change notification it queued)."""
+    before the delivery round, which sends a status-change notification it queued). Set-aside
+    triage items due back are put on record first, so the counts it reads include them."""
     def status(now: datetime) -> object:
+        settle_returns(context.store, triage_inbox.items(context.store.cursor(), context.config, now), now)
         return record_status(context.store, context.config, context.window(), now)
 
     return status

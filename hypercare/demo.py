@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from hypercare.auth.identity import Identity
 from hypercare.config import Config, load_config
 from hypercare.decisions.evidence import freeze
 from hypercare.health_state import UNKNOWN, Outcome, advance
@@ -39,6 +40,8 @@ from hypercare.store.planned import write_planned_periods
 from hypercare.store.read import scalar
 from hypercare.store.releases import record_release
 from hypercare.store.writes import append_rows, rebuild_health_rollup
+from hypercare.triage import actions as triage
+from hypercare.triage import inbox
 from hypercare.verdict.evaluate import replay
 from hypercare.verdict.history import write_evaluation
 from hypercare.window import Window
@@ -153,11 +156,23 @@ def build_demo(path: Path, config: Config, seed: int = DEMO_SEED, shift_reports:
         write_planned_periods(cur, config.planned_periods, GO_LIVE - timedelta(days=2))
     record_release(store, config)
     seed_demo_incidents(store, config, window, until=DEMO_NOW)
+    _triage(store, config)
     _replay_status(store, config, window)
     _freeze_evidence(store, config, window)
     if shift_reports:
         _write_shift_reports(store, config, window)
     return store
+
+
+def _triage(store: Store, config: Config) -> None:
+    """The triage inbox's history, through the real actions: the payment timeouts linked to the
+    payment incident (INC-2), and a harmless React warning set aside as known."""
+    found = {i.key: i for i in inbox.items(store.cursor(), config, DEMO_NOW)}
+    jonas = Identity("Jonas (service desk)", None, "responder")
+    amira = Identity("Amira (platform on-call)", None, "responder")
+    triage.link(store, found["sentry:4507310106"], "INC-2", identity=jonas, now=GO_LIVE + timedelta(hours=20, minutes=30))
+    triage.set_aside(store, found["sentry:4507310108"], "known", "React key warning in the new calendar; no user "
+                     "impact, fixed in 2.0.2", identity=amira, now=GO_LIVE + timedelta(hours=30))
 
 
 def _write_shift_reports(store: Store, config: Config, window: Window) -> None:

@@ -142,8 +142,8 @@ def test_a_set_aside_item_comes_back_when_until_passes(store):
 
 def test_bring_back_by_hand(store):
     triage.set_aside(store, item(), "known", "seen", identity=ANA, now=T)
-    triage.bring_back(store, item(), identity=ANA, now=T + timedelta(minutes=1))
-    triage.bring_back(store, item(), identity=ANA, now=T + timedelta(minutes=2))
+    triage.bring_back(store, "sentry:101", identity=ANA, now=T + timedelta(minutes=1))
+    triage.bring_back(store, "sentry:101", identity=ANA, now=T + timedelta(minutes=2))
     assert [r["action"] for r in rows(store)] == ["set aside", "returned"]
     assert triage._state(store, "sentry:101").words == "back: brought back by Ana <ana@shop.example>"
 

@@ -126,6 +126,6 @@ def test_an_item_back_from_set_aside_counts_again(known):
     config, store = known
     assert triage.settle_returns(store, [inbox_item("sentry:1", "sentry", "1")], NOW) == []  # no worse: stays aside
     assert q.set_aside(store.cursor(), NOW).keys == {"sentry:1", "tickets:desk:T-0"}
-    triage.bring_back(store, inbox_item("sentry:1", "sentry", "1"), identity=ANA, now=NOW)
+    triage.bring_back(store, "sentry:1", identity=ANA, now=NOW)
     tiles = {k.key: k for k in overview.kpis(store.cursor(), window(), NOW, tuple(config.sources()))}
     assert (tiles["new_issues"].value, tiles["new_issues"].set_aside) == (5, 0)

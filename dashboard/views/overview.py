@@ -8,6 +8,7 @@ from dashboard.figures.incidents import unresolved_by_severity
 from dashboard.figures.overview import timeline_figure
 from hypercare.outside_text import as_text
 from hypercare.store.queries import freshness, incidents, overview
+from hypercare.triage import view
 
 context = data.ctx()
 window = context.window()
@@ -40,6 +41,8 @@ def live() -> None:
             widgets.kpi_tile(kpi)
     with columns[len(kpis)]:
         widgets.incident_tile(unresolved_by_severity(data.cached(incidents.incident_counts)()))
+        untriaged = data.cached(view.untriaged_count)(context.config, now)
+        st.caption(f"Triage inbox: {untriaged} untriaged item{'' if untriaged == 1 else 's'}")
 
     series = data.cached(overview.timeline)(window.span)
     decisions = data.cached(overview.decisions)(window.span)

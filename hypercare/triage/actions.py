@@ -119,15 +119,15 @@ def set_aside(store: Store, item: ItemLike, kind: str, reason: str, *, identity:
     return _state(store, item.key)
 
 
-def bring_back(store: Store, item: ItemLike, *, identity: Identity, now: datetime) -> ItemState:
-    """Bring a set-aside item back into the inbox by hand."""
+def bring_back(store: Store, key: str, *, identity: Identity, now: datetime) -> ItemState:
+    """Bring the set-aside item `key` back into the inbox by hand (also one that left the inbox)."""
     require(identity, "responder", "bringing a set-aside item back")
     with _lock, _writing(store) as cur:
-        current = _state_in(cur, item.key)
-        if current.state != "set aside":
-            return current
-        _append(cur, item, "returned", identity.actor, now, reason=f"brought back by {identity.actor}")
-    return _state(store, item.key)
+        latest = q.latest_action(cur, key)
+        if latest is None or latest["action"] != "set aside":
+            return state_of(key, latest)
+        _append(cur, _Recorded(latest), "returned", identity.actor, now, reason=f"brought back by {identity.actor}")
+    return _state(store, key)
 
 
 def settle_returns(store: Store, items: Iterable[ItemLike], now: datetime) -> list[str]:

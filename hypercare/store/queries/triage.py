@@ -87,9 +87,13 @@ def item_states(cur: duckdb.DuckDBPyConnection, at: datetime) -> list[dict]:
 
 def covering_incidents(cur: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[str, str]]:
     """(source_kind, source_ref) → (incident id, status) of the unresolved incident open for each
-    source (the engine's auto-open, or one opened by hand with a source)."""
-    rows = cur.execute("SELECT source_kind, source_ref, min(incident_id), arg_min(status, incident_id) FROM incidents "
-                       "WHERE status <> 'resolved' AND source_kind IS NOT NULL GROUP BY ALL").fetchall()
+    source (the engine's auto-open, or one opened by hand with a source); and ("incidents", id) →
+    (id, status) of every incident itself, for the inbox's incident items."""
+    rows = cur.execute(
+        """SELECT source_kind, source_ref, min(incident_id), arg_min(status, incident_id) FROM incidents
+           WHERE status <> 'resolved' AND source_kind IS NOT NULL GROUP BY ALL
+           UNION ALL SELECT 'incidents', incident_id, incident_id, status FROM incidents"""
+    ).fetchall()
     return {(kind, ref): (inc, status) for kind, ref, inc, status in rows}
 
 

@@ -1,0 +1,94 @@
+"""The Triage page's tables as people read them: the ranked inbox, an item's score in its parts,
+the set-aside list and the triage log. Times in the team's zone with the weekday, words ("—",
+"no end", "not in the inbox now") for what is missing, never None or NaN. Cells hold outside text
+as it is: a table cell is never read as Markdown or HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import pandas as pd
+
+from hypercare.triage.model import Score
+from hypercare.triage.view import Entry
+from hypercare.window import Window
+
+SOURCES = ("sentry", "checks", "tickets", "incidents")
+SOURCE_WORDS = {"sentry": "Sentry", "checks": "Checks", "tickets": "Tickets", "incidents": "Incidents"}
+ACTION_WORDS = {"opened": "opened an incident", "linked": "linked to an incident", "set aside": "set aside",
+                "returned": "came back"}
+
+
+def _when(t: datetime | None, window: Window, missing: str = "—") -> str:
+    if t is None or pd.isna(t):
+        return missing
+    return window.local_label(pd.Timestamp(t).to_pydatetime(), "%a %d %b %H:%M")
+
+
+def _points(x: float | None) -> str:
+    return "—" if x is None or pd.isna(x) else f"{x:.1f}"
+
+
+def inbox_rows(entries: Sequence[Entry], window: Window) -> pd.DataFrame:
+    """The inbox, ranked: rank, score, source, kind, title, state, suggested severity, first and
+    last seen, link."""
+    return pd.DataFrame({
+        "rank": list(range(1, len(entries) + 1)),
+        "score": [e.item.score.total for e in entries],
+        "source": [SOURCE_WORDS.get(e.source, e.source) for e in entries],
+        "kind": [e.item.kind for e in entries],
+        "title": [e.title for e in entries],
+        "state": [e.state.words for e in entries],
+        "suggested": [e.item.suggested_severity for e in entries],
+        "first seen": [_when(e.item.first_seen, window) for e in entries],
+        "last seen": [_when(e.item.last_seen, window) for e in entries],
+        "link": [e.item.link or None for e in entries],
+    }, columns=["rank", "score", "source", "kind", "title", "state", "suggested", "first seen", "last seen", "link"])
+
+
+def score_rows(score: Score) -> pd.DataFrame:
+    """The score in its parts: part, measured, points, how; the last line is the total."""
+    rows = [{"part": p.name, "measured": "not reported" if p.value is None else f"{p.value:g}",
+             "points": _points(p.points), "how": p.explanation} for p in score.parts]
+    rows.append({"part": "total", "measured": "", "points": _points(score.total),
+                 "how": f"without the age term: {_points(score.without_age)}"})
+    return pd.DataFrame(rows, columns=["part", "measured", "points", "how"])
+
+
+def aside_rows(entries: Sequence[Entry], window: Window) -> pd.DataFrame:
+    """The set-aside list: title, source, as (known/accepted), reason, until, by, when, score
+    without age then and now (it comes back at 25 % above then)."""
+    return pd.DataFrame({
+        "title": [e.title for e in entries],
+        "source": [SOURCE_WORDS.get(e.source, e.source) for e in entries],
+        "as": [e.state.aside_kind for e in entries],
+        "reason": [e.state.reason for e in entries],
+        "until": [_when(e.state.until, window, "no end") for e in entries],
+        "by": [e.state.actor for e in entries],
+        "when": [_when(e.state.acted_at, window) for e in entries],
+        "score then": [_points(e.state.score_without_age) for e in entries],
+        "score now": [_points(e.item.score.without_age) if e.item else "not in the inbox now" for e in entries],
+    }, columns=["title", "source", "as", "reason", "until", "by", "when", "score then", "score now"])
+
+
+def log_rows(history: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """queries.triage.history as shown: when, item, action, incident, reason, until, by."""
+    def text(v) -> str:
+        return "—" if v is None or (isinstance(v, float) and pd.isna(v)) or v == "" else str(v)
+
+    return pd.DataFrame({
+        "when": [_when(t, window) for t in history["acted_at"]],
+        "item": [text(t) for t in history["title"]],
+        "action": [ACTION_WORDS.get(a, a) + (f" ({k})" if isinstance(k, str) else "")
+                   for a, k in zip(history["action"], history["aside_kind"])],
+        "incident": [text(i) for i in history["incident_id"]],
+        "reason": [text(r) for r in history["reason"]],
+        "until": [_when(t, window) for t in history["until"]],
+        "by": [text(a) for a in history["actor"]],
+    }, columns=["when", "item", "action", "incident", "reason", "until", "by"])
+
+
+def source_counts(entries: Sequence[Entry]) -> dict[str, int]:
+    """Items per source, every source listed (0 when none), for the filter's labels."""
+    return {s: sum(1 for e in entries if e.source == s) for s in SOURCES}

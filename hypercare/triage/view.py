@@ -1,0 +1,89 @@
+"""The inbox as a person sees it: each current item with its triage state, the set-aside list, and
+how many items nobody has triaged yet (the Overview's figure).
+
+`combine` is pure: items (hypercare.triage.inbox.items) + the recorded actions + the incidents
+open for a source. An item of source "incidents" is an incident already: it stays in the inbox
+(it needs a person) but counts as triaged, with its own state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from hypercare.config import Config
+from hypercare.store.queries import triage as q
+from hypercare.triage import inbox
+from hypercare.triage.model import Item
+from hypercare.triage.state import ItemState, due_return, state_of
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the inbox or of the set-aside list. `item` None: a set-aside item that is not
+    among the current items any more (its title and source are as recorded when it was set aside)."""
+
+    key: str
+    source: str
+    title: str
+    state: ItemState
+    item: Item | None = None
+
+
+@dataclass(frozen=True)
+class InboxView:
+    inbox: tuple[Entry, ...]  # ranked as inbox.items ranks them; set-aside items left out
+    set_aside: tuple[Entry, ...]  # most recently set aside first
+
+    @property
+    def untriaged(self) -> int:
+        return sum(1 for e in self.inbox if e.state.state == "untriaged")
+
+
+def combine(items: Sequence[Item], rows: Iterable[Mapping], covering: Mapping[tuple[str, str], tuple[str, str]],
+            now: datetime) -> InboxView:
+    """`rows`: queries.triage.item_states at `now`; `covering`: queries.triage.covering_incidents.
+    A set-aside item due back at `now` (state.due_return) is in the inbox already, before the
+    engine has written its return."""
+    latest = {r["item_key"]: r for r in rows}
+    current = {i.key: i for i in items}
+    shown, aside = [], []
+    for item in items:
+        state = _state(item, latest.get(item.key), covering)
+        if state.state == "set aside" and due_return(state, item.score.without_age, now) is None:
+            aside.append(Entry(item.key, item.source, item.title, state, item))
+        else:
+            shown.append(Entry(item.key, item.source, item.title, _back(state, item, now), item))
+    for key, row in latest.items():
+        if key not in current and row["action"] == "set aside":
+            state = state_of(key, row)
+            if due_return(state, None, now) is None:
+                aside.append(Entry(key, row["source"], row["title"], state))
+    aside.sort(key=lambda e: e.state.acted_at, reverse=True)
+    return InboxView(tuple(shown), tuple(aside))
+
+
+def _state(item: Item, row: Mapping | None, covering: Mapping[tuple[str, str], tuple[str, str]]) -> ItemState:
+    if item.source == "incidents" and (row is None or row["action"] == "returned"):
+        found = covering.get(("incidents", item.ref))
+        return ItemState(item.key, "has incident", item.ref, found[1] if found else None)
+    return state_of(item.key, row, covering.get((item.source, item.ref)))
+
+
+def _back(state: ItemState, item: Item, now: datetime) -> ItemState:
+    """A set-aside item due back, shown as back (with why) until the engine writes its return."""
+    due = due_return(state, item.score.without_age, now)
+    return state if due is None else ItemState(state.key, "untriaged", returned=due[1])
+
+
+def inbox_view(cur: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> InboxView:
+    """The inbox at `now` with every item's state."""
+    return combine(inbox.items(cur, config, now), q.item_states(cur, now), q.covering_incidents(cur), now)
+
+
+def untriaged_count(cur: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> int:
+    """Items in the inbox that nobody has opened, linked or set aside (the Overview's tile)."""
+    return inbox_view(cur, config, now).untriaged
