@@ -153,3 +153,12 @@ def test_a_cluster_stands_for_its_tickets(store):
                    figures={"ticket_keys": ["tickets:zendesk:1", "tickets:zendesk:2"]})
     triage.set_aside(store, cluster, "known", "password reset mail delayed", identity=ANA, now=T)
     assert q.set_aside(store.cursor(), T).members == {"tickets:zendesk:1", "tickets:zendesk:2"}
+
+
+def test_an_incident_opened_for_a_p1_ticket_covers_it_as_the_engine_names_it(store):
+    """Auto-open names a ticket source 'tickets', '<source>:<ticket_id>': the same, so neither
+    opens a second incident for what the other covers."""
+    ticket = item("tickets:zendesk:4711", source="tickets", ref="4711", title="Cannot pay")
+    inc = triage.open_incident(store, CONFIG, ticket, identity=ANA, now=T)
+    assert (inc.source_kind, inc.source_ref) == ("tickets", "zendesk:4711")
+    assert q.covering_incidents(store.cursor())[("tickets", "zendesk:4711")] == ("INC-1", "open")

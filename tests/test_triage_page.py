@@ -92,7 +92,10 @@ def test_the_source_filter(demo_db):
 def test_each_action_shows_only_its_fields_and_set_aside_writes_once(demo_db):
     config, store = demo_db
     at = page(demo_db)
-    assert at.radio(key="triage_action").options == ["link to an open incident", "set aside"]  # INC-2's already
+    assert at.radio(key="triage_action").options == ["set aside", "link to an open incident"]  # INC-2's already
+    at.radio(key="triage_action").set_value("link to an open incident").run()
+    assert at.selectbox(key="triage_incident").options == []  # INC-2 is the only open one, and linked already
+    assert "No other incident is open: open one from the item instead." in [c.value for c in at.caption]
     at.selectbox(key="triage_item").select_index(1).run()
     assert at.radio(key="triage_action").options == ["open an incident", "link to an open incident", "set aside"]
     at.radio(key="triage_action").set_value("open an incident").run()

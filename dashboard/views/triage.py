@@ -16,6 +16,7 @@ from dashboard.figures.triage import (
     source_counts,
 )
 from hypercare.auth.identity import PermissionDenied
+from hypercare.incidents.actions import IncidentError
 from hypercare.incidents.escalation import SEVERITIES
 from hypercare.outside_text import as_text
 from hypercare.store.queries import incidents as incident_queries
@@ -27,7 +28,7 @@ from hypercare.triage.view import Entry, combine
 from hypercare.window import Window
 
 OPEN, LINK, ASIDE, BACK = "open an incident", "link to an open incident", "set aside", "bring back"
-BUTTONS = {OPEN: "Open the incident", LINK: "Link", ASIDE: "Set aside", BACK: "Bring it back into the inbox"}
+BUTTONS = {OPEN: "Open the incident", LINK: "Link the item", ASIDE: "Set aside", BACK: "Bring it back into the inbox"}
 FOR_HOURS = {"no end": None, "4 h": 4, "12 h": 12, "24 h": 24, "48 h": 48}
 
 st.title("Triage inbox")
@@ -49,8 +50,9 @@ def offered(entry: Entry) -> list[str]:
         return [BACK] + ([OPEN, LINK] if entry.item is not None and entry.source != "incidents" else [])
     if entry.source == "incidents":
         return [ASIDE]
-    has_open = state.state == "has incident" and state.incident_status != "resolved"
-    return ([] if has_open else [OPEN]) + [LINK, ASIDE]
+    if state.state == "has incident" and state.incident_status != "resolved":
+        return [ASIDE, LINK]  # it has its incident: setting it aside is likelier than another link
+    return [OPEN, LINK, ASIDE]
 
 
 def act(action: str, key: str) -> None:
@@ -73,7 +75,7 @@ def act(action: str, key: str) -> None:
         else:
             triage.bring_back(context.store, key, identity=who, now=now)
             s.triage_outcome = ("ok", "Back in the inbox.")
-    except (triage.TriageError, triage.incidents.IncidentError, PermissionDenied) as exc:
+    except (IncidentError, PermissionDenied) as exc:  # TriageError is one too
         s.triage_outcome = ("error", f"{exc}.")
     data.clear()
 
@@ -97,6 +99,8 @@ if shown:
     st.dataframe(inbox_rows(shown, shown_in), hide_index=True, width="stretch", column_config={
         "score": st.column_config.NumberColumn("score", format="%.1f", help="The sum of the parts: choose the item "
                                                "below to see them"),
+        "rank": st.column_config.NumberColumn("rank", width="small"),
+        "title": st.column_config.TextColumn("title", width="large"),
         "link": st.column_config.LinkColumn("link", display_text="open"),
     })
 else:
@@ -127,8 +131,8 @@ if choices:
                 st.text_area("What is known", key="triage_note")
             elif action == LINK:
                 open_now = data.cached(incident_queries.open_incidents)(t, False)
-                ids = list(open_now["incident_id"]) if len(open_now) else []
-                titles = dict(zip(ids, open_now["title"])) if ids else {}
+                titles = dict(zip(open_now["incident_id"], open_now["title"])) if len(open_now) else {}
+                ids = [i for i in titles if i != entry.state.incident_id]  # not the one it is linked to
                 st.selectbox("Open incident", ids, key="triage_incident", format_func=lambda i: f"{i} · {titles[i]}")
             elif action == ASIDE:
                 kinds = ["known", "accepted"] if data.may("lead") else ["known"]
@@ -142,7 +146,7 @@ if choices:
             disabled = action == LINK and not ids
             st.form_submit_button(BUTTONS[action], type="primary", on_click=act, args=(action, key), disabled=disabled)
             if disabled:
-                st.caption("No incident is open: open one from the item instead.")
+                st.caption("No other incident is open: open one from the item instead.")
 
 st.subheader("Set aside", anchor=False)
 st.caption(f"Left out of the inbox and of the new-issue and ticket counts (Overview, rules, report) until the "

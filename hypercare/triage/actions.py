@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
 
 import duckdb
 
@@ -23,7 +22,8 @@ from hypercare.config import Config
 from hypercare.incidents import actions as incidents
 from hypercare.store import Store
 from hypercare.store.queries import triage as q
-from hypercare.triage.state import ASIDE_KINDS, ItemState, due_return, state_of
+from hypercare.triage.model import Item
+from hypercare.triage.state import ASIDE_KINDS, ItemState, due_return, incident_source, state_of
 
 ENGINE_ACTOR = incidents.ENGINE_ACTOR
 _lock = threading.Lock()
@@ -33,22 +33,7 @@ class TriageError(incidents.IncidentError):
     """A triage action that cannot be taken, said so a person knows what to do instead."""
 
 
-class ItemLike(Protocol):
-    """What an action needs of an inbox item (hypercare.triage.model.Item)."""
-
-    key: str
-    source: str
-    ref: str
-    title: str
-    link: str | None
-    figures: dict
-    suggested_severity: str
-
-    @property
-    def score(self): ...
-
-
-def members(item: ItemLike) -> tuple[str, ...]:
+def members(item: Item) -> tuple[str, ...]:
     """The rows the item stands for in the new-issue and ticket counts: a Sentry issue or a P1
     ticket is its own key; a ticket cluster, the keys of its tickets (figures["ticket_keys"]);
     checks and incidents are in no such count."""
@@ -57,7 +42,7 @@ def members(item: ItemLike) -> tuple[str, ...]:
     return tuple(item.figures.get("ticket_keys", ()))
 
 
-def open_incident(store: Store, config: Config, item: ItemLike, *, identity: Identity, now: datetime,
+def open_incident(store: Store, config: Config, item: Item, *, identity: Identity, now: datetime,
                   title: str | None = None, severity: str | None = None, note: str | None = None) -> incidents.Incident:
     """Open an incident pre-filled from the item (its title, suggested severity and link), for
     the item's source, and record it on the item, in one transaction. If the item already has an
@@ -76,12 +61,13 @@ def open_incident(store: Store, config: Config, item: ItemLike, *, identity: Ide
         def record(cur: duckdb.DuckDBPyConnection, inc: incidents.Incident) -> None:
             _append(cur, item, "opened", identity.actor, now, incident_id=inc.incident_id)
 
+        kind, ref = incident_source(item)
         return incidents.open_incident(
             store, config, title=(title or item.title), severity=severity or item.suggested_severity,
-            identity=identity, now=now, source_kind=item.source, source_ref=item.ref, note=opened_note, then=record)
+            identity=identity, now=now, source_kind=kind, source_ref=ref, note=opened_note, then=record)
 
 
-def link(store: Store, item: ItemLike, incident_id: str, *, identity: Identity, now: datetime) -> ItemState:
+def link(store: Store, item: Item, incident_id: str, *, identity: Identity, now: datetime) -> ItemState:
     """Link the item to an unresolved incident (it then shows that incident and its state)."""
     require(identity, "responder", "linking an inbox item to an incident")
     with _lock, _writing(store) as cur:
@@ -97,7 +83,7 @@ def link(store: Store, item: ItemLike, incident_id: str, *, identity: Identity, 
     return _state(store, item.key)
 
 
-def set_aside(store: Store, item: ItemLike, kind: str, reason: str, *, identity: Identity, now: datetime,
+def set_aside(store: Store, item: Item, kind: str, reason: str, *, identity: Identity, now: datetime,
               until: datetime | None = None) -> ItemState:
     """Set the item aside as `known` (a responder's call) or `accepted` (a lead's: accepting a
     risk), with a reason and optionally until when. It leaves the inbox and the counts until it
@@ -130,7 +116,7 @@ def bring_back(store: Store, key: str, *, identity: Identity, now: datetime) -> 
     return _state(store, key)
 
 
-def settle_returns(store: Store, items: Iterable[ItemLike], now: datetime) -> list[str]:
+def settle_returns(store: Store, items: Iterable[Item], now: datetime) -> list[str]:
     """Write a `returned` row for every set-aside item that is due back at `now` (its until
     passed, or its score without age rose 25 %), in one transaction; returns their keys. Runs
     where the inbox is computed and from the serve status hook; twice at once writes once."""
@@ -169,7 +155,7 @@ def _state_in(cur: duckdb.DuckDBPyConnection, key: str) -> ItemState:
     return state_of(key, q.latest_action(cur, key))
 
 
-def _append(cur: duckdb.DuckDBPyConnection, item: ItemLike | _Recorded, action: str, actor: str, at: datetime, *,
+def _append(cur: duckdb.DuckDBPyConnection, item: Item | _Recorded, action: str, actor: str, at: datetime, *,
             incident_id: str | None = None, aside_kind: str | None = None, reason: str | None = None,
             until: datetime | None = None, score_without_age: float | None = None,
             members: list[str] | None = None) -> None:

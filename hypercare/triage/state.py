@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from hypercare.triage.model import Item
+
 RETURN_RATIO = 1.25
 State = Literal["untriaged", "has incident", "set aside"]
 ASIDE_KINDS = ("known", "accepted")
@@ -43,6 +45,17 @@ class ItemState:
         if self.state == "set aside":
             return f"set aside ({self.aside_kind})"
         return f"back: {self.returned}" if self.returned else "untriaged"
+
+
+def incident_source(item: Item) -> tuple[str, str]:
+    """The (source_kind, source_ref) an incident opened for the item carries: what the engine's
+    auto-open uses too ("tickets", "<source>:<ticket_id>" for a ticket), so neither opens a
+    second incident for what the other covers."""
+    if item.key.startswith("tickets:"):
+        return "tickets", item.key.removeprefix("tickets:")
+    if item.key.startswith("cluster:"):
+        return "tickets", item.key
+    return item.source, item.ref
 
 
 def state_of(key: str, latest: Mapping | None, covering: tuple[str, str] | None = None) -> ItemState:

@@ -18,7 +18,7 @@ from hypercare.config import Config
 from hypercare.store.queries import triage as q
 from hypercare.triage import inbox
 from hypercare.triage.model import Item
-from hypercare.triage.state import ItemState, due_return, state_of
+from hypercare.triage.state import ItemState, due_return, incident_source, state_of
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _state(item: Item, row: Mapping | None, covering: Mapping[tuple[str, str], t
     if item.source == "incidents" and (row is None or row["action"] == "returned"):
         found = covering.get(("incidents", item.ref))
         return ItemState(item.key, "has incident", item.ref, found[1] if found else None)
-    return state_of(item.key, row, covering.get((item.source, item.ref)))
+    return state_of(item.key, row, covering.get(incident_source(item)))
 
 
 def _back(state: ItemState, item: Item, now: datetime) -> ItemState:
