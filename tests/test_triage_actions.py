@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 
 from hypercare.auth.identity import Identity, PermissionDenied
-from hypercare.config import parse_config
+from hypercare.config import TriageConfig, parse_config
 from hypercare.incidents import actions as incidents
 from hypercare.store.queries import triage as q
+from hypercare.store.queries.tickets import count_tickets
+from hypercare.store.queries.triage import Counted
 from hypercare.store.read import arrow, scalar
 from hypercare.triage import actions as triage
 from hypercare.triage.model import Item, Score, ScorePart
+from hypercare.triage.tickets import ticket_items
 
 T = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 CONFIG = parse_config({"release": {"name": "shop", "go_live_at": (T - timedelta(hours=12)).isoformat()}}, Path("."))
@@ -148,11 +151,22 @@ def test_bring_back_by_hand(store):
     assert triage._state(store, "sentry:101").words == "back: brought back by Ana <ana@shop.example>"
 
 
-def test_a_cluster_stands_for_its_tickets(store):
-    cluster = item("cluster:label:login", source="tickets", ref="label:login",
-                   figures={"ticket_keys": ["tickets:zendesk:1", "tickets:zendesk:2"]})
+def test_a_cluster_stands_for_the_tickets_it_held(store):
+    """A cluster set aside leaves out the tickets it held then (its rule and value, from its
+    first to its last ticket); a later ticket of the same label counts again."""
+    rows = [("desk", "1", T - timedelta(minutes=170), ["Login "]), ("desk", "2", T - timedelta(minutes=100), ["login"]),
+            ("mail", "3", T - timedelta(minutes=30), ["LOGIN", "mobile"]), ("desk", "4", T - timedelta(minutes=20), ["billing"]),
+            ("desk", "0", T - timedelta(hours=30), ["login"])]  # long before: not in the cluster
+    for source, ticket_id, created, labels in rows:
+        store.cursor().execute("INSERT INTO tickets (source, ticket_id, created_at, labels, title, category) "
+                               "VALUES (?, ?, ?, ?, ?, 'technical')", [source, ticket_id, created, labels, f"t{ticket_id}"])
+    cluster = next(i for i in ticket_items(store.cursor(), None, T, TriageConfig()) if i.key == "cluster:label:login")
     triage.set_aside(store, cluster, "known", "password reset mail delayed", identity=ANA, now=T)
-    assert q.set_aside(store.cursor(), T).members == {"tickets:zendesk:1", "tickets:zendesk:2"}
+    assert q.set_aside(store.cursor(), T).members == {"tickets:desk:1", "tickets:desk:2", "tickets:mail:3"}
+    store.cursor().execute("INSERT INTO tickets (source, ticket_id, created_at, labels) VALUES ('desk', '5', ?, ['login'])",
+                           [T + timedelta(minutes=5)])
+    assert count_tickets(store.cursor(), T - timedelta(hours=3), T + timedelta(hours=1),
+                         aside=q.set_aside(store.cursor(), T + timedelta(minutes=10))) == Counted(2, 3)
 
 
 def test_an_incident_opened_for_a_p1_ticket_covers_it_as_the_engine_names_it(store):

@@ -22,6 +22,7 @@ from hypercare.config import Config
 from hypercare.incidents import actions as incidents
 from hypercare.store import Store
 from hypercare.store.queries import triage as q
+from hypercare.triage.members import members
 from hypercare.triage.model import Item
 from hypercare.triage.state import ASIDE_KINDS, ItemState, due_return, incident_source, state_of
 
@@ -31,15 +32,6 @@ _lock = threading.Lock()
 
 class TriageError(incidents.IncidentError):
     """A triage action that cannot be taken, said so a person knows what to do instead."""
-
-
-def members(item: Item) -> tuple[str, ...]:
-    """The rows the item stands for in the new-issue and ticket counts: a Sentry issue or a P1
-    ticket is its own key; a ticket cluster, the keys of its tickets (figures["ticket_keys"]);
-    checks and incidents are in no such count."""
-    if item.key.startswith(("sentry:", "tickets:")):
-        return (item.key,)
-    return tuple(item.figures.get("ticket_keys", ()))
 
 
 def open_incident(store: Store, config: Config, item: Item, *, identity: Identity, now: datetime,
@@ -101,7 +93,7 @@ def set_aside(store: Store, item: Item, kind: str, reason: str, *, identity: Ide
         if (current.state == "set aside" and (current.aside_kind, current.reason, current.until) == (kind, reason, until)):
             return current
         _append(cur, item, "set aside", identity.actor, now, aside_kind=kind, reason=reason, until=until,
-                score_without_age=float(item.score.without_age), members=list(members(item)))
+                score_without_age=float(item.score.without_age), members=members(cur, item))
     return _state(store, item.key)
 
 
