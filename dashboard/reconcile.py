@@ -20,8 +20,8 @@ def reconcile_section() -> None:
     names = tuple(r.name for r in context.config.reconcile)
     st.subheader("Data-migration reconciliation", anchor=False)
     if not names:
-        st.info("No reconciliation checks configured: add [[reconcile]] entries to the config "
-                "(README, Reconciliation checks) to compare the migrated data with its source.")
+        st.info("No reconciliation checks configured: add [[reconcile]] entries to the config (see the README, "
+                "\"[[reconcile]]\") to compare the migrated data with its source.")
         return
     st.caption("Each check reads one number from the source and one from the target database "
                "(read-only, with a statement timeout); the difference is target − source.")

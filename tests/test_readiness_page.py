@@ -192,7 +192,9 @@ def test_without_a_checklist_the_page_says_how_to_add_one(tmp_path):
     try:
         at = render(config, store, GO_LIVE)
         assert [shown(i.value) for i in at.info] == [
-            'No checklist configured: add [[checklist]] entries to the config (see the README, "[[checklist]]").']
+            'No checklist configured: add [[checklist]] entries to the config (see the README, "[[checklist]]").',
+            'No reconciliation checks configured: add [[reconcile]] entries to the config (see the README, '
+            '"[[reconcile]]") to compare the migrated data with its source.']
         assert not at.dataframe and not at.button
     finally:
         store.close()

@@ -121,3 +121,15 @@ def test_no_url_or_password_reaches_the_page(tmp_path, store, monkeypatch):
     for secret in (password, url, "migrator:", str(tmp_path)):
         assert secret not in text
     assert not pd.isna(at.dataframe[0].value).any().any()
+
+
+def test_the_readiness_page_ends_with_the_section(demo):
+    config, store = demo
+    runtime.set_context(runtime.AppContext(config, store, FixedClock(DEMO_NOW), demo=True))
+    page = Path(__file__).resolve().parent.parent / "dashboard" / "views" / "readiness.py"
+    at = AppTest.from_file(str(page), default_timeout=30).run()
+    assert not at.exception
+    assert at.subheader[-1].value == "Data-migration reconciliation"
+    table = at.dataframe[-1].value
+    assert list(table["check"]) == ["migrated accounts", "migrated bookings"]
+    assert list(table["target"]) == ["5,000", "12,000"]

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.checklist import checklist_states
+from dashboard.reconcile import reconcile_section
 from dashboard.figures.readiness import by_stage, item_rows, log_rows, stage_figure, table_height
 from hypercare.auth.identity import PermissionDenied
 from hypercare.outside_text import as_text
@@ -97,4 +98,4 @@ if items:
 else:
     st.info("No checklist configured: add [[checklist]] entries to the config (see the README, \"[[checklist]]\").")
 
-# Reconciliation checks: engineer `reconcile` adds one call here, dashboard/reconcile.py's reconcile_section().
+reconcile_section()  # the data-migration reconciliation checks (dashboard/reconcile.py)
