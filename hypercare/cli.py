@@ -35,6 +35,7 @@ from hypercare.store.releases import record_release
 from hypercare.triage import inbox as triage_inbox
 from hypercare.triage import text as triage_text
 from hypercare.triage.actions import settle_returns
+from hypercare.triage.view import inbox_view
 from hypercare.verdict import readout
 from hypercare.verdict.history import record_status
 
@@ -271,7 +272,8 @@ def report(config_file: str | None, at: str | None, out: str, fmt: str | None) -
 @click.option("--at", "at", metavar="ISO-8601", help="The inbox as of this instant (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON, for a script or a chat bot.")
 def triage(config_file: str | None, at: str | None, as_json: bool) -> None:
-    """Print the triage inbox: what needs a person now, most urgent first, each with its score."""
+    """Print the triage inbox: what needs a person now, most urgent first, each with its score and
+    its triage state; then what is set aside."""
     now = _instant(at) or SystemClock().now()
     config = _load(config_file)
     store = _open_for_reading(config)
@@ -279,12 +281,12 @@ def triage(config_file: str | None, at: str | None, as_json: bool) -> None:
         click.echo(f"Read from the snapshot {store.path.name} while `hypercare serve` holds the database; "
                    "later data is not in it.", err=True)
     try:
-        found = triage_inbox.items(store.cursor(), config, now)
+        view = inbox_view(store.cursor(), config, now)
     except duckdb.Error as exc:
         _fail(str(store.explain(exc)))
     finally:
         store.close()
-    click.echo(triage_text.to_json(found, now) if as_json else "\n".join(triage_text.lines(found, now, config.release.tz)))
+    click.echo(triage_text.view_json(view, now) if as_json else "\n".join(triage_text.view_lines(view, now, config.release.tz)))
 
 
 @main.command()

@@ -1,5 +1,6 @@
-"""`hypercare triage`: the ranked list for a terminal or as JSON, exit 1 with a sentence, the
-[triage] config checks; the inbox's keys survive a collector re-run and a restart."""
+"""`hypercare triage`: the ranked list with each item's triage state, for a terminal or as JSON;
+exit 1 with a sentence; the [triage] config checks; the inbox's keys survive a collector re-run
+and a restart."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import pytest
 
 from collectors.base import run_collector
 from collectors.sentry import SentryCollector
+from hypercare.auth.identity import Identity
+from hypercare.config import load_config
 from hypercare.store import Store
+from hypercare.triage import actions
 from hypercare.triage.inbox import items
 from tests.fakes.sentry import FakeSentry
 from tests.sentry_helpers import GO_LIVE, POLICY, TOKEN, make_config
@@ -54,7 +58,7 @@ def test_prints_the_ranked_list_with_titles_made_harmless(setup):
     result = run_cli("triage", "--config", str(setup / "hypercare.toml"), "--at", AT)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.startswith("Triage inbox: 2 items as of Tue 24 Nov 12:30 (Europe/Brussels)")
+    assert out.startswith("Triage inbox: 2 items as of Tue 24 Nov 12:30 (Europe/Brussels); 2 untriaged, 0 set aside")
     assert out.index("sentry · new issue") < out.index("tickets · P1 ticket · Checkout down")
     assert "\x1b" not in out and "\ufffd[2J\ufffd[31mPWNED <b>bold</b> **x**" in out
     assert "sentry:77 · https://sentry.example/issues/77/" in out and "tickets:desk:T-1" in out
@@ -64,11 +68,35 @@ def test_json_keeps_the_title_raw_and_the_score_parts(setup):
     result = run_cli("triage", "--config", str(setup / "hypercare.toml"), "--at", AT, "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["as_of"] == AT
+    assert (data["as_of"], data["untriaged"], data["set_aside"]) == (AT, 2, [])
     first, second = data["items"]
+    assert first["state"]["words"] == "untriaged"
     assert (first["key"], first["title"], second["key"]) == ("sentry:77", TITLE, "tickets:desk:T-1")
     assert [p["name"] for p in first["score"]["parts"]] == ["users", "rate", "trend", "severity", "new", "age"]
     assert first["score"]["total"] == pytest.approx(sum(p["points"] for p in first["score"]["parts"]), abs=0.011)
+
+
+def test_shows_each_items_triage_state_and_what_is_set_aside(setup):
+    """One item turned into an incident, the other set aside: the list says so, in both forms."""
+    config = load_config(setup / "hypercare.toml")
+    store = Store(config.store.path)
+    issue, ticket = sorted(items(store.cursor(), config, NOW), key=lambda i: i.key)
+    lead = Identity("ana", None, "lead")
+    incident = actions.open_incident(store, config, issue, identity=lead, now=NOW - 20 * timedelta(minutes=1))
+    actions.set_aside(store, ticket, "known", "customer \x1b[31mtold\x1b[0m", identity=lead, now=NOW - H, until=None)
+    store.close()
+    out = run_cli("triage", "--config", str(setup / "hypercare.toml"), "--at", AT)
+    assert out.returncode == 0, out.stderr
+    assert "Triage inbox: 1 item as of Tue 24 Nov 12:30 (Europe/Brussels); 0 untriaged, 1 set aside" in out.stdout
+    assert f"sentry · new issue · \ufffd[2J\ufffd[31mPWNED <b>bold</b> **x** · {incident.incident_id} (open)" in out.stdout
+    assert "Set aside (1):" in out.stdout and "\x1b" not in out.stdout
+    assert "tickets · Checkout down · known by ana Tue 24 Nov 11:30, no end — customer \ufffd[31mtold\ufffd[0m" in out.stdout
+    data = json.loads(run_cli("triage", "--config", str(setup / "hypercare.toml"), "--at", AT, "--json").stdout)
+    assert [(i["key"], i["state"]["state"], i["state"]["incident_id"]) for i in data["items"]] == [
+        ("sentry:77", "has incident", incident.incident_id)]
+    (aside,) = data["set_aside"]
+    assert (aside["key"], aside["state"]["aside_kind"], aside["state"]["reason"]) == (
+        "tickets:desk:T-1", "known", "customer \x1b[31mtold\x1b[0m")
 
 
 def test_no_database_is_a_sentence_and_exit_1(tmp_path):

@@ -1,7 +1,8 @@
-"""The inbox as `hypercare triage` prints it: lines for a terminal, or JSON for a script.
+"""The inbox as `hypercare triage` prints it: lines for a terminal, or JSON for a script, each
+item with its triage state, then the set-aside list.
 
-Titles are outside text: in the terminal they pass `outside_text.for_terminal` (no escape
-sequence reaches it); in JSON they stay raw (json.dumps escapes what JSON needs).
+Titles and reasons are outside text: in the terminal they pass `outside_text.for_terminal` (no
+escape sequence reaches it); in JSON they stay raw (json.dumps escapes what JSON needs).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from zoneinfo import ZoneInfo
 from hypercare.incidents.escalation import describe_minutes
 from hypercare.outside_text import for_terminal
 from hypercare.triage.model import Item
+from hypercare.triage.state import ItemState
+from hypercare.triage.view import InboxView
 
 
 def _when(t: datetime, tz: ZoneInfo) -> str:
@@ -48,7 +51,7 @@ def lines(found: Sequence[Item], now: datetime, tz: ZoneInfo, states: Mapping[st
     return out
 
 
-def as_dict(item: Item, state: str | None = None) -> dict:
+def as_dict(item: Item) -> dict:
     """The item for JSON: instants in ISO 8601 UTC, the score with its parts."""
     return {
         "key": item.key, "source": item.source, "kind": item.kind, "title": item.title, "ref": item.ref,
@@ -57,11 +60,37 @@ def as_dict(item: Item, state: str | None = None) -> dict:
         "score": {"total": item.score.total, "without_age": item.score.without_age,
                   "parts": [{"name": p.name, "value": p.value, "points": p.points, "explanation": p.explanation}
                             for p in item.score.parts]},
-        **({"state": state} if state is not None else {}),
     }
 
 
-def to_json(found: Sequence[Item], now: datetime, states: Mapping[str, str] | None = None) -> str:
-    states = states or {}
-    return json.dumps({"as_of": now.isoformat(), "items": [as_dict(i, states.get(i.key)) for i in found]},
-                      indent=2, ensure_ascii=False)
+
+
+def view_lines(view: InboxView, now: datetime, tz: ZoneInfo) -> list[str]:
+    """The inbox with each item's state, then the items set aside (who, why, until when)."""
+    out = lines([e.item for e in view.inbox], now, tz, {e.key: for_terminal(e.state.words) for e in view.inbox})
+    out[0] += f"; {view.untriaged} untriaged, {len(view.set_aside)} set aside"
+    if view.set_aside:
+        out.append(f"Set aside ({len(view.set_aside)}):")
+    for e in view.set_aside:
+        s = e.state
+        until = f" until {_when(s.until, tz)}" if s.until else ", no end"
+        by = f" by {for_terminal(s.actor)} {_when(s.acted_at, tz)}" if s.actor and s.acted_at else ""
+        out.append(f"     {e.source} · {for_terminal(e.title)} · {s.aside_kind}{by}{until} — {for_terminal(s.reason)}")
+        out.append(f"       {e.key}")
+    return out
+
+
+def _state(s: ItemState) -> dict:
+    return {"state": s.state, "words": s.words, "incident_id": s.incident_id, "incident_status": s.incident_status,
+            "aside_kind": s.aside_kind, "reason": s.reason, "until": s.until.isoformat() if s.until else None,
+            "actor": s.actor, "acted_at": s.acted_at.isoformat() if s.acted_at else None, "returned": s.returned}
+
+
+def view_json(view: InboxView, now: datetime) -> str:
+    """`to_json`'s items, each with its `state`, and `set_aside`: the items set aside."""
+    return json.dumps({
+        "as_of": now.isoformat(), "untriaged": view.untriaged,
+        "items": [{**as_dict(e.item), "state": _state(e.state)} for e in view.inbox],
+        "set_aside": [{"key": e.key, "source": e.source, "title": e.title, "state": _state(e.state)}
+                      for e in view.set_aside],
+    }, indent=2, ensure_ascii=False)
