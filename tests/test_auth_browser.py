@@ -46,7 +46,7 @@ def open_incident(page, title: str) -> None:
     page.get_by_text("Open an incident").click()
     page.get_by_label("Title").fill(title)
     page.get_by_role("button", name="Open incident").click()
-    page.get_by_text("INC-1: open recorded.").wait_for(timeout=30_000)
+    page.get_by_text("INC-1: open recorded.").wait_for(timeout=90_000)
 
 
 def never_leaked(secret_values: list[str], *texts: str, files: list[Path]) -> None:
