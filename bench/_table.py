@@ -71,3 +71,11 @@ def _status_mib(field: str) -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024  # "VmHWM:   318156 kB"
     raise OSError(f"{field} not in {_STATUS}")
+
+
+def insert(store, table, df):
+    """Bench set-up: a DataFrame into `table` in one transaction (columns by name)."""
+    with store.transaction() as cur:
+        cur.register("batch", df)
+        cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch").fetchall()
+        cur.unregister("batch")

@@ -21,7 +21,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _table import Peak, peak_memory, print_table  # noqa: E402
+from _table import insert, Peak, peak_memory, print_table  # noqa: E402
 
 from hypercare.incidents import actions as inc  # noqa: E402
 from hypercare.incidents import notify  # noqa: E402
@@ -53,13 +53,6 @@ def config():
             ],
         },
     }, Path("."))
-
-
-def insert(store, table, df):
-    with store.transaction() as cur:
-        cur.register("batch", df)
-        cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch").fetchall()
-        cur.unregister("batch")
 
 
 def fill(store, cfg, n):

@@ -20,7 +20,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _table import print_table  # noqa: E402
+from _table import insert, print_table  # noqa: E402
 
 from hypercare.config import parse_config  # noqa: E402
 from hypercare.incidents.escalation import EscalationPolicy  # noqa: E402
@@ -45,13 +45,6 @@ def config(n_checks: int):
         "escalation": {"severities": {s: {"ack_minutes": 30, "resolve_minutes": 480} for s in ("SEV1", "SEV2", "SEV3")},
                        "levels": [{"name": "L1 desk", "escalate_after_minutes": 15}]},
     }, Path("."))
-
-
-def insert(store, table, df):
-    with store.transaction() as cur:
-        cur.register("batch", df)
-        cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch").fetchall()
-        cur.unregister("batch")
 
 
 def _status(age: timedelta, rng: random.Random) -> str:
