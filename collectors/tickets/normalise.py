@@ -19,7 +19,6 @@ import duckdb
 import pyarrow as pa
 
 from hypercare.config import TicketSourceBase
-from hypercare.store.writes import merge_query
 
 # Built-in vocabulary, extended (and overridden) by each source's configured mappings.
 STATUSES: dict[str, list[str]] = {
@@ -102,6 +101,12 @@ FROM mapped
 """
 # The last row of each ticket in a batch (only used when a batch repeats a ticket).
 LAST_SQL = "(SELECT * FROM {raw} QUALIFY row_number() OVER (PARTITION BY ticket_id ORDER BY pos DESC) = 1)"
+# The upsert of a batch (one row per ticket) in two statements: the tickets already stored are
+# updated in place, the others inserted. One MERGE gives the same table but joins and maps the
+# whole batch at once: 2 s and +400 MB for a million new tickets, against under 1 s and +80 MB.
+STORED = "(SELECT ticket_id FROM tickets WHERE source = $source)"
+UPDATE_SQL = ("UPDATE tickets t SET {sets} FROM ({mapped}) m WHERE t.source = $source AND t.ticket_id = m.ticket_id")
+INSERT_SQL = "INSERT INTO tickets ({columns}) SELECT {columns} FROM ({mapped})"
 
 
 @dataclass(frozen=True)
@@ -211,8 +216,13 @@ class Normaliser:
             f"UNION ALL SELECT category_raw FROM {raw} UNION ALL SELECT unnest(labels) FROM {raw})").fetchall()[0]
         source = LAST_SQL.format(raw=raw) if tickets < rows else raw
         params = {"source": self.source, "categories": self.category_order, **self.vocabulary(values or [])}
-        return merge_query(cur, "tickets", f"({MAPPED_SQL.format(raw=source)})", TICKET_SCHEMA.names,
-                           ["source", "ticket_id"], params)
+        sets = ", ".join(f"{c} = m.{c}" for c in TICKET_SCHEMA.names[2:])
+        stored = f"(SELECT * FROM {source} SEMI JOIN {STORED} s USING (ticket_id))"
+        new = f"(SELECT * FROM {source} ANTI JOIN {STORED} s USING (ticket_id))"
+        updated = cur.execute(UPDATE_SQL.format(sets=sets, mapped=MAPPED_SQL.format(raw=stored)), params).fetchall()[0][0]
+        inserted = cur.execute(INSERT_SQL.format(columns=", ".join(TICKET_SCHEMA.names), mapped=MAPPED_SQL.format(raw=new)),
+                               params).fetchall()[0][0]
+        return updated + inserted
 
 
 def raw_table(tickets: Sequence[RawTicket]) -> pa.Table:
