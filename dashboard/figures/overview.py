@@ -29,11 +29,6 @@ def timeline_figure(series: pd.DataFrame, decisions: pd.DataFrame, planned: pd.D
         _bars(fig, series[series["series"] == key], label, colour, window, row)
     checks_row = 1 + [key for key, _, _ in SERIES].index("failed checks")
     _bars(fig, series[series["series"] == PLANNED[0]], PLANNED[1], PLANNED[2], window, checks_row, pattern="/")
-    fig.add_vrect(x0=x(window.go_live_at), x1=x(window.end), fillcolor="#0f766e", opacity=0.06,
-                  line_width=0, layer="below")
-    for p in planned.itertuples():
-        fig.add_vrect(x0=x(p.starts_at), x1=x(p.ends_at), fillcolor="#64748b", opacity=0.25, line_width=0,
-                      layer="below")
     if len(planned):
         when = [f"{window.local_label(pd.Timestamp(p.starts_at).to_pydatetime(), '%a %d %b %H:%M')}–"
                 f"{window.local_label(pd.Timestamp(p.ends_at).to_pydatetime(), '%H:%M')}" for p in planned.itertuples()]
@@ -43,20 +38,38 @@ def timeline_figure(series: pd.DataFrame, decisions: pd.DataFrame, planned: pd.D
             name="planned period", hovertext=[html.escape(f"planned {w}: {p.reason or ''}")
                                               for w, p in zip(when, planned.itertuples())],
             hoverinfo="text"), row=checks_row, col=1)
-    fig.add_vline(x=x(window.go_live_at), line_color="#0f766e", line_width=2)
+    marks = [_band(window.go_live_at, window.end, "#0f766e", 0.06)]
+    marks += [_band(p.starts_at, p.ends_at, "#64748b", 0.25) for p in planned.itertuples()]
+    marks.append(_line(window.go_live_at, {"color": "#0f766e", "width": 2}))
+    colours = [DECISION_COLOURS.get(kind, "#475569") for kind in decisions["kind"]]
+    times = [x(pd.Timestamp(at).to_pydatetime()) for at in decisions["decided_at"]]
+    marks += [_line(at, {"color": colour, "dash": "dot", "width": 1}) for at, colour in zip(times, colours)]
+    if len(decisions):  # one trace for every decision's diamond
+        fig.add_trace(go.Scatter(x=times, y=[0] * len(times), mode="markers", marker_symbol="diamond",
+                                 marker_color=colours, marker_size=9, name="decision", showlegend=False,
+                                 hovertext=[html.escape(f"{d.kind}: {d.summary}") for d in decisions.itertuples()],
+                                 hoverinfo="text"), row=len(SERIES), col=1)
+    fig.update_layout(shapes=[{**mark, "xref": ref, "yref": f"{ref.replace('x', 'y')} domain"}
+                              for mark in marks for ref in _AXES])
     fig.add_annotation(x=x(window.go_live_at), y=1.06, yref="paper", text="go-live", showarrow=False,
                        font={"color": "#0f766e"})
-    for d in decisions.itertuples():
-        colour = DECISION_COLOURS.get(d.kind, "#475569")
-        at = x(pd.Timestamp(d.decided_at).to_pydatetime())
-        fig.add_vline(x=at, line_color=colour, line_dash="dot", line_width=1)
-        fig.add_trace(go.Scatter(x=[at], y=[0], mode="markers", marker_symbol="diamond",
-                                 marker_color=colour, marker_size=9, name=d.kind, showlegend=False,
-                                 hovertext=html.escape(f"{d.kind}: {d.summary}"), hoverinfo="text"),
-                      row=len(SERIES), col=1)
     fig.update_layout(height=560, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False, bargap=0.05,
                       barmode="stack")
     return local_time_axis(fig, window.baseline_start, window.end, window)
+
+
+_AXES = ["x"] + [f"x{row}" for row in range(2, len(SERIES) + 1)]  # one copy of each marker per row
+
+
+def _band(start, end, colour: str, opacity: float) -> dict:
+    """A shaded span across every row (what add_vrect draws, built at once: add_vrect took most of a rerun)."""
+    return {"type": "rect", "x0": x(pd.Timestamp(start).to_pydatetime()), "x1": x(pd.Timestamp(end).to_pydatetime()),
+            "y0": 0, "y1": 1, "fillcolor": colour, "opacity": opacity, "line": {"width": 0}, "layer": "below"}
+
+
+def _line(at, line: dict) -> dict:
+    """A vertical line across every row (what add_vline draws)."""
+    return {"type": "line", "x0": x(pd.Timestamp(at).to_pydatetime()), "x1": x(pd.Timestamp(at).to_pydatetime()), "y0": 0, "y1": 1, "line": line}
 
 
 def _bars(fig: go.Figure, part: pd.DataFrame, label: str, colour: str, window: Window, row: int,
