@@ -3,6 +3,7 @@
 Three forms, all in plain SQL that also runs on DuckLake (DESIGN.md, Scale):
 - `merge_rows`: upsert by key with MERGE INTO (entities: issues, tickets, incidents);
 - `replace_range`: DELETE a re-polled time range + INSERT (time series such as error_counts);
+  a write to `error_counts` also recounts `error_hourly` for the hours it touched;
 - `insert_new`: insert rows whose key is absent (immutable results such as health checks);
 - `compare_and_set`: update rows still at the version the writer read (incidents).
 Batches arrive as Arrow tables or DataFrames; never row by row.
@@ -21,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hypercare.store.db import StoreError
+from hypercare.store.error_hourly import refresh_error_hourly
 from hypercare.store.read import hour_of, scalar
 from hypercare.store.schema import (
     HEALTH_HOURLY_OF_RESULTS,
@@ -83,6 +85,7 @@ def merge_rows(cur: duckdb.DuckDBPyConnection, table: str, rows: Rows, key: Sequ
         rows = rows.take(pc.take(keep, pc.array_sort_indices(keep)))
     with _Registered(cur, rows) as batch:
         merge_query(cur, table, batch, cols, key)
+    _recount(cur, table, rows)
     return distinct
 
 
@@ -134,6 +137,8 @@ def replace_range(
                 f"INSERT INTO {_ident(table)} ({col_list}) SELECT {col_list} FROM {batch} "
                 f"ORDER BY {_ident(time_column)}"
             )
+    if table == "error_counts":
+        refresh_error_hourly(cur, start, end, (where or {}).get("project"))
     return rows.num_rows
 
 
@@ -151,7 +156,9 @@ def insert_new(
         return 0
     with _Registered(cur, rows) as batch:
         new, params = _absent(cur, batch, table, rows, key, time_column)
-        return _insert_from(cur, table, rows.column_names, new, params, time_column)
+        written = _insert_from(cur, table, rows.column_names, new, params, time_column)
+    _recount(cur, table, rows)
+    return written
 
 
 def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
@@ -304,4 +311,13 @@ def append_rows(cur: duckdb.DuckDBPyConnection, table: str, rows: Rows, order_by
     order = f" ORDER BY {_ident(order_by)}" if order_by else ""
     with _Registered(cur, rows) as batch:
         cur.execute(f"INSERT INTO {_ident(table)} ({col_list}) SELECT {col_list} FROM {batch}{order}")
+    _recount(cur, table, rows)
     return rows.num_rows
+
+
+def _recount(cur: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    """Keep `error_hourly` equal to `error_counts` over the hours a batch wrote into."""
+    if table != "error_counts" or rows.num_rows == 0:
+        return
+    lo, hi = (v.as_py() for v in pc.min_max(rows.column("bucket_start")).values())
+    refresh_error_hourly(cur, lo, hi + timedelta(microseconds=1))

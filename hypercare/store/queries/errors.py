@@ -15,8 +15,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from hypercare.store.error_hourly import error_hours
 from hypercare.store.queries.triage import ISSUE_SET_ASIDE, NOTHING, SetAside, leaves_out, set_aside
-from hypercare.store.read import first_row, frame, hour_of
+from hypercare.store.read import first_row, frame
 from hypercare.window import Period, Window
 
 HOUR = timedelta(hours=1)
@@ -99,13 +100,12 @@ def hourly_errors(cur: duckdb.DuckDBPyConnection, span: Period, projects: Sequen
     `projects`: only these Sentry projects (None: every project).
     """
     names = _names(projects)
+    fine, params = error_hours(cur, _floor_hour(span.start), span.end, projects)
     df = frame(
         cur,
         f"""
         SELECT hour, sum(events)::DOUBLE AS events FROM (
-            SELECT {hour_of('bucket_start')} AS hour, events FROM error_counts
-            WHERE bucket_seconds <= 3600 AND bucket_start >= ? AND bucket_start < ?
-              AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project))
+            SELECT hour_start AS hour, events FROM ({fine}) WHERE bucket_seconds <= 3600
             UNION ALL
             SELECT date_trunc('hour', bucket_start) + to_hours(k), events / (bucket_seconds // 3600)
             FROM (SELECT *, unnest(range(bucket_seconds // 3600)) AS k FROM error_counts
@@ -114,8 +114,7 @@ def hourly_errors(cur: duckdb.DuckDBPyConnection, span: Period, projects: Sequen
                     AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project)))
         ) GROUP BY 1 HAVING hour >= ? AND hour < ? ORDER BY 1
         """,
-        [_floor_hour(span.start), span.end, names, names,
-         span.end, span.start - LONGEST_BUCKET, span.start, names, names, span.start, span.end],
+        [*params, span.end, span.start - LONGEST_BUCKET, span.start, names, names, span.start, span.end],
     )
     return pd.Series(df["events"].to_numpy(), index=pd.DatetimeIndex(df["hour"]), dtype="float64")
 

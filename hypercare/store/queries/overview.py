@@ -13,6 +13,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from hypercare.store.error_hourly import error_hours
 from hypercare.store.queries import health, tickets, triage
 from hypercare.store.queries.freshness import source_freshness
 from hypercare.store.queries.kpi import (
@@ -29,12 +30,9 @@ from hypercare.window import Period, Window
 
 def error_events(cur: duckdb.DuckDBPyConnection, period: Period) -> int | None:
     """Sentry error events in buckets starting in [start, end); None when no bucket was collected."""
-    return scalar(
-        cur,
-        "SELECT CASE WHEN count(*) = 0 THEN NULL ELSE sum(events) END FROM error_counts "
-        "WHERE bucket_start >= ? AND bucket_start < ?",
-        [period.start, period.end],
-    )
+    hours, params = error_hours(cur, period.start, period.end)
+    return scalar(cur, f"SELECT CASE WHEN coalesce(sum(buckets), 0) = 0 THEN NULL ELSE sum(events) END FROM ({hours})",
+                  params)
 
 
 def count_new_issues(cur: duckdb.DuckDBPyConnection, period: Period, projects: Sequence[str] | None = None,
@@ -80,22 +78,18 @@ def _set_aside(kpi: Kpi, count: Callable[[], int]) -> Kpi:
     return kpi if kpi.value is None else replace(kpi, set_aside=count())
 
 
-TIMELINE_SERIES = {
-    # series: SQL giving (hour, value) for [?, ?); hours with no data are absent, not zero
-    "errors": f"SELECT {hour_of('bucket_start')}, sum(events) FROM error_counts "
-              "WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1",
-    "tickets": f"SELECT {hour_of('created_at')}, count(*) FROM tickets "
-               "WHERE created_at >= ? AND created_at < ? GROUP BY 1",
-}
-
-
 def timeline_series(cur: duckdb.DuckDBPyConnection, series: str, span: Period) -> pd.DataFrame:
-    """One hourly series of the timeline: columns hour (UTC), series, value."""
-    return frame(
-        cur,
-        f"SELECT h AS hour, ? AS series, v::DOUBLE AS value FROM ({TIMELINE_SERIES[series]}) t(h, v) ORDER BY hour",
-        [series, span.start, span.end],
-    )
+    """One hourly series of the timeline, "errors" (Sentry events) or "tickets" (created):
+    columns hour (UTC), series, value; hours with no data are absent, not zero."""
+    if series == "errors":
+        sql, params = error_hours(cur, span.start, span.end)
+        hourly = f"SELECT hour_start, sum(events) FROM ({sql}) GROUP BY 1"
+    else:
+        hourly = (f"SELECT {hour_of('created_at')}, count(*) FROM tickets "
+                  "WHERE created_at >= ? AND created_at < ? GROUP BY 1")
+        params = [span.start, span.end]
+    return frame(cur, f"SELECT h AS hour, ? AS series, v::DOUBLE AS value FROM ({hourly}) t(h, v) ORDER BY hour",
+                 [series, *params])
 
 
 def failed_checks_series(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.DataFrame:
