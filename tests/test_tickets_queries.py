@@ -162,3 +162,19 @@ def test_mix_labels_urgent_and_unmapped_match_python(store):
 ])
 def test_mix_summary_says_it_in_words(mix, text):
     assert mix.summary == text
+
+
+def test_hourly_counts_on_the_edges_of_hours_and_their_baseline_copies(store):
+    """Tickets exactly at an hour's start, a microsecond before it and at `now`: each in one hour only."""
+    window = Window(GO_LIVE + timedelta(minutes=30), 72, 168, "Australia/Lord_Howe")  # a zone of half-hour DST
+    edges = [window.go_live_at + timedelta(hours=h) + d for h in range(-170, 32, 7)
+             for d in (timedelta(0), -timedelta(microseconds=1))] + [NOW]
+    rows = [ticket(n, t, priority=["P1", "P2", None][n % 3]) for n, t in enumerate(edges)]
+    put(store, rows)
+    got = q.hourly_tickets(store.cursor(), window, NOW, "priority")
+    want = expected_hourly(rows, window, NOW, "priority", 7)
+    assert len(got) == len(want)
+    for r in got.itertuples():
+        count, base = want[(r.hour.to_pydatetime(), r.group)]
+        assert r.tickets == count and r.baseline == pytest.approx(base, nan_ok=True)
+    assert got.tickets.sum() == sum(window.go_live_at <= t < NOW for t in edges) > 0

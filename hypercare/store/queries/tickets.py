@@ -7,10 +7,11 @@ Tickets count by `created_at`, half-open periods [start, end) in UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from hypercare.store.queries.kpi import Kpi, measured_kpi, since_go_live_words
@@ -19,6 +20,7 @@ from hypercare.store.read import arrow, first_row, frame, scalar
 from hypercare.window import Period, Window
 
 Split = Literal["priority", "category"]
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 GROUPS: dict[str, tuple[str, ...]] = {
     "priority": ("P1", "P2", "P3", "P4", "unset"),
     "category": ("technical", "usage", "other"),
@@ -66,34 +68,49 @@ def hourly_tickets(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime
     count 0, so each hour lists every group of GROUPS[by].
     """
     hours = window_hours(window, now)
-    # Each window hour and each of its baseline copies becomes a period; one range join counts them all.
     samples = {h.start: window.baseline_samples(h) for h in hours}
-    periods = [(h.start, "window", h.start, h.end) for h in hours]
-    periods += [(hour, "baseline", s.start, s.end) for hour, copies in samples.items() for s in copies]
-    counted = arrow(
-        cur,
-        f"""
-        SELECT p.hour, p.kind, {_GROUP_SQL[by]} AS grp, count(*) AS n
-        FROM (SELECT unnest(?::TIMESTAMPTZ[]) AS hour, unnest(?::VARCHAR[]) AS kind,
-                     unnest(?::TIMESTAMPTZ[]) AS p_start, unnest(?::TIMESTAMPTZ[]) AS p_end) p
-        JOIN tickets t ON t.created_at >= p.p_start AND t.created_at < p.p_end
-        GROUP BY ALL
-        """,
-        [list(column) for column in zip(*periods)] if periods else [[], [], [], []],
-    ).to_pylist()
-    counts = {(r["hour"], r["kind"], r["grp"]): r["n"] for r in counted}
+    periods = [h for h in hours] + [s for copies in samples.values() for s in copies]
+    counts = _counts_in(cur, periods, by)
+    window_n = {h.start: counts[k] for k, h in enumerate(hours)}
+    baseline_n, k = {}, len(hours)
+    for hour, copies in samples.items():
+        baseline_n[hour] = counts[k:k + len(copies)].sum(axis=0)
+        k += len(copies)
     rows = [
         {
             "hour": h.start,
             "group": group,
-            "tickets": counts.get((h.start, "window", group), 0),
-            "baseline": (counts.get((h.start, "baseline", group), 0) / len(samples[h.start])
-                         if samples[h.start] else float("nan")),
+            "tickets": int(window_n[h.start][g]),
+            "baseline": baseline_n[h.start][g] / len(samples[h.start]) if samples[h.start] else float("nan"),
         }
         for h in hours
-        for group in GROUPS[by]
+        for g, group in enumerate(GROUPS[by])
     ]
     return pd.DataFrame(rows, columns=["hour", "group", "tickets", "baseline"])
+
+
+def _counts_in(cur: duckdb.DuckDBPyConnection, periods: list[Period], by: Split) -> np.ndarray:
+    """Tickets created in each period per group of GROUPS[by]: an array (period, group). The
+    tickets' instants are read once and counted by binary search (a range join of ~150 periods
+    with 200,000 tickets took ~80 ms)."""
+    counts = np.zeros((len(periods), len(GROUPS[by])), dtype=np.int64)
+    if not periods:
+        return counts
+    starts = np.array([_micros(p.start) for p in periods], dtype=np.int64)
+    ends = np.array([_micros(p.end) for p in periods], dtype=np.int64)
+    read = arrow(cur, f"SELECT epoch_us(t.created_at) AS at, list_position(?::VARCHAR[], {_GROUP_SQL[by]}) AS g "
+                      "FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?",
+                 [list(GROUPS[by]), min(p.start for p in periods), max(p.end for p in periods)])
+    at, group = read.column("at").to_numpy(), read.column("g").fill_null(0).to_numpy()
+    for g in range(len(GROUPS[by])):
+        times = np.sort(at[group == g + 1])
+        counts[:, g] = np.searchsorted(times, ends) - np.searchsorted(times, starts)
+    return counts
+
+
+def _micros(t: datetime) -> int:
+    """Microseconds since the epoch, exactly (as DuckDB's epoch_us)."""
+    return (t - EPOCH) // timedelta(microseconds=1)
 
 
 def since_go_live(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
