@@ -15,6 +15,7 @@ SEV2 from 60, SEV3 from 35, else SEV4. The README works an example through.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,35 +56,99 @@ def _r(x: float) -> float:
 
 
 def score(s: Signals, now: datetime) -> Score:
-    parts = (_users(s), _rate(s), _trend(s), _severity(s), _new(s), _age(s, now))
-    total = _r(sum(p.points for p in parts))
-    return Score(parts, total, _r(total - parts[-1].points))
+    """The score's points, its parts' sentences left until someone reads them (`Score.parts`):
+    formatting them costs more than the arithmetic, and most items are only ranked."""
+    age = _age_points(s, now)
+    total = _r(_users_points(s) + _rate_points(s) + _trend_points(s) + SEVERITY_POINTS[s.level]
+               + (NEW_POINTS if s.new else 0.0) + age)
+    return Score(Parts(s, now), total, _r(total - age))
+
+
+def parts(s: Signals, now: datetime) -> tuple[ScorePart, ...]:
+    """The score's terms, each with its value, points and sentence."""
+    return _users(s), _rate(s), _trend(s), _severity(s), _new(s), _age(s, now)
+
+
+class Parts(Sequence):
+    """`parts(signals, now)`, built on first read (and kept); a plain sequence of ScoreParts to its reader."""
+
+    def __init__(self, signals: Signals, now: datetime):
+        self.signals, self.now, self._built = signals, now, None
+
+    def _parts(self) -> tuple[ScorePart, ...]:
+        if self._built is None:
+            self._built = parts(self.signals, self.now)
+        return self._built
+
+    def __getitem__(self, index):
+        return self._parts()[index]
+
+    def __len__(self) -> int:
+        return 6
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._parts())
+
+    def __repr__(self) -> str:
+        return repr(self._parts())
+
+    def __getstate__(self) -> dict:  # a cached copy (Streamlit pickles results) carries the inputs only
+        return {"signals": self.signals, "now": self.now, "_built": None}
 
 
 def suggested_severity(score_: Score) -> str:
     return next((sev for low, sev in SUGGESTED if score_.without_age >= low), "SEV4")
 
 
+def _users_points(s: Signals) -> float:
+    return 0.0 if s.users is None else _r(min(USERS_MAX, 10 * math.log10(1 + max(0, s.users))))
+
+
+def _rate_points(s: Signals) -> float:
+    return 0.0 if s.last_hour is None else _r(min(RATE_MAX, 10 * math.log10(1 + max(0.0, s.last_hour))))
+
+
+def _ratio(s: Signals) -> float:
+    return (s.last_hour + 1) / (s.hour_before + 1)
+
+
+def _trend_points(s: Signals) -> float:
+    if s.last_hour is None or s.hour_before is None:
+        return 0.0
+    return _r(min(TREND_HIGH, max(TREND_LOW, 5 * math.log2(_ratio(s)))))
+
+
+def _hours(s: Signals, now: datetime) -> float:
+    return max(0.0, (now - s.first_seen).total_seconds() / 3600)
+
+
+def _age_points(s: Signals, now: datetime) -> float:
+    return _r(-min(AGE_MAX, _hours(s, now) / AGE_HOURS_PER_POINT))
+
+
 def _users(s: Signals) -> ScorePart:
+    points = _users_points(s)
     if s.users is None:
-        return ScorePart("users", None, 0.0, f"users not reported ({s.users_note}): 0 points")
-    points = _r(min(USERS_MAX, 10 * math.log10(1 + max(0, s.users))))
+        return ScorePart("users", None, points, f"users not reported ({s.users_note}): 0 points")
     return ScorePart("users", float(s.users), points, f"{s.users:,} users affected: {points:g} of {USERS_MAX:g}")
 
 
 def _rate(s: Signals) -> ScorePart:
+    points = _rate_points(s)
     if s.last_hour is None:
-        return ScorePart("rate", None, 0.0, f"{s.unit} in the last hour not known: 0 points")
-    points = _r(min(RATE_MAX, 10 * math.log10(1 + max(0.0, s.last_hour))))
+        return ScorePart("rate", None, points, f"{s.unit} in the last hour not known: 0 points")
     return ScorePart("rate", float(s.last_hour), points,
                      f"{s.last_hour:,g} {s.unit} in the last complete hour: {points:g} of {RATE_MAX:g}")
 
 
 def _trend(s: Signals) -> ScorePart:
+    points = _trend_points(s)
     if s.last_hour is None or s.hour_before is None:
-        return ScorePart("trend", None, 0.0, "no hour to compare with: 0 points")
-    ratio = (s.last_hour + 1) / (s.hour_before + 1)
-    points = _r(min(TREND_HIGH, max(TREND_LOW, 5 * math.log2(ratio))))
+        return ScorePart("trend", None, points, "no hour to compare with: 0 points")
+    ratio = _ratio(s)
     return ScorePart("trend", _r(ratio), points,
                      f"{s.last_hour:,g} {s.unit} in the last hour against {s.hour_before:,g} the hour before "
                      f"(×{ratio:.2f}): {points:+g}")
@@ -101,6 +166,6 @@ def _new(s: Signals) -> ScorePart:
 
 
 def _age(s: Signals, now: datetime) -> ScorePart:
-    hours = max(0.0, (now - s.first_seen).total_seconds() / 3600)
-    points = _r(-min(AGE_MAX, hours / AGE_HOURS_PER_POINT))
+    hours = _hours(s, now)
+    points = _age_points(s, now)
     return ScorePart("age", _r(hours), points, f"first seen {hours:,.1f} h ago: {points:g}")

@@ -42,11 +42,13 @@ SUBJECT_SQL = (
     "string_split_regex(lower(coalesce(title, '')), '[^\\pL\\pN]+'), "
     "lambda w: length(w) >= 3 AND NOT regexp_full_match(w, '[0-9]+') AND NOT list_contains(?::VARCHAR[], w)))), ' ')"
 )
-# Each ticket of `t` once per group it falls in: (rule, value, its columns).
-VALUES_SQL = f"""
+# Each ticket of `t` once per group it falls in: (rule, value, its columns). `t` holds the subject
+# as a column (SUBJECT_SQL AS subject, materialised): as an expression here, the filters on `value`
+# would be pushed into this union and normalise every subject three times.
+VALUES_SQL = """
     SELECT 'label' AS rule, lower(trim(unnest(list_distinct(labels)))) AS value, * FROM t
     UNION ALL SELECT 'category', category, * FROM t
-    UNION ALL SELECT 'subject', {SUBJECT_SQL}, * FROM t
+    UNION ALL SELECT 'subject', subject, * FROM t
 """
 
 _baselines: dict[tuple, dict[tuple[str, str], int]] = {}  # the last few baselines, by their content
@@ -80,9 +82,11 @@ def recent_groups(cur: duckdb.DuckDBPyConnection, recent: Period, least: int) ->
     return arrow(
         cur,
         f"""
-        WITH t AS (SELECT 'tickets:' || source || ':' || ticket_id AS ticket_key, created_at, labels, category, title,
-                          CASE priority WHEN 'P1' THEN 1 WHEN 'P2' THEN 2 WHEN 'P3' THEN 3 ELSE 4 END AS level
-                   FROM tickets WHERE created_at >= ? AND created_at < ?)
+        WITH t AS MATERIALIZED (
+            SELECT 'tickets:' || source || ':' || ticket_id AS ticket_key, created_at, labels, category,
+                   {SUBJECT_SQL} AS subject,
+                   CASE priority WHEN 'P1' THEN 1 WHEN 'P2' THEN 2 WHEN 'P3' THEN 3 ELSE 4 END AS level
+            FROM tickets WHERE created_at >= ? AND created_at < ?)
         SELECT rule, value, count(*) AS tickets,
                count(*) FILTER (WHERE created_at >= ?) AS last_hour,
                count(*) FILTER (WHERE created_at >= ? AND created_at < ?) AS hour_before,
@@ -91,7 +95,7 @@ def recent_groups(cur: duckdb.DuckDBPyConnection, recent: Period, least: int) ->
         FROM ({VALUES_SQL}) WHERE value IS NOT NULL AND value <> ''
         GROUP BY rule, value HAVING count(*) >= ? ORDER BY rule, value
         """,
-        [recent.start, recent.end, recent.end - HOUR, recent.end - 2 * HOUR, recent.end - HOUR, list(STOPWORDS), least],
+        [list(STOPWORDS), recent.start, recent.end, recent.end - HOUR, recent.end - 2 * HOUR, recent.end - HOUR, least],
     ).to_pylist()
 
 
@@ -109,9 +113,10 @@ def baseline_counts(cur: duckdb.DuckDBPyConnection, base: Period) -> dict[tuple[
     key = (base.start, base.end, n, fingerprint)
     if key not in _baselines:
         rows = cur.execute(
-            f"""WITH t AS (SELECT labels, category, title FROM tickets WHERE created_at >= ? AND created_at < ?)
+            f"""WITH t AS MATERIALIZED (SELECT labels, category, {SUBJECT_SQL} AS subject FROM tickets
+                                        WHERE created_at >= ? AND created_at < ?)
                 SELECT rule, value, count(*) FROM ({VALUES_SQL}) WHERE value IS NOT NULL AND value <> '' GROUP BY ALL""",
-            [base.start, base.end, list(STOPWORDS)]).fetchall()
+            [list(STOPWORDS), base.start, base.end]).fetchall()
         if len(_baselines) >= 4:
             _baselines.pop(next(iter(_baselines)))
         _baselines[key] = {(rule, value): count for rule, value, count in rows}
