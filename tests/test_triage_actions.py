@@ -176,3 +176,27 @@ def test_an_incident_opened_for_a_p1_ticket_covers_it_as_the_engine_names_it(sto
     inc = triage.open_incident(store, CONFIG, ticket, identity=ANA, now=T)
     assert (inc.source_kind, inc.source_ref) == ("tickets", "zendesk:4711")
     assert q.covering_incidents(store.cursor())[("tickets", "zendesk:4711")] == ("INC-1", "open")
+
+
+def test_linking_and_opening_write_on_the_incidents_own_timeline_in_the_same_transaction(store, monkeypatch):
+    """The incident's timeline says who linked or opened it from triage, when, and which item
+    (its title as text); when the note fails, the triage row is not kept either."""
+    inc = incidents.open_incident(store, CONFIG, title="Checkout down", severity="SEV1", identity=ANA, now=T)
+    later = T + timedelta(minutes=5)
+    for _ in range(2):  # a double click: one row, one note
+        triage.link(store, item(), inc.incident_id, identity=ANA, now=later)
+    opened = triage.open_incident(store, CONFIG, item("sentry:102", ref="102", title="*bold* <i>x</i>"),
+                                  identity=LEAD, now=later)
+    timeline = arrow(store.cursor(), "SELECT incident_id, kind, actor, occurred_at, note FROM incident_events "
+                                     "WHERE actor <> 'hypercare' ORDER BY incident_id, occurred_at, kind").to_pylist()
+    assert [(e["incident_id"], e["kind"], e["actor"], e["occurred_at"]) for e in timeline] == [
+        ("INC-1", "open", ANA.actor, T), ("INC-1", "note", ANA.actor, later), (opened.incident_id, "open", "Lea", later)]
+    assert timeline[1]["note"] == "linked from triage: TypeError in <b>cart</b> (sentry:101)"
+    assert timeline[2]["note"].startswith("opened from triage: *bold* <i>x</i> (sentry:102")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(incidents, "note_in", broken)
+    with pytest.raises(RuntimeError):
+        triage.link(store, item("sentry:103", ref="103"), inc.incident_id, identity=ANA, now=later)
+    assert [r["item_key"] for r in rows(store)] == ["sentry:101", "sentry:102"]  # no row without its note

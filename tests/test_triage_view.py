@@ -49,3 +49,23 @@ def test_states_from_actions_and_incidents():
     assert [(e.key, e.title, e.item is None) for e in view.set_aside] == \
         [("sentry:9", "recorded sentry:9", True), ("sentry:3", "title of sentry:3", False)]
     assert view.untriaged == 2
+
+
+def test_an_item_whose_incident_is_resolved_is_back_while_it_still_qualifies():
+    """Opened or linked to an incident that is resolved since: untriaged again, saying which
+    incident was resolved; an incident open for its source still covers it; an item that no
+    longer qualifies (not among the items) is not listed at all."""
+    items = [item("sentry:1"), item("sentry:2"), item("check:api", "checks")]
+    rows = [
+        row("sentry:1", "opened", NOW - timedelta(hours=2), incident_id="INC-1", incident_status="resolved"),
+        row("sentry:2", "linked", NOW - timedelta(hours=2), incident_id="INC-2", incident_status="mitigated"),
+        row("check:api", "linked", NOW - timedelta(hours=2), incident_id="INC-3", incident_status="resolved"),
+        row("sentry:7", "opened", NOW - timedelta(hours=2), incident_id="INC-7", incident_status="resolved"),
+    ]
+    covering = {("checks", "api"): ("INC-5", "open")}
+    view = combine(items, rows, covering, NOW)
+    states = {e.key: e.state for e in view.inbox}
+    assert {k: s.words for k, s in states.items()} == \
+        {"sentry:1": "back: INC-1 resolved", "sentry:2": "INC-2 (mitigated)", "check:api": "INC-5 (open)"}
+    assert (states["sentry:1"].state, states["sentry:1"].incident_id) == ("untriaged", "INC-1")
+    assert view.untriaged == 1

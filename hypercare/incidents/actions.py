@@ -244,6 +244,11 @@ def add_note(store: Store, incident_id: str, note: str, *, identity: Identity, n
     return _act(store, incident_id, "note", identity, now, note, lambda inc: ({}, None, None), seen_version)
 
 
+def note_in(cur: duckdb.DuckDBPyConnection, incident: Incident, note: str, *, actor: str, now: datetime) -> None:
+    """A note on the incident's timeline written in the caller's transaction (what triage links to it)."""
+    _write(cur, [], [_event(incident, "note", now, None, None, actor, note, key=f"{now.isoformat()}|{actor}|{note}")])
+
+
 ACTIONS = ("acknowledge", "assign owner", "escalate", "change severity", "mitigate", "resolve", "reopen", "add note")
 
 

@@ -48,7 +48,7 @@ def open_incident(store: Store, config: Config, item: Item, *, identity: Identit
             return incidents.get_incident(store.cursor(), current.incident_id)
         link = f"; source: {item.link}" if item.link else ""
         what = (note or "").strip()
-        opened_note = f"opened from the triage inbox ({item.key}{link})" + (f": {what}" if what else "")
+        opened_note = f"opened from triage: {item.title} ({item.key}{link})" + (f": {what}" if what else "")
 
         def record(cur: duckdb.DuckDBPyConnection, inc: incidents.Incident) -> None:
             _append(cur, item, "opened", identity.actor, now, incident_id=inc.incident_id)
@@ -60,7 +60,8 @@ def open_incident(store: Store, config: Config, item: Item, *, identity: Identit
 
 
 def link(store: Store, item: Item, incident_id: str, *, identity: Identity, now: datetime) -> ItemState:
-    """Link the item to an unresolved incident (it then shows that incident and its state)."""
+    """Link the item to an unresolved incident (it then shows that incident and its state); the
+    incident's own timeline gets a note naming the item, in the same transaction."""
     require(identity, "responder", "linking an inbox item to an incident")
     with _lock, _writing(store) as cur:
         inc = incidents.get_incident(cur, incident_id)
@@ -72,6 +73,7 @@ def link(store: Store, item: Item, incident_id: str, *, identity: Identity, now:
         if current.state == "has incident" and current.incident_id == incident_id:
             return current
         _append(cur, item, "linked", identity.actor, now, incident_id=incident_id)
+        incidents.note_in(cur, inc, f"linked from triage: {item.title} ({item.key})", actor=identity.actor, now=now)
     return _state(store, item.key)
 
 

@@ -3,7 +3,9 @@ how many items nobody has triaged yet (the Overview's figure).
 
 `combine` is pure: items (hypercare.triage.inbox.items) + the recorded actions + the incidents
 open for a source. An item of source "incidents" is an incident already: it stays in the inbox
-(it needs a person) but counts as triaged, with its own state.
+(it needs a person) but counts as triaged, with its own state. An item whose incident (opened
+or linked from here) is resolved is untriaged again, "back: INC-n resolved", while it is still
+an item (unless another incident is open for its source).
 """
 
 from __future__ import annotations
@@ -70,7 +72,15 @@ def _state(item: Item, row: Mapping | None, covering: Mapping[tuple[str, str], t
     if item.source == "incidents" and (row is None or row["action"] == "returned"):
         found = covering.get(("incidents", item.ref))
         return ItemState(item.key, "has incident", item.ref, found[1] if found else None)
-    return state_of(item.key, row, covering.get(incident_source(item)))
+    open_for_source = covering.get(incident_source(item))
+    state = state_of(item.key, row, open_for_source)
+    if state.state != "has incident" or state.incident_status != "resolved":
+        return state
+    if open_for_source is not None:  # another incident is open for its source: that one covers it
+        return ItemState(item.key, "has incident", *open_for_source)
+    # its incident is resolved and it is still an item: it needs a person again
+    return ItemState(item.key, "untriaged", state.incident_id, "resolved", actor=state.actor, acted_at=state.acted_at,
+                     returned=f"{state.incident_id} resolved")
 
 
 def _back(state: ItemState, item: Item, now: datetime) -> ItemState:
