@@ -11,9 +11,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from hypercare import runtime
+from hypercare.auth.identity import Identity
 from hypercare.clock import FixedClock
 from hypercare.config import AuthConfig
 from hypercare.demo import DEMO_NOW, build_demo, demo_config
+from hypercare.incidents import actions as incidents
 from hypercare.outside_text import as_text
 from hypercare.store import Store
 from hypercare.store.queries import triage as q
@@ -168,3 +170,17 @@ def test_the_overview_shows_the_untriaged_count(demo_db):
     assert f"Triage inbox: {n} untriaged items" in [c.value for c in at.caption]
     # the demo's set-aside React warning is left out of the new-issue tile, and it says so
     assert any(c.value.startswith("first seen since go-live") and "· 1 set aside" in c.value for c in at.caption)
+
+
+def test_the_overview_and_the_triage_page_say_the_same_untriaged_count(demo_db):
+    """Both read one shared build of the inbox; an item whose incident is resolved is counted
+    again on both."""
+    config, store = demo_db
+    incidents.resolve(store, "INC-2", identity=Identity("Ana", None, "responder"), now=DEMO_NOW)
+    triage_page, overview = page(demo_db), page(demo_db, OVERVIEW)
+    assert not triage_page.exception and not overview.exception
+    n = {m.label: m.value for m in triage_page.metric}["Untriaged"]
+    assert f"Triage inbox: {n} untriaged items" in [c.value for c in overview.caption]
+    assert int(n) == inbox_view(store.cursor(), config, DEMO_NOW).untriaged
+    states = dict(zip(triage_page.dataframe[0].value["title"], triage_page.dataframe[0].value["state"]))
+    assert states["PaymentProviderTimeout: PSP did not answer within 10s"] == "back: INC-2 resolved"

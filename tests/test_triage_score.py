@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import pickle
+import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from hypercare.triage.inbox import ranked
 from hypercare.triage.model import Item
-from hypercare.triage.score import Signals, score, suggested_severity
+from hypercare.triage.score import Signals, parts, score, suggested_severity
 
 NOW = datetime(2026, 11, 24, 11, 30, tzinfo=timezone.utc)
 H = timedelta(hours=1)
@@ -66,3 +69,22 @@ def test_ranked_by_score_then_recency_then_key():
     found = [item("a", 10, NOW - H), item("b", 20, NOW - 5 * H), item("c", 10, NOW), item("d", 10, NOW - H)]
     assert [i.key for i in ranked(found)] == ["b", "c", "a", "d"]
     assert [i.key for i in ranked(reversed(found))] == ["b", "c", "a", "d"]
+
+
+def test_the_points_alone_equal_the_parts_they_explain_seeded():
+    """`score` adds the points without formatting a sentence; its total and without_age are the
+    plain formula's (the parts' points summed and rounded), on 5,000 seeded random items, and
+    the parts read later (also from a pickled copy, as the page's cache keeps it) are `parts`."""
+    rng = random.Random(15)
+    for _ in range(5_000):
+        last = rng.choice([None, 0, 1, rng.randint(0, 50), rng.uniform(0, 1e5)])
+        s = Signals(rng.choice([None, 0, rng.randint(0, 10**6)]), "not reported", last,
+                    None if last is None or rng.random() < 0.2 else rng.choice([0, rng.randint(0, 5000)]),
+                    "events", rng.randint(1, 4), "error", rng.random() < 0.5,
+                    NOW - timedelta(seconds=rng.uniform(-600, 90 * 86400)))
+        plain = parts(s, NOW)
+        total = round(sum(p.points for p in plain), 2) + 0.0
+        fast = score(s, NOW)
+        assert (fast.total, fast.without_age) == (total, round(total - plain[-1].points, 2) + 0.0)
+        assert math.copysign(1, fast.total) == math.copysign(1, total)  # 0.0 and -0.0 alike
+        assert tuple(fast.parts) == plain == tuple(pickle.loads(pickle.dumps(fast)).parts)

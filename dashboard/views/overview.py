@@ -6,9 +6,9 @@ from dashboard import data, status, widgets
 from dashboard.checklist import checklist_line
 from dashboard.figures.incidents import unresolved_by_severity
 from dashboard.figures.overview import timeline_figure
+from dashboard.triage_inbox import inbox_listing
 from hypercare.outside_text import as_text
 from hypercare.store.queries import freshness, incidents, overview
-from hypercare.triage import view
 
 context = data.ctx()
 window = context.window()
@@ -41,7 +41,7 @@ def live() -> None:
             widgets.kpi_tile(kpi)
     with columns[len(kpis)]:
         widgets.incident_tile(unresolved_by_severity(data.cached(incidents.incident_counts)()))
-        untriaged = data.cached(view.untriaged_count)(context.config, now)
+        untriaged = inbox_listing(now).untriaged  # the Triage page's build, shared
         st.caption(f"Triage inbox: {untriaged} untriaged item{'' if untriaged == 1 else 's'}")
 
     series = data.cached(overview.timeline)(window.span)

@@ -6,15 +6,8 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import data
-from dashboard.figures.triage import (
-    SOURCE_WORDS,
-    SOURCES,
-    aside_rows,
-    inbox_rows,
-    log_rows,
-    score_rows,
-    source_counts,
-)
+from dashboard.figures.triage import SOURCE_WORDS, SOURCES, log_rows, score_rows
+from dashboard.triage_inbox import inbox_listing
 from hypercare.auth.identity import PermissionDenied
 from hypercare.incidents.actions import IncidentError
 from hypercare.incidents.escalation import SEVERITIES
@@ -22,9 +15,8 @@ from hypercare.outside_text import as_text
 from hypercare.store.queries import incidents as incident_queries
 from hypercare.store.queries import triage as q
 from hypercare.triage import actions as triage
-from hypercare.triage import inbox
 from hypercare.triage.state import RETURN_RATIO
-from hypercare.triage.view import Entry, combine
+from hypercare.triage.view import Entry
 from hypercare.window import Window
 
 OPEN, LINK, ASIDE, BACK = "open an incident", "link to an open incident", "set aside", "bring back"
@@ -36,11 +28,10 @@ context, t = data.ctx(), data.now()
 window = context.window()
 shown_in = window or Window(t, timezone=context.config.release.timezone)  # the team's zone before go-live is known
 
-items = data.cached(inbox.items)(context.config, t)
-if triage.settle_returns(context.store, items, t):  # set-aside items due back: their return goes on record
+listing = inbox_listing(t)
+if listing.due_back:  # set-aside items due back: their return goes on record
+    triage.settle_returns(context.store, [listing.entry(k).item for k in listing.due_back], t)
     data.clear()
-view = combine(items, data.cached(q.item_states)(t), data.cached(q.covering_incidents)(), t)
-by_key = {e.key: e for e in (*view.inbox, *view.set_aside)}
 
 
 def offered(entry: Entry) -> list[str]:
@@ -57,7 +48,7 @@ def offered(entry: Entry) -> list[str]:
 
 def act(action: str, key: str) -> None:
     """Form callback: runs before the rerun renders, so the page shows the change at once."""
-    s, entry, now = st.session_state, by_key[key], context.clock.now()
+    s, entry, now = st.session_state, listing.entry(key), context.clock.now()
     who = data.identity()
     try:
         if action == OPEN:
@@ -81,22 +72,21 @@ def act(action: str, key: str) -> None:
 
 
 cols = st.columns(3)
-cols[0].metric("Untriaged", view.untriaged, help="Items nobody has opened an incident for, linked or set aside")
-cols[1].metric("With an incident", sum(1 for e in view.inbox if e.state.state == "has incident"))
-cols[2].metric("Set aside", len(view.set_aside), help="Left out of the inbox and of the new-issue and ticket counts")
+cols[0].metric("Untriaged", listing.untriaged, help="Items nobody has opened an incident for, linked or set aside")
+cols[1].metric("With an incident", listing.with_incident)
+cols[2].metric("Set aside", len(listing.aside_keys), help="Left out of the inbox and of the new-issue and ticket counts")
 
 if "triage_outcome" in st.session_state:
     kind, message = st.session_state.pop("triage_outcome")
     (st.success if kind == "ok" else st.error)(as_text(message))  # may hold titles and names
 
-counts = source_counts(view.inbox)
 sources = st.multiselect("Sources", SOURCES, default=list(SOURCES), key="triage_sources",
-                         format_func=lambda s: f"{SOURCE_WORDS[s]} ({counts[s]})")
-shown = [e for e in view.inbox if e.source in sources]
+                         format_func=lambda s: f"{SOURCE_WORDS[s]} ({listing.counts[s]})")
+table, shown = listing.shown(sources)
 st.caption("Ranked by score (README, Triage inbox: users, rate, trend, severity, new since go-live, age); "
            "equal scores: the most recently seen first.")
 if shown:
-    st.dataframe(inbox_rows(shown, shown_in), hide_index=True, width="stretch", column_config={
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
         "score": st.column_config.NumberColumn("score", format="%.1f", help="The sum of the parts: choose the item "
                                                "below to see them"),
         "rank": st.column_config.NumberColumn("rank", width="small"),
@@ -106,14 +96,12 @@ if shown:
 else:
     st.info("Nothing in the inbox" + (" from these sources." if len(sources) < len(SOURCES) else "."))
 
-choices = [e.key for e in shown] + [e.key for e in view.set_aside]
+choices = shown + list(listing.aside_keys)
 if choices:
     acts = data.may("responder")
     st.subheader("Act on an item" if acts else "An item's score", anchor=False)
-    key = st.selectbox("Item", choices, key="triage_item",
-                       format_func=lambda k: (f"set aside · {by_key[k].title}" if by_key[k].state.state == "set aside"
-                                              else f"{choices.index(k) + 1}. {by_key[k].title}"))
-    entry = by_key[key]
+    key = st.selectbox("Item", choices, key="triage_item", format_func=listing.labels.__getitem__)
+    entry = listing.entry(key)
     st.caption(as_text(f"{entry.title} — {entry.state.words}"))
     if entry.item is not None:
         with st.expander(f"Score {entry.item.score.total:.1f} in its parts", expanded=True):
@@ -151,8 +139,8 @@ if choices:
 st.subheader("Set aside", anchor=False)
 st.caption(f"Left out of the inbox and of the new-issue and ticket counts (Overview, rules, report) until the "
            f"time is up or the score without age rises {RETURN_RATIO - 1:.0%} above its value when set aside.")
-if view.set_aside:
-    st.dataframe(aside_rows(view.set_aside, shown_in), hide_index=True, width="stretch")
+if listing.aside_keys:
+    st.dataframe(listing.aside, hide_index=True, width="stretch")
 else:
     st.text("Nothing is set aside.")
 

@@ -137,10 +137,19 @@ def cluster_rows(cur: duckdb.DuckDBPyConnection, recent: Period, base: Period | 
 
 def ticket_items(cur: duckdb.DuckDBPyConnection, window: Window | None, now: datetime,
                  triage: TriageConfig) -> list[Item]:
+    return p1_items(cur, window, now) + cluster_items(cur, window, now, triage)
+
+
+def p1_items(cur: duckdb.DuckDBPyConnection, window: Window | None, now: datetime) -> list[Item]:
+    go_live_at = window.go_live_at if window else None
+    return [_p1(r, go_live_at, now) for r in p1_rows(cur)]
+
+
+def cluster_items(cur: duckdb.DuckDBPyConnection, window: Window | None, now: datetime,
+                  triage: TriageConfig) -> list[Item]:
     go_live_at = window.go_live_at if window else None
     recent, base = cluster_periods(window, now, triage.cluster_hours)
-    found = [_p1(r, go_live_at, now) for r in p1_rows(cur)]
-    return found + [_cluster(r, triage.cluster_hours, go_live_at, now) for r in cluster_rows(cur, recent, base, triage)]
+    return [_cluster(r, triage.cluster_hours, go_live_at, now) for r in cluster_rows(cur, recent, base, triage)]
 
 
 def _new(first_seen: datetime, go_live_at: datetime | None) -> bool:

@@ -39,6 +39,7 @@ class Entry:
 class InboxView:
     inbox: tuple[Entry, ...]  # ranked as inbox.items ranks them; set-aside items left out
     set_aside: tuple[Entry, ...]  # most recently set aside first
+    due_back: tuple[str, ...] = ()  # set-aside items shown as back whose return is not recorded yet
 
     @property
     def untriaged(self) -> int:
@@ -52,20 +53,24 @@ def combine(items: Sequence[Item], rows: Iterable[Mapping], covering: Mapping[tu
     engine has written its return."""
     latest = {r["item_key"]: r for r in rows}
     current = {i.key: i for i in items}
-    shown, aside = [], []
+    shown, aside, due = [], [], []
     for item in items:
         state = _state(item, latest.get(item.key), covering)
-        if state.state == "set aside" and due_return(state, item.score.without_age, now) is None:
+        back = due_return(state, item.score.without_age, now)
+        if state.state == "set aside" and back is None:
             aside.append(Entry(item.key, item.source, item.title, state, item))
-        else:
-            shown.append(Entry(item.key, item.source, item.title, _back(state, item, now), item))
+            continue
+        if back is not None:  # shown as back (with why) until the engine writes its return
+            state = ItemState(state.key, "untriaged", returned=back[1])
+            due.append(item.key)
+        shown.append(Entry(item.key, item.source, item.title, state, item))
     for key, row in latest.items():
         if key not in current and row["action"] == "set aside":
             state = state_of(key, row)
             if due_return(state, None, now) is None:
                 aside.append(Entry(key, row["source"], row["title"], state))
     aside.sort(key=lambda e: e.state.acted_at, reverse=True)
-    return InboxView(tuple(shown), tuple(aside))
+    return InboxView(tuple(shown), tuple(aside), tuple(due))
 
 
 def _state(item: Item, row: Mapping | None, covering: Mapping[tuple[str, str], tuple[str, str]]) -> ItemState:
@@ -83,17 +88,6 @@ def _state(item: Item, row: Mapping | None, covering: Mapping[tuple[str, str], t
                      returned=f"{state.incident_id} resolved")
 
 
-def _back(state: ItemState, item: Item, now: datetime) -> ItemState:
-    """A set-aside item due back, shown as back (with why) until the engine writes its return."""
-    due = due_return(state, item.score.without_age, now)
-    return state if due is None else ItemState(state.key, "untriaged", returned=due[1])
-
-
 def inbox_view(cur: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> InboxView:
     """The inbox at `now` with every item's state."""
     return combine(inbox.items(cur, config, now), q.item_states(cur, now), q.covering_incidents(cur), now)
-
-
-def untriaged_count(cur: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> int:
-    """Items in the inbox that nobody has opened, linked or set aside (the Overview's tile)."""
-    return inbox_view(cur, config, now).untriaged
