@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from hypercare.config import Config
 from hypercare.incidents.escalation import in_hypercare
@@ -174,7 +175,9 @@ def _check_charts(cur: duckdb.DuckDBPyConnection, window: Window, elapsed: Perio
     counts = pd.concat([health.hourly_counts(cur, s.start, s.end) for s in spans])
     percent = {_instant(h): float(100.0 * r.ok / r.total) for h, r in counts.iterrows()}
     latency = pd.concat([health.latency_histogram(cur, s.start, s.end) for s in spans])
-    p95 = {_instant(h): health.nearest_rank(part, 0.95) for h, part in latency.groupby(level=0)}
+    # every hour's nearest rank at once (a pandas group per hour took ~0.25 s at 1,000 checks)
+    by_hour = pa.Table.from_pandas(latency.rename_axis("check_name").reset_index(), preserve_index=False)
+    p95 = {_instant(r.check_name): float(r.p95) for r in health._nearest_ranks(by_hour, (0.95,)).itertuples()}
     return [_hourly_chart("availability", "Availability per hour (%)", percent, window_hours, copies, target),
             _hourly_chart("latency_p95", "Response time, p95 (ms)", p95, window_hours, copies)]
 
