@@ -2,7 +2,7 @@
 
 Builds (once, seeded, cached on disk) a store of 1,000 checks every 30 s over the 168 h baseline
 and the 72 h window (~29 M health results), 350 Sentry projects' one-minute error counts (~5 M
-rows), 200,000 tickets, 20,000 Sentry issues, and the demo's incidents, decisions and status
+rows, and their hourly rollup), 200,000 tickets, 20,000 Sentry issues, and the demo's incidents, decisions and status
 history. Then, for each page in dashboard/views/: the query functions the page calls (found by
 rendering it once), each timed cold (first call on a freshly opened copy of the store) and warm
 (median of 5 more), and the page itself in AppTest: first render with the query cache empty, and
@@ -388,10 +388,12 @@ def main() -> None:
         store = Store(path)
         counts = store.cursor().execute(
             "SELECT (SELECT count(*) FROM health_checks), (SELECT count(*) FROM health_rollup), "
-            "(SELECT count(*) FROM error_counts), (SELECT count(*) FROM tickets), (SELECT count(*) FROM sentry_issues)"
+            "(SELECT count(*) FROM error_counts), (SELECT count(*) FROM tickets), (SELECT count(*) FROM sentry_issues), "
+            "(SELECT count(*) FROM error_hourly)"
         ).fetchall()[0]
         store.close()
-        rows.append(("store", f"{counts[0]:,} results, {counts[1]:,} rollup rows, {counts[2]:,} error counts",
+        rows.append(("store", f"{counts[0]:,} results, {counts[1]:,} rollup rows, {counts[2]:,} error counts "
+                              f"({counts[5]:,} hourly)",
                      f"{counts[3]:,} tickets, {counts[4]:,} issues, {path.stat().st_size / 2**30:.2f} GiB"
                      + (f", built in {seconds:.0f} s" if seconds else ", cached")))
         rows += measure_pages(path, config, page_files(args.page), size)
