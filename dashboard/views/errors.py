@@ -85,6 +85,8 @@ for heading, query, empty, shown in (
         st.info(empty)
     else:
         counted_issues = f"{len(issues)} issue{'' if len(issues) == 1 else 's'}"
+        if query is errors.new_issues and summary.set_aside:  # the tile above leaves them out: say why it differs
+            counted_issues += f" ({summary.set_aside} set aside in the triage inbox: listed, not counted above)"
         st.caption(f"{counted_issues} · trend: the last 3 complete hours {window.span_label(recent)} "
                    f"vs the 3 before ({window.span_label(earlier)}), {window.timezone}" if offer.offers("issue_stats")
                    else f"{counted_issues} · no hourly trend: {offer.state('issue_stats').reason}")
