@@ -10,6 +10,10 @@ from dashboard.triage_inbox import inbox_listing
 from hypercare.outside_text import as_text
 from hypercare.store.queries import freshness, incidents, overview
 
+# The built figure for the same inputs (plotly validates every property as a figure is built: most
+# of a rerun otherwise); as long-lived as the query results it is drawn from.
+timeline = st.cache_resource(ttl=data.TTL_SECONDS, max_entries=8, show_spinner=False)(timeline_figure)
+
 context = data.ctx()
 window = context.window()
 release = context.config.release
@@ -47,7 +51,7 @@ def live() -> None:
     series = data.cached(overview.timeline)(window.span)
     decisions = data.cached(overview.decisions)(window.span)
     planned = data.cached(overview.planned_periods)(window.span)
-    st.plotly_chart(timeline_figure(series, decisions, planned, window), width="stretch")
+    st.plotly_chart(timeline(series, decisions, planned, window), width="stretch")
 
     st.subheader("Data freshness", anchor=False)
     rows = data.cached(freshness.source_freshness)(now, sources)
