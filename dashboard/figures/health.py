@@ -12,6 +12,7 @@ from dashboard.figures.timeaxis import hover_labels, local_time_axis, utc_x
 from hypercare.states import COLLECTED, FigureState
 from hypercare.window import Window
 
+SHOWN = 50  # checks on the table, strip and bars until "show all": 1,000 rows bury the few that matter
 # status -> (code on the heatmap's scale, colour); "no data" stays blank
 STATUS_STYLE = {"down": (0, "#dc2626"), "degraded": (1, "#f59e0b"), "up": (2, "#16a34a"), "planned": (3, "#94a3b8")}
 
@@ -118,12 +119,35 @@ def summary_table(summary: pd.DataFrame, timezone: str, state: FigureState = COL
     })
 
 
-def down_words(summary: pd.DataFrame, target: float) -> str:
+def down_words(summary: pd.DataFrame, target: float, named: int = 10) -> str:
     """Why "0 of 4 down" can sit beside a check below target: down is the state now (failures
-    in a row), availability is since go-live. Names the checks up now but below target."""
-    below = [f"{n} {a:.2f} %" for n, a, s in zip(summary["check_name"], summary["availability_window"], summary["state"])
-             if pd.notna(a) and a < target and s != "down"]
+    in a row), availability is since go-live. Names the checks up now but below target, the
+    lowest first when there are more than `named`."""
+    below = [(a, f"{n} {a:.2f} %") for n, a, s in zip(summary["check_name"], summary["availability_window"],
+                                                       summary["state"]) if pd.notna(a) and a < target and s != "down"]
     text = "down = failing now (failure_threshold failures in a row)"
+    if len(below) > named:
+        below = sorted(below, key=lambda b: b[0])[:named] + [(None, f"and {len(below) - named:,} more")]
     if below:
-        text += f"; up now but below the {target:g} % target since go-live: " + ", ".join(below)
+        text += f"; up now but below the {target:g} % target since go-live: " + ", ".join(w for _, w in below)
     return text
+
+
+def worst_first(summary: pd.DataFrame, limit: int = SHOWN) -> pd.DataFrame:
+    """At most `limit` rows of `summary` (queries.health.check_summary) for a page read under
+    pressure. When every check fits, all of them in config order; else the worst first: down,
+    then unknown, then the lowest availability over the last hour (no result there first), then
+    since go-live, config order breaking ties."""
+    if len(summary) <= limit:
+        return summary
+    rank = summary["state"].map({"down": 0, "unknown": 1}).fillna(2)
+    keys = pd.DataFrame({"rank": rank, "hour": summary["availability_1h"], "window": summary["availability_window"],
+                         "order": np.arange(len(summary))}, index=summary.index)
+    order = keys.sort_values(["rank", "hour", "window", "order"], na_position="first", kind="stable").index
+    return summary.loc[order[:limit]]
+
+
+def hidden_words(shown: int, total: int) -> str:
+    """The line under a bounded table: how many checks it leaves out, and in what order it shows."""
+    return (f"Showing the {shown} checks that need attention most — down first, then the lowest availability "
+            f"over the last hour and since go-live; {total - shown:,} more checks are doing better.")

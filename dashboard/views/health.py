@@ -3,7 +3,15 @@
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.figures.health import availability_figure, down_words, status_strip_figure, summary_table
+from dashboard.figures.health import (
+    SHOWN,
+    availability_figure,
+    down_words,
+    hidden_words,
+    status_strip_figure,
+    summary_table,
+    worst_first,
+)
 from dashboard.planned import planned_periods_section
 from hypercare.states import figure_state, phase_state
 from hypercare.store.queries import freshness, health, overview
@@ -44,7 +52,11 @@ else:
     down = int((summary["state"] == "down").sum())
     middle.metric("Checks down now", f"{down} of {len(names)}" if state.usable else state.shown_as)
     middle.caption(down_words(summary, target) if state.usable else state.reason)
-    st.dataframe(summary_table(summary, window.timezone, state, started,
+    shown = summary
+    if len(names) > SHOWN and not st.toggle(f"Show all {len(names):,} checks", key="health_all"):
+        shown = worst_first(summary)
+        st.caption(hidden_words(len(shown), len(names)))
+    st.dataframe(summary_table(shown, window.timezone, state, started,
                                compared_with(window, window.hypercare).removeprefix("vs the ")),
                  hide_index=True, width="stretch")
     st.subheader("Status per hour since go-live", anchor=False)
@@ -53,12 +65,12 @@ else:
     elif not state.usable:
         st.info(f"Unknown: {state.reason}. The strip is hidden so old hours don't pass for the current state.")
     else:
-        strip = data.cached(health.status_strip)(elapsed.start, elapsed.end, names)
+        strip = data.cached(health.status_strip)(elapsed.start, elapsed.end, tuple(shown["check_name"]))
         st.plotly_chart(status_strip_figure(strip, window), width="stretch")
         if (strip["status"] == "planned").any():
             st.caption("Grey cells marked × are planned periods (cutovers, maintenance): left out of availability.")
         st.subheader(f"Availability since go-live against the {target:g} % target", anchor=False)
-        st.plotly_chart(availability_figure(summary, target), width="stretch")
+        st.plotly_chart(availability_figure(shown, target), width="stretch")
 
 st.subheader("Freshness", anchor=False)
 widgets.freshness_table(fresh, window)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyarrow as pa
 
 from hypercare.config import Config
+from hypercare.store import health_since
 from hypercare.store.db import Store
 from hypercare.store.writes import merge_rows
 
@@ -29,3 +30,4 @@ def record_release(store: Store, config: Config, go_live_at: datetime | None = N
     ]))
     with store.transaction() as cur:
         merge_rows(cur, "releases", table, ["release_id"])
+        health_since.follow(cur, go_live, go_live + timedelta(hours=float(r.window_hours)))

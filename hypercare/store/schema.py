@@ -215,6 +215,14 @@ CREATE TABLE health_latency (hour_start TIMESTAMPTZ, latency_ms INTEGER, n BIGIN
 INSERT INTO health_latency {HEALTH_LATENCY_OF_RESULTS.format(source="health_checks")} ORDER BY hour_start;
 """
 
+# Each check's latency histogram since go-live (hypercare.store.health_since): one row per check,
+# latencies and counts as lists sorted by latency, over the results in [starts_at, through) of the
+# one-row span table. Empty until a release is recorded; readers fall back to the hourly tables.
+MIGRATION_92 = """
+CREATE TABLE health_since (check_name VARCHAR, latency_ms INTEGER[], n BIGINT[]);
+CREATE TABLE health_since_span (starts_at TIMESTAMPTZ, ends_at TIMESTAMPTZ, through TIMESTAMPTZ);
+"""
+
 # error_counts per project, UTC hour of bucket_start and bucket length (errors per hour over the
 # window read ~84,000 rows instead of 5 M one-minute buckets). Kept by the write paths, which
 # recount every hour a write touches from the raw rows (hypercare/store/error_hourly.py).
@@ -257,6 +265,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (85, "reconciliations: data-migration checks", MIGRATION_85),
     (90, "health_hourly: counts and latest instants per check and hour", MIGRATION_90),
     (91, "health_latency: latencies of all checks per hour", MIGRATION_91),
+    (92, "health_since: each check's latencies since go-live", MIGRATION_92),
     (95, "error_hourly: error counts per project and hour", MIGRATION_95),
     (70, "triage_actions: who opened, linked or set aside which inbox item", MIGRATION_70),
 ]

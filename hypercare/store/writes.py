@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hypercare.store import health_since
 from hypercare.store.db import StoreError
 from hypercare.store.error_hourly import refresh_error_hourly
 from hypercare.store.read import hour_of, scalar
@@ -162,8 +163,8 @@ def insert_new(
 
 
 def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
-    """Store health-check results (new ones only) and count them into `health_rollup` and
-    `health_hourly`.
+    """Store health-check results (new ones only) and count them into `health_rollup`,
+    `health_hourly`, `health_latency` and, for hours already counted, `health_since`.
 
     The new rows' counts are appended to both as they are: a key may then have several rows,
     which readers always merge. Appending keeps a poll cheap however big the tables grow; the
@@ -174,7 +175,8 @@ def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
     rows = _arrow(rows)
     if rows.num_rows == 0:
         return 0
-    first_hour = _floor_hour(pc.min(rows.column("checked_at")).as_py())
+    earliest = pc.min(rows.column("checked_at")).as_py()
+    first_hour = _floor_hour(earliest)
     begun = not scalar(cur, "SELECT count(*) FROM health_hourly WHERE hour_start >= ?", [first_hour])
     with _Registered(cur, rows) as batch:
         new, params = _absent(cur, batch, "health_checks", rows, ["check_name", "checked_at"], "checked_at")
@@ -186,9 +188,11 @@ def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
         )
         cur.execute(f"INSERT INTO health_hourly {HEALTH_HOURLY_OF_RESULTS.format(source=_with_state(new, rows))}", params)
         cur.execute(f"INSERT INTO health_latency {HEALTH_LATENCY_OF_RESULTS.format(source=new)}", params)
+        health_since.count_late(cur, new, params, earliest)
         written = _insert_from(cur, "health_checks", rows.column_names, new, params, "checked_at")
     if begun:
         compact_health_rollups(cur, first_hour - timedelta(hours=1), first_hour)
+    health_since.advance(cur, first_hour)
     return written
 
 
@@ -265,8 +269,8 @@ def rebuild_health_rollup(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
 ) -> None:
     """Recompute `health_rollup`, `health_hourly` and `health_latency` for whole hours in
-    [start, end) (all checks, or those named) from the raw results, one row per key. Bulk loads
-    call it once for their whole range."""
+    [start, end) (all checks, or those named) from the raw results, one row per key, and
+    `health_since` whole. Bulk loads call it once for their whole range."""
     only = " AND list_contains(?, check_name)" if check_names is not None else ""
     params: list[Any] = [start, end] + ([list(check_names)] if check_names is not None else [])
     raw = f"(SELECT * FROM health_checks WHERE checked_at >= ? AND checked_at < ?{only})"
@@ -286,6 +290,7 @@ def rebuild_health_rollup(
     every = "(SELECT * FROM health_checks WHERE checked_at >= ? AND checked_at < ?)"
     cur.execute(f"INSERT INTO health_latency {HEALTH_LATENCY_OF_RESULTS.format(source=every)} ORDER BY hour_start",
                 [start, end])
+    health_since.rebuild(cur)
 
 
 def save_checkpoint(

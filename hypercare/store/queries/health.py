@@ -20,7 +20,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from hypercare.store import health_since
 from hypercare.store.read import arrow, frame, scalar
 from hypercare.store.schema import HEALTH_HOURLY_OF_RESULTS
 from hypercare.window import Window
@@ -28,6 +30,7 @@ from hypercare.window import Window
 HOUR = timedelta(hours=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # no hourly row: every raw result
 PERCENTILES = (0.5, 0.95, 0.99)
+_SHIFT, _OFFSET = 1 << 33, 1 << 31  # a (check code, latency_ms) pair as one sortable int64
 APPLIES = "p.scope IN ('checks', 'all') AND (p.check_names IS NULL OR list_contains(p.check_names, {name}))"
 
 
@@ -193,6 +196,10 @@ def percentiles(
     if not 0 < min(qs) <= max(qs) <= 1:
         raise ValueError(f"quantiles must lie in (0, 1]; got {list(qs)}")
     if by_check:
+        since = _since_histogram(cur, start, end, check_names)
+        if since is not None:
+            histogram, delta = since
+            return _nearest_ranks(histogram, qs, delta)
         sql, params = results_sql(cur, start, end, check_names)
         histogram = arrow(cur, f"SELECT check_name, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) "
                                "WHERE latency_ms IS NOT NULL GROUP BY ALL", params)
@@ -200,32 +207,124 @@ def percentiles(
         sql, params = latency_sql(cur, start, end, check_names)
         histogram = arrow(cur, f"SELECT 'all' AS check_name, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) GROUP BY ALL",
                           params)
-    return _nearest_ranks(histogram, qs)
+    return _nearest_ranks(_histogram(histogram), qs)
 
 
-def _nearest_ranks(histogram: pa.Table, qs: Sequence[float]) -> pd.DataFrame:
-    """Per check_name of a (check_name, latency_ms, n) histogram, the nearest-rank latency of each
-    quantile: the smallest latency whose cumulative count reaches ceil(q × total), at least 1.
-    Sorted and summed in numpy: a window function over a big histogram costs ~10× more."""
-    if histogram.num_rows == 0:
-        return pd.DataFrame({"check_name": pd.Series(dtype=object), **{f"p{q * 100:g}": pd.Series(dtype="int32") for q in qs}})
-    names = histogram.column("check_name").dictionary_encode().combine_chunks()
-    codes = names.indices.to_numpy(zero_copy_only=False)
-    latency = histogram.column("latency_ms").to_numpy()
-    counts = histogram.column("n").to_numpy()
-    order = np.lexsort((latency, codes))
-    codes, latency, cumulative = codes[order], latency[order], np.cumsum(counts[order])
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    ends = np.r_[starts[1:], len(codes)] - 1
-    before = np.where(starts > 0, cumulative[starts - 1], 0)
-    totals = cumulative[ends] - before
-    table = {"check_name": np.asarray(names.dictionary.to_pylist(), dtype=object)[codes[starts]]}
-    for q in qs:
+Histogram = tuple[list[str], np.ndarray, np.ndarray]  # check names; keys (code × _SHIFT + latency + _OFFSET); counts
+
+
+def _histogram(table: pa.Table) -> Histogram:
+    """A (check_name, latency_ms, n) table as `_nearest_ranks` takes it, sorted by key."""
+    names = table.column("check_name").dictionary_encode().combine_chunks()
+    keys = _keys(names.indices.to_numpy(zero_copy_only=False), table.column("latency_ms").to_numpy())
+    order = np.argsort(keys, kind="stable")
+    return names.dictionary.to_pylist(), keys[order], table.column("n").to_numpy()[order]
+
+
+def _keys(codes: np.ndarray, latency: np.ndarray) -> np.ndarray:
+    return codes.astype(np.int64) * _SHIFT + latency.astype(np.int64) + _OFFSET
+
+
+def _nearest_ranks(histogram: Histogram, qs: Sequence[float], delta: Histogram | None = None) -> pd.DataFrame:
+    """Per check of a histogram (plus an optional delta over the same names, its counts maybe
+    negative, its total never), the nearest-rank latency of each quantile: the smallest latency
+    whose cumulative count reaches ceil(q × total), at least 1. All are bisected together over
+    the latencies (~15 vectorised searches of the sorted keys), so a delta is never merged in
+    and nothing is sorted again. Checks whose counts sum to 0 are left out."""
+    names, keys, counts = histogram
+    parts = [(keys, np.r_[0, np.cumsum(counts)])]
+    if delta is not None:
+        order = np.argsort(delta[1], kind="stable")
+        parts.append((delta[1][order], np.r_[0, np.cumsum(delta[2][order])]))
+
+    def counted(upto: np.ndarray, side: str = "right") -> np.ndarray:
+        """How many results have a key up to `upto` (side "right") or below it ("left")."""
+        return sum(cumulative[np.searchsorted(k, upto, side)] for k, cumulative in parts)
+
+    base = np.arange(len(names), dtype=np.int64) * _SHIFT
+    before = counted(base, "left")
+    totals = counted(base + _SHIFT - 1) - before
+    kept = np.flatnonzero(totals > 0)
+    table: dict[str, Any] = {"check_name": np.asarray(names, dtype=object)[kept] if len(kept) else pd.Series(dtype=object)}
+    if len(kept):
+        values = np.concatenate([k % _SHIFT for k, _ in parts])
+        # one bisection for every (check, quantile): counted(low) < rank <= counted(high)
+        base, before = np.tile(base[kept], len(qs)), np.tile(before[kept], len(qs))
         # round(): 0.95 * 100 is 95.00000000000001 in floating point, whose ceil would skip a rank
-        rank = np.maximum(1, np.ceil(np.round(float(q) * totals, 6))).astype(np.int64)
-        table[f"p{q * 100:g}"] = latency[np.searchsorted(cumulative, before + rank)].astype(np.int32)
+        rank = np.concatenate([np.maximum(1, np.ceil(np.round(float(q) * totals[kept], 6))) for q in qs]).astype(np.int64)
+        low, high = np.full(len(base), values.min() - 1), np.full(len(base), values.max())
+        while (high - low > 1).any():
+            middle = (low + high) // 2
+            reached = counted(base + middle) - before >= rank
+            low, high = np.where(reached, low, middle), np.where(reached, middle, high)
+        for q, answer in zip(qs, np.split(high - _OFFSET, len(qs))):
+            table[f"p{q * 100:g}"] = answer.astype(np.int32)
+    else:
+        table.update({f"p{q * 100:g}": pd.Series(dtype="int32") for q in qs})
     found = pd.DataFrame(table)
     return found.sort_values("check_name", kind="stable").reset_index(drop=True)
+
+
+def _since_histogram(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None
+) -> tuple[Histogram, Histogram | None] | None:
+    """`results_sql`'s latencies by check over [start, end) as `_nearest_ranks` takes them, from
+    `health_since` when it counts from `start` (the go-live), else None: its counts plus every
+    result in [through, end) (or minus [end, through)), minus those in planned periods."""
+    found = health_since.span(cur)
+    if found is None or found[0] != start or end <= start:
+        return None
+    through = found[2]
+    names = list(check_names) if check_names is not None else None
+    since = arrow(cur, "SELECT check_name, latency_ms, n FROM health_since "
+                       "WHERE ?::VARCHAR[] IS NULL OR check_name IN (SELECT unnest(?::VARCHAR[]))", [names, names])
+    parts, params = [], []
+    if end != through:
+        lo, hi = sorted((through, end))
+        whole = (_ceil_hour(lo), _floor_hour(hi))
+        raw = [(lo, min(whole[0], hi))] + ([(max(whole), hi)] if whole[0] < hi else [])
+        sign = 1 if end > through else -1
+        parts.append(f"""
+            SELECT check_name, latency_ms, {sign} * n AS n FROM health_rollup
+            WHERE hour_start >= ? AND hour_start < ? AND latency_ms IS NOT NULL
+            UNION ALL
+            SELECT check_name, latency_ms, {sign} AS n FROM health_checks
+            WHERE ({" OR ".join("(checked_at >= ? AND checked_at < ?)" for _ in raw)}) AND latency_ms IS NOT NULL""")
+        params += [*whole, *(t for r in raw for t in r)]
+    planned = cur.execute(
+        "SELECT greatest(starts_at, ?), least(ends_at, ?) FROM planned_periods "
+        "WHERE scope IN ('checks', 'all') AND starts_at < ? AND ends_at > ?", [start, end, end, start]).fetchall()
+    if planned:  # counted in health_since, left out of every figure
+        parts.append(f"""
+            SELECT h.check_name, h.latency_ms, -1 AS n FROM health_checks h
+            WHERE ({" OR ".join("(h.checked_at >= ? AND h.checked_at < ?)" for _ in planned)}) AND h.latency_ms IS NOT NULL
+              AND EXISTS (SELECT 1 FROM planned_periods p WHERE {APPLIES.format(name='h.check_name')}
+                          AND h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)""")
+        params += [t for span in planned for t in span]
+    if not parts:
+        return _plus(since, None)
+    delta = arrow(cur, f"SELECT check_name, latency_ms, sum(n)::BIGINT AS n FROM ({' UNION ALL '.join(parts)}) "
+                       "GROUP BY ALL", params)
+    if names is not None:
+        delta = delta.filter(pc.is_in(delta.column("check_name"), value_set=pa.array(names, pa.string())))
+    return _plus(since, delta)
+
+
+def _plus(since: pa.Table, delta: pa.Table | None) -> tuple[Histogram, Histogram | None]:
+    """`health_since`'s rows (check_name, latency_ms and n lists sorted by latency) and a
+    (check_name, latency_ms, n) delta as `_nearest_ranks` takes them, over the same names."""
+    names = since.column("check_name").to_pylist()
+    lengths = pc.list_value_length(since.column("latency_ms")).to_numpy(zero_copy_only=False)
+    codes = np.repeat(np.arange(len(names), dtype=np.int64), lengths)
+    histogram = (names, _keys(codes, pc.list_flatten(since.column("latency_ms")).to_numpy()),
+                 pc.list_flatten(since.column("n")).to_numpy())
+    if delta is None or delta.num_rows == 0:
+        return histogram, None
+    column = delta.column("check_name")
+    names += pc.unique(pc.filter(column, pc.invert(pc.is_in(column, value_set=pa.array(names, pa.string()))))).to_pylist()
+    codes = pc.index_in(column, value_set=pa.array(names, pa.string())).to_numpy(zero_copy_only=False)
+    return (names, histogram[1], histogram[2]), (names, _keys(codes, delta.column("latency_ms").to_numpy()),
+                                                 delta.column("n").to_numpy())
 
 
 def availability_by_check(

@@ -1,0 +1,114 @@
+"""`health_since` (each check's latencies since go-live) against the raw results: per-check
+percentiles read through it equal the exact nearest rank over the raw rows, whichever way the
+results were written (poll by poll with the go-live recorded first, some results arriving late
+for hours already counted; a bulk load and rebuild; a go-live that moved), for a go-live in
+mid-hour or on the hour, planned periods marked after the fact, and window ends before, at and
+after the hour the table counts through, in mid-hour and past the window's end.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pyarrow as pa
+import pytest
+
+from collectors.health import RESULT_SCHEMA
+from hypercare.store import Store, health_since
+from hypercare.store.queries import health as q
+from hypercare.store.writes import append_rows, rebuild_health_rollup, record_health_results
+from tests.test_health_rollups import CHECKS, HOURS, T0, _plan, counted, nearest_rank, random_periods, random_rows
+
+
+def _go_live(seed: int):
+    rng = random.Random(seed + 5)
+    on_the_hour, mid_hour = timedelta(hours=seed % 3), timedelta(minutes=rng.randrange(1, 240), seconds=rng.randrange(60))
+    go_live = T0 + (on_the_hour if seed % 2 else mid_hour)
+    return go_live, go_live + timedelta(hours=rng.choice([2, 3.5, HOURS]))
+
+
+def _polled(path, rows, go_live, ends_at, late: float) -> Store:
+    """The go-live recorded first, then one batch per 20-minute poll; a share `late` of the
+    results is held back and sent in one batch at the end, after their hours were counted."""
+    rng = random.Random(len(rows))
+    held = [r for r in rows if rng.random() < late]
+    kept = [r for r in rows if r not in held]
+    store = Store(path)
+    with store.transaction() as cur:
+        health_since.follow(cur, go_live, ends_at)
+    batches: dict[int, list[dict]] = {}
+    for r in kept:
+        batches.setdefault(int((r["checked_at"] - T0).total_seconds() // 1200), []).append(r)
+    for batch in [b for _, b in sorted(batches.items())] + ([held] if held else []):
+        with store.transaction() as cur:
+            record_health_results(cur, pa.Table.from_pylist(batch, schema=RESULT_SCHEMA))
+    return store
+
+
+def _loaded(path, rows, go_live, ends_at) -> Store:
+    """A bulk load, the go-live first recorded an hour off, then moved to the right one."""
+    store = Store(path)
+    with store.transaction() as cur:
+        health_since.follow(cur, go_live - timedelta(minutes=61), ends_at)
+        append_rows(cur, "health_checks", pa.Table.from_pylist(rows, schema=RESULT_SCHEMA), "checked_at")
+        rebuild_health_rollup(cur, T0 - timedelta(hours=1), T0 + timedelta(hours=HOURS + 1))
+        health_since.follow(cur, go_live, ends_at)
+    return store
+
+
+def _ends(seed: int, go_live, through) -> list:
+    rng = random.Random(seed + 6)
+    ends = [through, through - timedelta(minutes=17), through + timedelta(minutes=43), through + timedelta(hours=2),
+            go_live + timedelta(seconds=1), T0 + timedelta(hours=HOURS + 3)]
+    ends += [go_live + timedelta(seconds=rng.randrange(1, HOURS * 3600)) for _ in range(4)]
+    return [e for e in ends if e > go_live]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_percentiles_since_go_live_equal_the_raw_rows(seed, tmp_path):
+    rows, periods = random_rows(seed), random_periods(seed)
+    go_live, ends_at = _go_live(seed)
+    stores = {"polled": _polled(tmp_path / "p.duckdb", rows, go_live, ends_at, late=0.0),
+              "late": _polled(tmp_path / "l.duckdb", rows, go_live, ends_at, late=0.05),
+              "loaded": _loaded(tmp_path / "b.duckdb", rows, go_live, ends_at)}
+    through = {how: health_since.span(store.cursor())[2] for how, store in stores.items()}
+    assert len(set(through.values())) == 1 and through["polled"] <= ends_at + timedelta(hours=1)
+    expected = {}
+    for end in _ends(seed, go_live, through["polled"]):
+        for name in CHECKS:
+            latencies = [r["latency_ms"] for r in counted(rows, periods, go_live, end, (name,)) if r["latency_ms"] is not None]
+            expected[end, name] = [nearest_rank(latencies, p) for p in q.PERCENTILES] if latencies else None
+    for how, store in stores.items():
+        _plan(store, periods)  # marked after the fact: nothing is rebuilt
+        cur = store.cursor()
+        for end in {end for end, _ in expected}:
+            for names in (None, ("web", "idle")):
+                assert q._since_histogram(cur, go_live, end, names) is not None  # the table answers
+                table = q.percentiles(cur, go_live, end, names).set_index("check_name")
+                for name in names or CHECKS:
+                    where = f"{how} seed {seed} go-live {go_live:%H:%M:%S} end {end:%H:%M:%S} {name} of {names}"
+                    if expected[end, name] is None:
+                        assert name not in table.index, where
+                    else:
+                        assert table.loc[name].tolist() == expected[end, name], where
+        store.close()
+
+
+def test_the_table_is_left_alone_unless_the_go_live_or_end_moves(tmp_path):
+    rows = random_rows(8)
+    go_live, ends_at = T0 + timedelta(minutes=30), T0 + timedelta(hours=3, minutes=30)
+    store = _polled(tmp_path / "s.duckdb", rows, go_live, ends_at, late=0.0)
+    cur = store.cursor()
+    assert health_since.span(cur)[2] == ends_at + timedelta(minutes=30)  # counted through the hour holding the end
+    before = cur.execute("SELECT * FROM health_since ORDER BY check_name").fetchall()
+    with store.transaction() as tx:
+        cur.execute("DELETE FROM health_checks")  # a rebuild now would empty the table
+        health_since.follow(tx, go_live, ends_at)
+    assert cur.execute("SELECT * FROM health_since ORDER BY check_name").fetchall() == before
+    with store.transaction() as tx:
+        health_since.follow(tx, go_live, ends_at + timedelta(hours=1))
+    assert cur.execute("SELECT count(*) FROM health_since").fetchall() == [(0,)]
+    # another window's go-live is not answered from the table
+    assert q._since_histogram(cur, go_live + timedelta(minutes=1), ends_at, None) is None
+    store.close()
