@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hypercare.store import health_since
-from hypercare.store.read import arrow, frame, scalar
+from hypercare.store.read import arrow, frame, hour_of, scalar
 from hypercare.store.schema import HEALTH_HOURLY_OF_RESULTS
 from hypercare.window import Window
 
@@ -43,25 +43,30 @@ def _ceil_hour(t: datetime) -> datetime:
     return floor if floor == t else floor + HOUR
 
 
-def _raw_ranges(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """The parts of [start, end) read from raw rows: partial hours at the ends and the whole
-    hours a planned period touches; merged, ordered."""
-    periods = cur.execute(
-        "SELECT starts_at, ends_at FROM planned_periods WHERE scope IN ('checks', 'all') AND starts_at < ? AND ends_at > ?",
-        [end, start],
-    ).fetchall()
-    first, last = _ceil_hour(start), _floor_hour(end)
-    if first >= last:  # no whole hour inside
-        return [(start, end)]
-    spans = [(start, first), (last, end)]
-    spans += [(max(_floor_hour(s), start), min(_ceil_hour(e), end)) for s, e in periods]
-    merged: list[tuple[datetime, datetime]] = []
-    for lo, hi in sorted(s for s in spans if s[0] < s[1]):
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+def _edges(start: datetime, end: datetime) -> tuple[tuple[datetime, datetime], list[tuple], list[tuple]]:
+    """How [start, end) is read: the UTC hours [lo, hi) taken whole from an hourly table, the
+    ranges added from raw rows and those taken out again (the parts of a whole hour outside
+    [start, end)). A partial hour is read raw, or whole minus the rest of it when the rest is
+    shorter: at the live edge that rest is the future, which holds no rows to read."""
+    lo, hi = _ceil_hour(start), _floor_hour(end)
+    if lo > hi:  # inside one hour
+        if HOUR - (end - start) < end - start:
+            return (hi, lo), [], [(hi, start), (end, lo)]
+        return (lo, lo), [(start, end)], []
+    plus, minus = [], []
+    if start < lo:
+        if start - (lo - HOUR) < lo - start:
+            lo -= HOUR
+            minus.append((lo, start))
         else:
-            merged.append((lo, hi))
-    return merged
+            plus.append((start, lo))
+    if hi < end:
+        if _ceil_hour(end) - end < end - hi:
+            minus.append((end, hi + HOUR))
+            hi += HOUR
+        else:
+            plus.append((hi, end))
+    return (lo, hi), plus, minus
 
 
 def results_sql(
@@ -69,7 +74,7 @@ def results_sql(
 ) -> tuple[str, list[Any]]:
     """A query of the results counted in [start, end): (check_name, hour_start, ok, latency_ms, n)."""
     return _whole_hours_and_edges(cur, start, end, check_names, "check_name, hour_start, ok, latency_ms, n FROM health_rollup",
-                                  "h.ok, h.latency_ms, 1")
+                                  "h.ok, h.latency_ms, {sign}")
 
 
 def latency_sql(
@@ -81,7 +86,7 @@ def latency_sql(
         sql, params = results_sql(cur, start, end, check_names)
         return f"SELECT hour_start, latency_ms, n FROM ({sql}) WHERE latency_ms IS NOT NULL", params
     sql, params = _whole_hours_and_edges(cur, start, end, None, "NULL AS check_name, hour_start, latency_ms, n FROM health_latency",
-                                         "h.latency_ms, 1")
+                                         "h.latency_ms, {sign}")
     return f"SELECT hour_start, latency_ms, n FROM ({sql}) WHERE latency_ms IS NOT NULL", params
 
 
@@ -92,35 +97,54 @@ def counts_sql(
     (check_name, hour_start, ok, failed, n): ok, not ok (ok false) and all results."""
     return _whole_hours_and_edges(cur, start, end, check_names,
                                   "check_name, hour_start, ok_n AS ok, failed_n AS failed, n FROM health_hourly",
-                                  "(h.ok IS TRUE)::INT, (h.ok IS FALSE)::INT, 1")
+                                  "{sign} * (h.ok IS TRUE)::INT, {sign} * (h.ok IS FALSE)::INT, {sign}")
+
+
+def _planned(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> tuple[str, list[Any]]:
+    """A condition on health_checks h: the result lies in [start, end) inside a planned period
+    that covers its check. An OR of the periods' ranges, so DuckDB's zone maps skip the rest."""
+    periods = cur.execute(
+        "SELECT greatest(starts_at, ?), least(ends_at, ?), check_names FROM planned_periods "
+        "WHERE scope IN ('checks', 'all') AND starts_at < ? AND ends_at > ?", [start, end, end, start]).fetchall()
+    conditions = [f"(h.checked_at >= ? AND h.checked_at < ?{'' if names is None else ' AND list_contains(?, h.check_name)'})"
+                  for _, _, names in periods]
+    return " OR ".join(conditions) or "FALSE", [v for s, e, names in periods for v in (s, e, names) if v is not None]
 
 
 def _whole_hours_and_edges(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None,
     hourly: str, raw: str,
 ) -> tuple[str, list[Any]]:
-    """`hourly` (a select list and table keyed by check_name, hour_start) for the whole hours of
-    [start, end) untouched by a planned period, and `raw` (the same columns after check_name and
-    hour_start, over health_checks h) for the rest, outside planned periods."""
-    raw_ranges = _raw_ranges(cur, start, end)
+    """`hourly` (a select list and table keyed by check_name, hour_start) for the hours `_edges`
+    reads whole, and `raw` (the same columns after check_name and hour_start, over health_checks
+    h, its counts multiplied by `{sign}`) for the raw ranges: added, taken out, and taken out
+    where a planned period covers the check. Rows may count -1: consumers sum them."""
+    (lo, hi), plus, minus = _edges(start, end)
+    planned, planned_params = _planned(cur, start, end)
     names = list(check_names) if check_names is not None else None
-    in_raw = " OR ".join("(h.checked_at >= ? AND h.checked_at < ?)" for _ in raw_ranges) or "FALSE"
+    named = "(?::VARCHAR[] IS NULL OR h.check_name IN (SELECT unnest(?::VARCHAR[])))"
+    sign = f"CASE WHEN {_ranges(minus)} THEN -1 ELSE 1 END" if minus else "1"
     # plain comparisons: TIMESTAMPTZ + INTERVAL goes through the calendar on every row
-    not_raw = "".join(" AND NOT (hour_start >= ? AND hour_start < ?)" for _ in raw_ranges)
     sql = f"""
         SELECT {hourly}
-        WHERE hour_start >= ? AND hour_start <= ?{not_raw}
+        WHERE hour_start >= ? AND hour_start < ?
           AND (?::VARCHAR[] IS NULL OR check_name IN (SELECT unnest(?::VARCHAR[])))
         UNION ALL
-        SELECT h.check_name, date_trunc('hour', h.checked_at), {raw} FROM health_checks h
-        WHERE ({in_raw})
-          AND (?::VARCHAR[] IS NULL OR h.check_name IN (SELECT unnest(?::VARCHAR[])))
-          AND NOT EXISTS (SELECT 1 FROM planned_periods p WHERE {APPLIES.format(name='h.check_name')}
-                          AND h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)
+        SELECT h.check_name, {hour_of('h.checked_at')}, {raw.format(sign='h.sign')}
+        FROM (SELECT *, {sign} AS sign FROM health_checks h WHERE ({_ranges(plus + minus)}) AND {named}) h
+        UNION ALL
+        SELECT h.check_name, {hour_of('h.checked_at')}, {raw.format(sign='-1')} FROM health_checks h
+        WHERE ({planned}) AND {named}
     """
-    params: list[Any] = [start, end - HOUR] + [t for lo, hi in raw_ranges for t in (_ceil_hour(lo), hi)] + [names, names]
-    params += [t for span in raw_ranges for t in span] + [names, names]
+    params: list[Any] = [lo, hi, names, names]
+    params += [t for span in minus for t in span] + [t for span in plus + minus for t in span] + [names, names]
+    params += planned_params + [names, names]
     return sql, params
+
+
+def _ranges(spans: list[tuple[datetime, datetime]]) -> str:
+    """A condition on health_checks h: the result lies in one of `spans` (as many pairs of parameters)."""
+    return " OR ".join("(h.checked_at >= ? AND h.checked_at < ?)" for _ in spans) or "FALSE"
 
 
 def _hours(start: datetime, end: datetime) -> list[datetime]:
@@ -148,7 +172,8 @@ def hourly_counts(
     sql, params = counts_sql(cur, start, end, check_names)
     return frame(
         cur,
-        f"SELECT hour_start, coalesce(sum(ok), 0)::BIGINT AS ok, sum(n)::BIGINT AS total FROM ({sql}) GROUP BY 1",
+        f"SELECT hour_start, coalesce(sum(ok), 0)::BIGINT AS ok, sum(n)::BIGINT AS total FROM ({sql}) GROUP BY 1 "
+        "HAVING sum(n) > 0",
         params,
     ).set_index("hour_start")
 
@@ -160,8 +185,8 @@ def latency_histogram(
     together: indexed by UTC hour_start, columns latency_ms and n (how many had that latency).
     `nearest_rank` turns any run of its hours into the same percentile `percentiles` gives."""
     sql, params = latency_sql(cur, start, end, check_names)
-    return frame(cur, f"SELECT hour_start, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) GROUP BY ALL", params
-                 ).set_index("hour_start")
+    return frame(cur, f"SELECT hour_start, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) GROUP BY ALL HAVING sum(n) > 0",
+                 params).set_index("hour_start")
 
 
 def nearest_rank(histogram: pd.DataFrame, q: float) -> float | None:
@@ -234,7 +259,7 @@ def _nearest_ranks(histogram: Histogram, qs: Sequence[float], delta: Histogram |
     names, keys, counts = histogram
     parts = [(keys, np.r_[0, np.cumsum(counts)])]
     if delta is not None:
-        order = np.argsort(delta[1], kind="stable")
+        order = np.argsort(delta[1])
         parts.append((delta[1][order], np.r_[0, np.cumsum(delta[2][order])]))
 
     def counted(upto: np.ndarray, side: str = "right") -> np.ndarray:
@@ -278,39 +303,24 @@ def _since_histogram(
     names = list(check_names) if check_names is not None else None
     since = arrow(cur, "SELECT check_name, latency_ms, n FROM health_since "
                        "WHERE ?::VARCHAR[] IS NULL OR check_name IN (SELECT unnest(?::VARCHAR[]))", [names, names])
-    parts, params = [], []
-    if end != through:
-        lo, hi = sorted((through, end))
-        whole = (_ceil_hour(lo), _floor_hour(hi))
-        raw = [(lo, min(whole[0], hi))] + ([(max(whole), hi)] if whole[0] < hi else [])
-        sign = 1 if end > through else -1
-        parts.append(f"""
-            SELECT check_name, latency_ms, {sign} * n AS n FROM health_rollup
-            WHERE hour_start >= ? AND hour_start < ? AND latency_ms IS NOT NULL
-            UNION ALL
-            SELECT check_name, latency_ms, {sign} AS n FROM health_checks
-            WHERE ({" OR ".join("(checked_at >= ? AND checked_at < ?)" for _ in raw)}) AND latency_ms IS NOT NULL""")
-        params += [*whole, *(t for r in raw for t in r)]
-    planned = cur.execute(
-        "SELECT greatest(starts_at, ?), least(ends_at, ?) FROM planned_periods "
-        "WHERE scope IN ('checks', 'all') AND starts_at < ? AND ends_at > ?", [start, end, end, start]).fetchall()
-    if planned:  # counted in health_since, left out of every figure
-        parts.append(f"""
-            SELECT h.check_name, h.latency_ms, -1 AS n FROM health_checks h
-            WHERE ({" OR ".join("(h.checked_at >= ? AND h.checked_at < ?)" for _ in planned)}) AND h.latency_ms IS NOT NULL
-              AND EXISTS (SELECT 1 FROM planned_periods p WHERE {APPLIES.format(name='h.check_name')}
-                          AND h.checked_at >= p.starts_at AND h.checked_at < p.ends_at)""")
-        params += [t for span in planned for t in span]
-    if not parts:
-        return _plus(since, None)
-    delta = arrow(cur, f"SELECT check_name, latency_ms, sum(n)::BIGINT AS n FROM ({' UNION ALL '.join(parts)}) "
-                       "GROUP BY ALL", params)
+    (lo, hi), plus, minus = _edges(*sorted((through, end)))
+    sign = 1 if end > through else -1  # [through, end) comes in, or [end, through) out
+    planned, planned_params = _planned(cur, start, end)  # counted in health_since, left out of every figure
+    delta = arrow(cur, f"""
+        SELECT check_name, latency_ms, {sign} * n AS n FROM health_rollup
+        WHERE hour_start >= ? AND hour_start < ? AND latency_ms IS NOT NULL
+        UNION ALL
+        SELECT h.check_name, h.latency_ms, CASE WHEN {_ranges(minus)} THEN {-sign} ELSE {sign} END FROM health_checks h
+        WHERE ({_ranges(plus + minus)}) AND h.latency_ms IS NOT NULL
+        UNION ALL
+        SELECT h.check_name, h.latency_ms, -1 FROM health_checks h WHERE ({planned}) AND h.latency_ms IS NOT NULL
+    """, [lo, hi, *(t for span in minus + plus + minus for t in span), *planned_params])
     if names is not None:
         delta = delta.filter(pc.is_in(delta.column("check_name"), value_set=pa.array(names, pa.string())))
     return _plus(since, delta)
 
 
-def _plus(since: pa.Table, delta: pa.Table | None) -> tuple[Histogram, Histogram | None]:
+def _plus(since: pa.Table, delta: pa.Table) -> tuple[Histogram, Histogram | None]:
     """`health_since`'s rows (check_name, latency_ms and n lists sorted by latency) and a
     (check_name, latency_ms, n) delta as `_nearest_ranks` takes them, over the same names."""
     names = since.column("check_name").to_pylist()
@@ -318,7 +328,7 @@ def _plus(since: pa.Table, delta: pa.Table | None) -> tuple[Histogram, Histogram
     codes = np.repeat(np.arange(len(names), dtype=np.int64), lengths)
     histogram = (names, _keys(codes, pc.list_flatten(since.column("latency_ms")).to_numpy()),
                  pc.list_flatten(since.column("n")).to_numpy())
-    if delta is None or delta.num_rows == 0:
+    if delta.num_rows == 0:
         return histogram, None
     column = delta.column("check_name")
     names += pc.unique(pc.filter(column, pc.invert(pc.is_in(column, value_set=pa.array(names, pa.string()))))).to_pylist()
@@ -337,7 +347,7 @@ def availability_by_check(
         f"""
         SELECT check_name, nullif(sum(ok), 0) AS ok, sum(n) AS total,
                100.0 * coalesce(sum(ok), 0) / sum(n) AS availability
-        FROM ({sql}) GROUP BY check_name ORDER BY check_name
+        FROM ({sql}) GROUP BY check_name HAVING sum(n) > 0 ORDER BY check_name
         """,
         params,
     )
