@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from dashboard.figures import health as health_figures
 from dashboard.figures.health import (
     availability_figure,
+    down_words,
     status_strip_figure,
     summary_table,
+    worst_first,
 )
 from hypercare import runtime
 from hypercare.clock import FixedClock
@@ -137,3 +140,45 @@ def test_stale_checks_are_called_out(demo):
     assert any("strip is hidden" in i.value for i in at.info)
     runtime.set_context(runtime.AppContext(config, store, FixedClock(DEMO_NOW), demo=True))
     assert not any("unknown until" in w.value for w in AppTest.from_file(PAGE, default_timeout=30).run().warning)
+
+
+def test_worst_first_keeps_config_order_when_all_fit_else_the_worst():
+    summary = pd.DataFrame({
+        "check_name": ["a", "b", "c", "d", "e"], "state": ["up", "up", "down", "unknown", "up"],
+        "availability_1h": [100.0, 90.0, 0.0, None, 90.0], "availability_window": [99.0, 99.9, 50.0, 98.0, 99.1],
+    })
+    assert worst_first(summary, 5)["check_name"].tolist() == ["a", "b", "c", "d", "e"]
+    # down, unknown, then the last hour's availability (ties: since go-live), config order last
+    assert worst_first(summary, 4)["check_name"].tolist() == ["c", "d", "e", "b"]
+    assert worst_first(summary, 1)["check_name"].tolist() == ["c"]
+
+
+def test_down_words_names_at_most_a_few_checks_below_target():
+    summary = pd.DataFrame({"check_name": [f"c{i}" for i in range(30)], "state": ["up"] * 30,
+                            "availability_window": [99.0 - i / 10 for i in range(30)]})
+    words = down_words(summary, 99.5, named=3)
+    assert words.endswith("c29 96.10 %, c28 96.20 %, c27 96.30 %, and 27 more")
+
+
+def test_a_long_list_of_checks_shows_the_worst_until_show_all(demo, monkeypatch):
+    config, store = demo
+    monkeypatch.setattr(health_figures, "SHOWN", 2)
+    runtime.set_context(runtime.AppContext(config, store, FixedClock(DEMO_NOW), demo=True))
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    summary = at.dataframe[0].value
+    assert len(summary) == 2 and summary["check"].tolist() == worst_first_names(at, 2)
+    assert any("Showing the 2 checks that need attention most" in c.value and "2 more checks" in c.value for c in at.caption)
+    (toggle,) = [t for t in at.toggle if t.label == f"Show all {len(config.checks)} checks"]
+    toggle.set_value(True).run()
+    assert not at.exception
+    assert at.dataframe[0].value["check"].tolist() == [c.name for c in config.checks]
+
+
+def worst_first_names(at, limit: int) -> list[str]:
+    """The page's choice, recomputed from its own full table through the pure function."""
+    from hypercare.store.queries import health
+
+    context = runtime.get_context()
+    summary = health.check_summary(context.store.cursor(), DEMO_NOW, context.window(), tuple(c.name for c in context.config.checks))
+    return worst_first(summary, limit)["check_name"].tolist()

@@ -112,3 +112,51 @@ def test_the_table_is_left_alone_unless_the_go_live_or_end_moves(tmp_path):
     # another window's go-live is not answered from the table
     assert q._since_histogram(cur, go_live + timedelta(minutes=1), ends_at, None) is None
     store.close()
+
+
+ZONES = ("UTC", "Europe/Brussels", "America/New_York", "Asia/Kolkata")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_check_summary_equals_the_raw_rows(seed, tmp_path):
+    """Every availability column and percentile of the Health table against the definition over
+    raw rows: go-live on a European fall-back night, a day-long baseline of copies on the team's
+    clock (a half-hour zone among them), planned periods, `now` anywhere."""
+    from datetime import datetime, timezone
+
+    from hypercare.window import Window
+
+    shift = datetime(2026, 10, 25, 0, 0, tzinfo=timezone.utc) - T0  # the EU clocks go back at 01:00 UTC
+    moved = lambda rows, by: [{**r, "checked_at": r["checked_at"] + by} for r in rows]  # noqa: E731
+    rows = moved(random_rows(seed + 40), shift - timedelta(days=1)) + moved(random_rows(seed), shift)
+    periods = [(p, s + shift, e + shift, scope, n) for p, s, e, scope, n in random_periods(seed)]
+    rng = random.Random(seed + 7)
+    go_live = T0 + shift + timedelta(minutes=rng.randrange(0, 90))
+    store = _polled(tmp_path / "s.duckdb", sorted(rows, key=lambda r: r["checked_at"]), go_live,
+                    go_live + timedelta(hours=4), late=0.02)
+    _plan(store, periods)
+    cur = store.cursor()
+    for zone in ZONES:
+        window = Window(go_live, 4, 30, zone)
+        for now in (go_live + timedelta(minutes=rng.randrange(1, 6 * 60)) for _ in range(3)):
+            table = q.check_summary(cur, now, window, CHECKS).set_index("check_name")
+            elapsed = window.elapsed(now)
+            for name in CHECKS:
+                def share(start, end):
+                    mine = counted(rows, periods, start, end, (name,))
+                    return 100.0 * sum(r["ok"] for r in mine) / len(mine) if mine else None
+                where = f"seed {seed} {zone} now {now:%H:%M:%S} {name}"
+                for column, (start, end) in {"availability_window": (elapsed.start, elapsed.end),
+                                             "availability_24h": (now - timedelta(hours=24), now),
+                                             "availability_1h": (now - timedelta(hours=1), now)}.items():
+                    want, got = share(start, end), table.loc[name, column]
+                    assert (got is None or got != got) if want is None else got == pytest.approx(want), (where, column)
+                copies = [v for v in (share(s.start, s.end) for s in window.baseline_samples(elapsed)) if v is not None]
+                got = table.loc[name, "availability_baseline"]
+                assert got != got if not copies else got == pytest.approx(sum(copies) / len(copies)), where
+                latencies = [r["latency_ms"] for r in counted(rows, periods, elapsed.start, elapsed.end, (name,))
+                             if r["latency_ms"] is not None]
+                for quantile in q.PERCENTILES:
+                    got = table.loc[name, f"p{quantile * 100:g}"]
+                    assert (got != got) if not latencies else got == nearest_rank(latencies, quantile), where
+    store.close()

@@ -133,7 +133,7 @@ def down_words(summary: pd.DataFrame, target: float, named: int = 10) -> str:
     return text
 
 
-def worst_first(summary: pd.DataFrame, limit: int = SHOWN) -> pd.DataFrame:
+def worst_first(summary: pd.DataFrame, limit: int) -> pd.DataFrame:
     """At most `limit` rows of `summary` (queries.health.check_summary) for a page read under
     pressure. When every check fits, all of them in config order; else the worst first: down,
     then unknown, then the lowest availability over the last hour (no result there first), then

@@ -54,7 +54,7 @@ else:
     middle.caption(down_words(summary, target) if state.usable else state.reason)
     shown = summary
     if len(names) > SHOWN and not st.toggle(f"Show all {len(names):,} checks", key="health_all"):
-        shown = worst_first(summary)
+        shown = worst_first(summary, SHOWN)
         st.caption(hidden_words(len(shown), len(names)))
     st.dataframe(summary_table(shown, window.timezone, state, started,
                                compared_with(window, window.hypercare).removeprefix("vs the ")),

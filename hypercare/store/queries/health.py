@@ -439,19 +439,36 @@ def check_summary(
     copies hold no result of that check."""
     table = current_states(cur, now, check_names)
     elapsed = window.elapsed(now)
+    samples = window.baseline_samples(elapsed)
     spans = {
         "availability_window": (elapsed.start, elapsed.end),
         "availability_24h": (now - timedelta(hours=24), now),
         "availability_1h": (now - HOUR, now),
+        **{f"baseline {i}": (s.start, s.end) for i, s in enumerate(samples)},
     }
-    for column, (start, stop) in spans.items():
-        found = availability_by_check(cur, start, stop, check_names).set_index("check_name")["availability"]
-        table[column] = table["check_name"].map(found)
-    copies = [availability_by_check(cur, s.start, s.end, check_names) for s in window.baseline_samples(elapsed)]
-    baseline = pd.concat(copies).groupby("check_name")["availability"].mean() if copies else pd.Series(dtype="float64")
+    found = _availability_by_span(cur, spans, check_names)
+    for column in list(spans)[:3]:
+        table[column] = table["check_name"].map(found[found["span"] == column].set_index("check_name")["availability"])
+    copies = found[found["span"].str.startswith("baseline")]
+    baseline = copies.groupby("check_name")["availability"].mean() if samples else pd.Series(dtype="float64")
     table["availability_baseline"] = table["check_name"].map(baseline)
     latency = percentiles(cur, elapsed.start, elapsed.end, check_names).set_index("check_name")
     for column in latency.columns:
         table[column] = table["check_name"].map(latency[column])
     return table
 
+
+def _availability_by_span(
+    cur: duckdb.DuckDBPyConnection, spans: dict[str, tuple[datetime, datetime]], check_names: Sequence[str]
+) -> pd.DataFrame:
+    """`availability_by_check`'s percentage for each named span in one query: span, check_name,
+    availability (rows only where the check has a counted result in the span)."""
+    parts, params = [], []
+    for label, (start, end) in spans.items():
+        sql, more = counts_sql(cur, start, end, check_names)
+        parts.append(f"SELECT ? AS span, check_name, ok, n FROM ({sql})")
+        params += [label, *more]
+    return frame(cur, f"""
+        SELECT span, check_name, 100.0 * coalesce(sum(ok), 0) / sum(n) AS availability
+        FROM ({" UNION ALL ".join(parts)}) GROUP BY ALL HAVING sum(n) > 0
+    """, params)
