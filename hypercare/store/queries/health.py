@@ -121,24 +121,23 @@ def _whole_hours_and_edges(
     where a planned period covers the check. Rows may count -1: consumers sum them."""
     (lo, hi), plus, minus = _edges(start, end)
     planned, planned_params = _planned(cur, start, end)
-    names = list(check_names) if check_names is not None else None
-    named = "(?::VARCHAR[] IS NULL OR h.check_name IN (SELECT unnest(?::VARCHAR[])))"
+    names = [] if check_names is None else [list(check_names)]
+    named = "TRUE" if check_names is None else "{}check_name IN (SELECT unnest(?::VARCHAR[]))"
     sign = f"CASE WHEN {_ranges(minus)} THEN -1 ELSE 1 END" if minus else "1"
     # plain comparisons: TIMESTAMPTZ + INTERVAL goes through the calendar on every row
     sql = f"""
         SELECT {hourly}
-        WHERE hour_start >= ? AND hour_start < ?
-          AND (?::VARCHAR[] IS NULL OR check_name IN (SELECT unnest(?::VARCHAR[])))
+        WHERE hour_start >= ? AND hour_start < ? AND {named.format('')}
         UNION ALL
         SELECT h.check_name, {hour_of('h.checked_at')}, {raw.format(sign='h.sign')}
-        FROM (SELECT *, {sign} AS sign FROM health_checks h WHERE ({_ranges(plus + minus)}) AND {named}) h
+        FROM (SELECT *, {sign} AS sign FROM health_checks h WHERE ({_ranges(plus + minus)}) AND {named.format('h.')}) h
         UNION ALL
         SELECT h.check_name, {hour_of('h.checked_at')}, {raw.format(sign='-1')} FROM health_checks h
-        WHERE ({planned}) AND {named}
+        WHERE ({planned}) AND {named.format('h.')}
     """
-    params: list[Any] = [lo, hi, names, names]
-    params += [t for span in minus for t in span] + [t for span in plus + minus for t in span] + [names, names]
-    params += planned_params + [names, names]
+    params: list[Any] = [lo, hi, *names]
+    params += [t for span in minus for t in span] + [t for span in plus + minus for t in span] + names
+    params += planned_params + names
     return sql, params
 
 
@@ -301,8 +300,8 @@ def _since_histogram(
         return None
     through = found[2]
     names = list(check_names) if check_names is not None else None
-    since = arrow(cur, "SELECT check_name, latency_ms, n FROM health_since "
-                       "WHERE ?::VARCHAR[] IS NULL OR check_name IN (SELECT unnest(?::VARCHAR[]))", [names, names])
+    since = arrow(cur, "SELECT check_name, latency_ms, n FROM health_since" + (
+        "" if names is None else " WHERE check_name IN (SELECT unnest(?::VARCHAR[]))"), [] if names is None else [names])
     (lo, hi), plus, minus = _edges(*sorted((through, end)))
     sign = 1 if end > through else -1  # [through, end) comes in, or [end, through) out
     planned, planned_params = _planned(cur, start, end)  # counted in health_since, left out of every figure
@@ -446,26 +445,24 @@ def check_summary(
         "availability_1h": (now - HOUR, now),
         **{f"baseline {i}": (s.start, s.end) for i, s in enumerate(samples)},
     }
-    found = _availability_by_span(cur, spans, check_names)
+    found = _availability_by_span(cur, spans)  # every check: no name filter per row; the map below picks
     for column in list(spans)[:3]:
         table[column] = table["check_name"].map(found[found["span"] == column].set_index("check_name")["availability"])
     copies = found[found["span"].str.startswith("baseline")]
     baseline = copies.groupby("check_name")["availability"].mean() if samples else pd.Series(dtype="float64")
     table["availability_baseline"] = table["check_name"].map(baseline)
-    latency = percentiles(cur, elapsed.start, elapsed.end, check_names).set_index("check_name")
+    latency = percentiles(cur, elapsed.start, elapsed.end).set_index("check_name")
     for column in latency.columns:
         table[column] = table["check_name"].map(latency[column])
     return table
 
 
-def _availability_by_span(
-    cur: duckdb.DuckDBPyConnection, spans: dict[str, tuple[datetime, datetime]], check_names: Sequence[str]
-) -> pd.DataFrame:
+def _availability_by_span(cur: duckdb.DuckDBPyConnection, spans: dict[str, tuple[datetime, datetime]]) -> pd.DataFrame:
     """`availability_by_check`'s percentage for each named span in one query: span, check_name,
     availability (rows only where the check has a counted result in the span)."""
     parts, params = [], []
     for label, (start, end) in spans.items():
-        sql, more = counts_sql(cur, start, end, check_names)
+        sql, more = counts_sql(cur, start, end, None)
         parts.append(f"SELECT ? AS span, check_name, ok, n FROM ({sql})")
         params += [label, *more]
     return frame(cur, f"""
