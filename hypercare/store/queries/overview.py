@@ -97,9 +97,10 @@ def failed_checks_series(cur: duckdb.DuckDBPyConnection, span: Period) -> pd.Dat
     and "planned failed checks" (inside a planned period covering the check: left out of
     availability, drawn apart so a cutover never looks like an outage)."""
     sql, params = health.counts_sql(cur, span.start, span.end, None)
-    # `failed > 0` reaches the raw rows before their planned-period test: 4x faster, the same sums
+    # `failed <> 0` reaches the raw rows before their planned-period test: 4x faster, the same sums
+    # (counts_sql rows may count -1: a planned result or the rest of a partial hour taken out)
     counted = frame(cur, f"SELECT hour_start AS hour, 'failed checks' AS series, sum(failed)::DOUBLE AS value FROM ({sql}) "
-                         "WHERE failed > 0 GROUP BY 1 HAVING sum(failed) > 0 ORDER BY 1", params)
+                         "WHERE failed <> 0 GROUP BY 1 HAVING sum(failed) > 0 ORDER BY 1", params)
     # only the raw rows inside a planned period are read (the OR of their ranges skips the rest)
     periods = cur.execute("SELECT starts_at, ends_at FROM planned_periods WHERE scope IN ('checks', 'all') "
                           "AND starts_at < ? AND ends_at > ?", [span.end, span.start]).fetchall()
