@@ -223,7 +223,7 @@ def percentiles(
         since = _since_histogram(cur, start, end, check_names)
         if since is not None:
             histogram, delta = since
-            return _nearest_ranks(histogram, qs, delta)
+            return _ranks(histogram, qs, delta)
         sql, params = results_sql(cur, start, end, check_names)
         histogram = arrow(cur, f"SELECT check_name, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) "
                                "WHERE latency_ms IS NOT NULL GROUP BY ALL", params)
@@ -231,15 +231,21 @@ def percentiles(
         sql, params = latency_sql(cur, start, end, check_names)
         histogram = arrow(cur, f"SELECT 'all' AS check_name, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) GROUP BY ALL",
                           params)
-    return _nearest_ranks(_histogram(histogram), qs)
+    return _nearest_ranks(histogram, qs)
 
 
 Histogram = tuple[list[str], np.ndarray, np.ndarray]  # check names; keys (code × _SHIFT + latency + _OFFSET); counts
 
 
+def _nearest_ranks(histogram: pa.Table, qs: Sequence[float]) -> pd.DataFrame:
+    """Per check_name of a (check_name, latency_ms, n) table (any key for check_name: the report
+    passes hours), the nearest-rank latency of each quantile, as `_ranks` finds it."""
+    return _ranks(_histogram(histogram), qs)
+
+
 def _histogram(table: pa.Table) -> Histogram:
-    """A (check_name, latency_ms, n) table as `_nearest_ranks` takes it, sorted by key."""
-    names = table.column("check_name").dictionary_encode().combine_chunks()
+    """A (check_name, latency_ms, n) table as `_ranks` takes it, sorted by key."""
+    names = table.column("check_name").combine_chunks().dictionary_encode()
     keys = _keys(names.indices.to_numpy(zero_copy_only=False), table.column("latency_ms").to_numpy())
     order = np.argsort(keys, kind="stable")
     return names.dictionary.to_pylist(), keys[order], table.column("n").to_numpy()[order]
@@ -249,7 +255,7 @@ def _keys(codes: np.ndarray, latency: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64) * _SHIFT + latency.astype(np.int64) + _OFFSET
 
 
-def _nearest_ranks(histogram: Histogram, qs: Sequence[float], delta: Histogram | None = None) -> pd.DataFrame:
+def _ranks(histogram: Histogram, qs: Sequence[float], delta: Histogram | None = None) -> pd.DataFrame:
     """Per check of a histogram (plus an optional delta over the same names, its counts maybe
     negative, its total never), the nearest-rank latency of each quantile: the smallest latency
     whose cumulative count reaches ceil(q × total), at least 1. All are bisected together over
@@ -292,7 +298,7 @@ def _nearest_ranks(histogram: Histogram, qs: Sequence[float], delta: Histogram |
 def _since_histogram(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None
 ) -> tuple[Histogram, Histogram | None] | None:
-    """`results_sql`'s latencies by check over [start, end) as `_nearest_ranks` takes them, from
+    """`results_sql`'s latencies by check over [start, end) as `_ranks` takes them, from
     `health_since` when it counts from `start` (the go-live), else None: its counts plus every
     result in [through, end) (or minus [end, through)), minus those in planned periods."""
     found = health_since.span(cur)
@@ -321,7 +327,7 @@ def _since_histogram(
 
 def _plus(since: pa.Table, delta: pa.Table) -> tuple[Histogram, Histogram | None]:
     """`health_since`'s rows (check_name, latency_ms and n lists sorted by latency) and a
-    (check_name, latency_ms, n) delta as `_nearest_ranks` takes them, over the same names."""
+    (check_name, latency_ms, n) delta as `_ranks` takes them, over the same names."""
     names = since.column("check_name").to_pylist()
     lengths = pc.list_value_length(since.column("latency_ms")).to_numpy(zero_copy_only=False)
     codes = np.repeat(np.arange(len(names), dtype=np.int64), lengths)
