@@ -13,7 +13,7 @@ reruns with it warm. Goals: each query <= 50 ms warm, first render <= 600 ms, re
     python bench/pages.py --page health --page errors   # only these pages
 
 The store is cached under $TMPDIR/hypercare-bench-pages/, keyed by size, seed and schema
-version; each run works on a copy, so nothing a page writes leaks into the next run.
+(its latest migration and how many there are); each run works on a copy, so nothing a page writes leaks into the next run.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from hypercare.incidents.actions import seed_demo_incidents  # noqa: E402
 from hypercare.store import Store  # noqa: E402
 from hypercare.store.planned import write_planned_periods  # noqa: E402
 from hypercare.store.releases import record_release  # noqa: E402
-from hypercare.store.schema import LATEST  # noqa: E402
+from hypercare.store.schema import LATEST, MIGRATIONS  # noqa: E402
 from hypercare.store.writes import append_rows, rebuild_health_rollup  # noqa: E402
 from hypercare.verdict.evaluate import replay  # noqa: E402
 from hypercare.verdict.history import write_evaluation  # noqa: E402
@@ -80,7 +80,7 @@ class Size:
 
     def key(self, seed: int) -> str:
         return (f"c{self.checks}-i{self.interval_s}-p{self.projects}-t{self.tickets}-s{self.issues}"
-                f"-seed{seed}-schema{LATEST}-build{BUILD}")
+                f"-seed{seed}-schema{LATEST}n{len(MIGRATIONS)}-build{BUILD}")  # numbers land out of order
 
 
 FULL = Size(checks=1000, interval_s=30, projects=350, tickets=200_000, issues=20_000, warm_runs=5, reruns=5, replay_hours=1)
