@@ -1,13 +1,15 @@
 """Benchmark: the ticket collectors at volume.
 
-Parsed JSON -> committed rows: 200,000 GitHub issues, Jira issues and Zendesk tickets, already
-parsed (what `json.loads` gives for each answer page), through each collector's page path
-(answer-shape validation, mapping, Arrow, MERGE and checkpoint per batch) into the store.
+Response bytes -> committed rows: 200,000 GitHub issues, Jira issues and Zendesk tickets, as the
+answer pages' bodies (bytes, as the API sends them; no HTTP), through each collector's page path
+(the body read into Arrow columns, answer-shape validation per batch, mapping, upsert and
+checkpoint per batch) into the store; rows/s counts the tickets committed.
 GitHub: 50,000 issues (plus 5,000 pull requests to drop) served by the local GitHub fake in its
 own process, 100 per page; a first run, then an incremental re-run. CSV: a 100,000-row export
 (';' delimiter, BOM, local times); a first read, an unchanged re-read (skipped by fingerprint)
-and a re-read after one row is appended (parsed and upserted again); a first read of 1,000,000 rows. Each scenario runs in a
-fresh process, so peak RSS is its own; prints one table with medians over --repeat runs.
+and a re-read after one row is appended (parsed and upserted again); a first read of 1,000,000 rows.
+Each scenario runs in a fresh process; its peak RSS (and the rise above the RSS before it) is that
+of the measured step alone (`_table.peak_memory`). Prints one table with medians over --repeat runs.
 
     python bench/tickets.py            # full size
     python bench/tickets.py --smoke    # tiny, for CI: proves it still runs
@@ -16,11 +18,11 @@ fresh process, so peak RSS is its own; prints one table with medians over --repe
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import multiprocessing as mp
 import os
 import random
-import resource
 import statistics
 import sys
 import tempfile
@@ -31,11 +33,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _table import print_table  # noqa: E402
+from _table import peak_memory, print_table  # noqa: E402
 
 from collectors.base import run_collector  # noqa: E402
 from collectors.tickets import ticket_collectors  # noqa: E402
-from collectors.tickets.shapes import GitHubIssue, Items, JiraIssue, ZendeskTicket  # noqa: E402
+from collectors.tickets.shapes import GitHubIssue, Items, JiraIssue, JiraPage, ZendeskPage, ZendeskTicket  # noqa: E402
 from hypercare.clock import SystemClock  # noqa: E402
 from hypercare.config import parse_config  # noqa: E402
 from hypercare.store import Store  # noqa: E402
@@ -90,11 +92,12 @@ JSON_SOURCES = {
     "jira": ({"kind": "jira", "base_url": BASE, "jql": "project = HELP"}, JiraIssue, "issues", "key", 100),
     "zendesk": ({"kind": "zendesk", "base_url": BASE}, ZendeskTicket, "tickets", "id", 1000),
 }
+WRAPPERS = {"jira": JiraPage, "zendesk": ZendeskPage}
 
 
-def json_pages(kind: str, n: int, page_size: int) -> list[list[dict]]:
-    """n items as the API answers them in pages, each parsed from its own JSON text (no shared
-    objects, and no text of all pages at once to inflate the peak before the measured part)."""
+def json_pages(kind: str, n: int, page_size: int) -> list[bytes]:
+    """n items as the API answers them: the body of each page (Jira's and Zendesk's with their
+    paging fields)."""
     rng = random.Random(3)
     start = GO_LIVE - timedelta(days=6)
     step = timedelta(days=9) / n
@@ -111,30 +114,44 @@ def json_pages(kind: str, n: int, page_size: int) -> list[list[dict]]:
         return zendesk_ticket(i, at, status=rng.choice(["new", "open", "solved"]),
                               priority=rng.choice(["urgent", "high", "normal", None]), tags=rng.sample(LABELS, 2))
 
-    return [json.loads(json.dumps([item(i) for i in range(first, min(first + page_size, n + 1))]))
-            for first in range(1, n + 1, page_size)]
+    bodies = []
+    for first in range(1, n + 1, page_size):
+        items = [item(i) for i in range(first, min(first + page_size, n + 1))]
+        last = first + page_size > n
+        answer = {"github": items, "jira": {"issues": items, "isLast": last, "nextPageToken": None if last else f"p{first}"},
+                  "zendesk": {"tickets": items, "after_cursor": f"c{first}", "end_of_stream": last}}[kind]
+        bodies.append(json.dumps(answer).encode())
+    return bodies
 
 
-def json_scenario(name: str, size: int, store: Store, clock, folder: Path) -> tuple[float, int, int]:
-    """Pages of parsed JSON through the collector's page path and batch write: seconds, written,
-    RSS before."""
+def json_scenario(name: str, size: int, store: Store, clock, folder: Path) -> tuple[float, int, object]:
+    """Answer bodies through the collector's page path and batch write: seconds, written, peak memory."""
     kind = name.split()[1]
     entry, model, what, label, page_size = JSON_SOURCES[kind]
     os.environ.update({"GITHUB_TOKEN": TOKEN, "JIRA_EMAIL": "ops@acme.example", "JIRA_API_TOKEN": TOKEN,
                        "ZENDESK_EMAIL": "ops@acme.example", "ZENDESK_API_TOKEN": TOKEN})
     config = parse_config({"release": RELEASE, "tickets": [entry]}, base_dir=folder)
     [collector] = ticket_collectors(config, clock)
-    pages = json_pages(kind, size, page_size)
+    bodies = json_pages(kind, size, page_size)
     shapes = Items(model, what, label)
-    # Zendesk pages carry the export's cursor; GitHub and Jira checkpoint their items' newest time.
-    pages = [(page, f"cursor {n}" if kind == "zendesk" else None) for n, page in enumerate(pages)]
 
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
-    written = collector.write_pages(store, pages, "bench", clock.now(), collector.converter(shapes))
-    seconds = time.perf_counter() - t0
+    def pages():
+        """What the collector's own `pages` yields for each answer, minus the HTTP."""
+        for body in bodies:
+            parse = lambda body=body: json.loads(body)  # noqa: E731 (only when Arrow can't read the page)
+            if kind == "github":
+                yield collector.page(body, parse)
+            else:
+                page, cursor, _ = collector.page(body, lambda body=body: WRAPPERS[kind].model_validate(json.loads(body)))
+                # Zendesk pages carry the export's cursor; GitHub and Jira checkpoint their items' newest time.
+                yield page if kind == "jira" else dataclasses.replace(page, after=cursor)
+
+    with peak_memory() as memory:
+        t0 = time.perf_counter()
+        written = collector.write_pages(store, pages(), "bench", clock.now(), collector.converter(shapes))
+        seconds = time.perf_counter() - t0
     assert not shapes.problems, shapes.warning()
-    return seconds, written, rss_before
+    return seconds, written, memory
 
 
 def scenario(name: str, size: int, folder: str, out: mp.Queue) -> None:
@@ -143,11 +160,10 @@ def scenario(name: str, size: int, folder: str, out: mp.Queue) -> None:
     clock = SystemClock()
     store = Store(folder / "bench.duckdb")
     if name.startswith("json"):
-        seconds, written, rss_before = json_scenario(name, size, store, clock, folder)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        seconds, written, memory = json_scenario(name, size, store, clock, folder)
         stored = scalar(store.cursor(), "SELECT count(*) FROM tickets")
         out.put({"stored": stored, "written": written, "requests": 0, "seconds": seconds,
-                 "peak_mb": peak / 1024, "growth_mb": (peak - rss_before) / 1024})
+                 "peak_mb": memory.peak_mib, "growth_mb": memory.peak_mib - memory.before_mib})
         store.close()
         return
     if name.startswith("github"):
@@ -170,20 +186,19 @@ def scenario(name: str, size: int, folder: str, out: mp.Queue) -> None:
             write_csv(folder / "export.csv", size, extra=1)
         if name.startswith("github"):
             _served(ready, stop)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
-    record = run_collector(store, collector, clock)
-    seconds = time.perf_counter() - t0
+    with peak_memory() as memory:
+        t0 = time.perf_counter()
+        record = run_collector(store, collector, clock)
+        seconds = time.perf_counter() - t0
     assert record.ok, record.error
     stored = scalar(store.cursor(), "SELECT count(*) FROM tickets")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     requests = 0
     if name.startswith("github"):
         requests = _served(ready, stop)
         _served(ready, stop)  # no requests since: the server stops
         server.join(10)
     out.put({"stored": stored, "written": record.rows_written, "requests": requests, "seconds": seconds,
-             "peak_mb": peak / 1024, "growth_mb": (peak - rss_before) / 1024})
+             "peak_mb": memory.peak_mib, "growth_mb": memory.peak_mib - memory.before_mib})
     store.close()
 
 
@@ -218,14 +233,14 @@ def main() -> None:
     args = parser.parse_args()
     issues, rows, parsed, big = (500, 1_000, 2_000, 0) if args.smoke else (50_000, 100_000, 200_000, 1_000_000)
     repeat = args.repeat or (1 if args.smoke else 3)
-    plan = [("json github -> committed", parsed), ("json jira -> committed", parsed),
-            ("json zendesk -> committed", parsed),
+    plan = [("json github bytes -> committed", parsed), ("json jira bytes -> committed", parsed),
+            ("json zendesk bytes -> committed", parsed),
             ("github first run", issues), ("github incremental", issues),
             ("csv first read", rows), ("csv unchanged", rows), ("csv one row added", rows)]
     if not args.smoke:  # the same path as the first read, at ten times the size
         plan.append(("csv first read", big))
     plan = [(name, size) for name, size in plan if args.only in name]
-    columns = ["scenario", "stored", "written", "requests", "seconds", "rows/s", "peak RSS MB", "growth MB"]
+    columns = ["scenario", "stored", "written", "requests", "seconds", "rows/s", "peak RSS MiB", "rise MiB"]
     rows = []
     for name, size in plan:
         r = measure(name, size, repeat)

@@ -1,13 +1,15 @@
 """Collectors that stream: the batch paths give what the item-by-item reference gives.
 
-API pages read as Arrow columns (`github_page`, `jira_page`, `zendesk_page`) equal the pydantic
-path item for item; the SQL mapping equals `Normaliser.row`; a CSV read by DuckDB (`csvstage`)
+API pages read from their bytes as Arrow columns (`github_page`, `jira_page`, `zendesk_page`)
+equal the pydantic path item for item, also on seeded random pages with wrong types, missing
+fields and bad items (same tickets, same problems named); the SQL mapping equals `Normaliser.row`; a CSV read by DuckDB (`csvstage`)
 stores the same tickets and names the same lines as `read_tickets`, on the fixtures of
 test_tickets_csv.py and on a seeded random export.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -18,11 +20,11 @@ import pytest
 from collectors.base import run_collector
 from collectors.tickets import csvstage, ticket_collectors
 from collectors.tickets.csv import check_file, read_tickets
-from collectors.tickets.github import github_items, github_page
-from collectors.tickets.jira import jira_items, jira_page
+from collectors.tickets.github import GitHubCollector, github_items, github_page
+from collectors.tickets.jira import JiraCollector, jira_items, jira_page
 from collectors.tickets.normalise import TICKET_SCHEMA, Normaliser, RawTicket, raw_table
-from collectors.tickets.shapes import GitHubIssue, Items, JiraIssue, ZendeskTicket
-from collectors.tickets.zendesk import zendesk_items, zendesk_page
+from collectors.tickets.shapes import GitHubIssue, Items, JiraIssue, JiraPage, ZendeskPage, ZendeskTicket
+from collectors.tickets.zendesk import ZendeskCollector, zendesk_items, zendesk_page
 from hypercare.config import GitHubSource
 from tests.fakes.github import issue
 from tests.fakes.jira import jira_issue
@@ -32,6 +34,21 @@ from tests.tickets_helpers import config_with, stored
 
 BASE = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 WORDS = ["bug", "Question", "urgent", "P2", "low", "how-to", "payment", "Sev-9", "", "Blocker", "done", "ß", "ＢＵＧ"]
+
+
+def github_columns(items: list) -> pa.StructArray | None:
+    """Items as the collector reads them from an answer's bytes (None: Arrow can't vouch for them)."""
+    return GitHubCollector.page(json.dumps(items).encode(), lambda: items).columns
+
+
+def jira_columns(items: list) -> pa.StructArray | None:
+    body = json.dumps({"issues": items, "isLast": True}).encode()
+    return JiraCollector.page(body, lambda: JiraPage(issues=items, isLast=True))[0].columns
+
+
+def zendesk_columns(items: list) -> pa.StructArray | None:
+    body = json.dumps({"tickets": items, "end_of_stream": True}).encode()
+    return ZendeskCollector.page(body, lambda: ZendeskPage(tickets=items, end_of_stream=True))[0].columns
 
 
 def without_pos(table: pa.Table) -> list[dict]:
@@ -88,16 +105,16 @@ def test_api_pages_as_columns_equal_the_item_by_item_models(seed):
     rng = random.Random(seed)
     base = "https://acme.example"
     items = github_issues(rng, 300)
-    fast, latest = github_page(items)
+    fast, latest = github_page(github_columns(items))
     slow, slow_latest = github_items(items, Items(GitHubIssue, "issues", "number"))
     assert without_pos(fast) == without_pos(slow) and latest == slow_latest
     assert fast.num_rows < 300  # pull requests dropped
     items = jira_issues(rng, 300)
-    fast, latest = jira_page(items, base)
+    fast, latest = jira_page(jira_columns(items), base)
     slow, slow_latest = jira_items(items, Items(JiraIssue, "issues", "key"), base)
     assert without_pos(fast) == without_pos(slow) and latest == slow_latest
     items = zendesk_tickets(rng, 300)
-    fast, slow = zendesk_page(items, base), zendesk_items(items, Items(ZendeskTicket, "tickets", "id"), base)
+    fast, slow = zendesk_page(zendesk_columns(items), base), zendesk_items(items, Items(ZendeskTicket, "tickets", "id"), base)
     assert without_pos(fast[0]) == without_pos(slow[0])
 
 
@@ -114,16 +131,18 @@ def test_api_pages_as_columns_equal_the_item_by_item_models(seed):
 def test_a_page_the_columns_cannot_vouch_for_goes_item_by_item(change):
     items = github_issues(random.Random(9), 5)
     change(items[2])
-    assert github_page(items) is None
+    page = github_columns(items)
+    assert page is None or github_page(page) is None
 
 
 def test_jira_and_zendesk_pages_with_a_missing_name_or_null_tag_go_item_by_item():
     items = jira_issues(random.Random(4), 3)
     items[1]["fields"]["priority"] = {"id": "3"}
-    assert jira_page(items, "https://x") is None
+    assert jira_page(jira_columns(items), "https://x") is None
     tickets = zendesk_tickets(random.Random(4), 3)
     tickets[0]["tags"] = ["a", None]
-    assert zendesk_page(tickets, "https://x") is None
+    page = zendesk_columns(tickets)
+    assert page is None or zendesk_page(page, "https://x") is None
 
 
 def test_sql_mapping_equals_the_one_ticket_mapping(store):
@@ -245,3 +264,70 @@ def test_sql_mapping_of_a_batch_nothing_maps(store):
         assert n.merge(cur, "raw") == 2
     got = pa.Table.from_pandas(stored(store), schema=TICKET_SCHEMA, preserve_index=False).to_pylist()
     assert got == n.table(tickets).to_pylist()
+
+
+GONE = object()  # a field removed
+ODD_VALUES = [None, 7, "7", 7.0, 7.5, True, "", "x", "ß é", [], {}, ["a"], ["a", None], [{"name": "a"}], [{"id": 1}],
+              [None], {"name": "n"}, {"name": 5}, {"key": "done"}, 2**70, "2026-11-22T21:00:00Z",
+              "2026-11-22T22:00:00.5+0100", "2026-02-30T10:00:00Z", "2026-11-22 21:00", GONE]
+ODD_FIELDS = {
+    "github": ["number", "state", "state_reason", "title", "html_url", "created_at", "updated_at", "labels",
+               "pull_request", "id"],
+    "jira": ["key", "fields", "fields.created", "fields.updated", "fields.summary", "fields.status", "fields.status.name",
+             "fields.status.statusCategory", "fields.status.statusCategory.key", "fields.priority", "fields.priority.name",
+             "fields.issuetype", "fields.issuetype.name", "fields.labels", "fields.components", "fields.description"],
+    "zendesk": ["id", "created_at", "updated_at", "subject", "status", "priority", "type", "tags", "url"],
+}
+
+
+def odd_page(kind: str, rng: random.Random) -> list:
+    """A page of valid items with a few fields set to something else, and now and then an item
+    that is no object at all."""
+    items = {"github": github_issues, "jira": jira_issues, "zendesk": zendesk_tickets}[kind](rng, 8)
+    for _ in range(rng.randrange(4)):
+        n = rng.randrange(len(items))
+        if rng.random() < 0.1:
+            items[n] = rng.choice([None, 5, "x", []])
+            continue
+        *parents, last = rng.choice(ODD_FIELDS[kind]).split(".")
+        target = items[n]
+        for name in parents:
+            target = target.get(name) if isinstance(target, dict) else None
+        if isinstance(target, dict):
+            value = rng.choice(ODD_VALUES)
+            if value is GONE:
+                target.pop(last, None)
+            else:
+                target[last] = value
+    return items
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pages_read_from_bytes_equal_the_parsed_item_by_item_path(tmp_path, clock, seed):
+    """Each collector's page path (bytes -> Arrow columns, checked per batch, else parsed item by
+    item) gives the tickets and names the problems the item-by-item models give on the parsed pages."""
+    rng = random.Random(seed)
+    config = config_with(tmp_path, {"kind": "github", "repo": "acme/booking"},
+                         {"kind": "jira", "base_url": "https://x.example", "jql": "project = HELP"},
+                         {"kind": "zendesk", "base_url": "https://x.example"})
+    github, jira, zendesk = ticket_collectors(config, clock)
+    for kind, collector, model, what, label in [("github", github, GitHubIssue, "issues", "number"),
+                                                ("jira", jira, JiraIssue, "issues", "key"),
+                                                ("zendesk", zendesk, ZendeskTicket, "tickets", "id")]:
+        pages = [odd_page(kind, rng) if rng.random() < 0.5 else odd_page(kind, random.Random(0)) for _ in range(4)]
+        shapes, reference = Items(model, what, label), Items(model, what, label)
+        read = []
+        for items in pages:
+            if kind == "github":
+                read.append(collector.page(json.dumps(items).encode(), lambda items=items: items))
+            else:
+                body = json.dumps({what: items, "isLast": True, "end_of_stream": True}).encode()
+                wrapper = JiraPage if kind == "jira" else ZendeskPage
+                read.append(collector.page(body, lambda body=body, wrapper=wrapper: wrapper.model_validate(json.loads(body)))[0])
+        fast, latest = collector.converter(shapes)(read)
+        slow = [{"github": lambda p: github_items(p, reference),
+                 "jira": lambda p: jira_items(p, reference, jira.source.base_url),
+                 "zendesk": lambda p: zendesk_items(p, reference, zendesk.source.url)}[kind](page) for page in pages]
+        assert without_pos(fast) == without_pos(pa.concat_tables([table for table, _ in slow]))
+        assert max(latest, default=None) == max((t for _, t in slow if t is not None), default=None)
+        assert shapes.problems == reference.problems

@@ -1,23 +1,31 @@
-"""Whole answer pages of parsed JSON as Arrow columns, checked per batch.
+"""Whole answer pages read from their bytes straight into Arrow columns, checked per batch.
 
-One pydantic object per item costs more than the rest of the write path together, so a page is
-first read in one go into an Arrow struct of the modelled fields, and checked column by column:
-every type as the model says (Arrow refuses a string where a number belongs, an object where a
-string belongs, …), every required field present, every time an ISO 8601 instant with its
-offset. Anything off, and the page goes item by item through the models of `shapes.py`, which
-skip and name each bad item as before: the batch check only ever accepts what the models accept,
-so the two give the same tickets.
+A parsed item (a dict) and one pydantic object per item cost more than the rest of the write
+path together, so a page's body is read by Arrow's JSON reader into a struct of the modelled
+fields, with no Python object per item, and checked column by column: every type as the model
+says (the reader refuses a string where a number belongs, an object where a string belongs, a
+number that isn't an integer, a key given twice, …), every required field present, every time
+an ISO 8601 instant with its offset. Anything off, and the page is parsed as before and goes item
+by item through the models of `shapes.py`, which skip and name each bad item: the batch check
+only ever accepts what the models accept, so the two give the same tickets.
 """
 
 from __future__ import annotations
 
+import codecs
+import io
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
+import requests
+
+if TYPE_CHECKING:
+    from collectors.tickets.source import Page
 
 from collectors.tickets.normalise import RAW_SCHEMA, TS
 
@@ -27,13 +35,33 @@ ISO_INSTANT = r"^\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?
 NAMED = pa.struct([("name", pa.string())])
 
 
-def struct_of(items: list[Any], shape: pa.StructType) -> pa.StructArray | None:
-    """The items as one struct array, or None when an item is not an object of that shape."""
+def body(resp: requests.Response) -> bytes:
+    """The answer's bytes when they are to be read as UTF-8 (as `resp.json()` reads them), else
+    nothing: a body in another declared charset goes the parsed way."""
+    utf8 = resp.encoding is None or codecs.lookup(resp.encoding).name == "utf-8"
+    return resp.content if utf8 else b""
+
+
+def read_answer(body: bytes, shape: pa.DataType) -> pa.Array | None:
+    """The body, one JSON value of `shape`, as an Arrow array of length one; None when Arrow
+    can't vouch that it reads as `json.loads` would (not one JSON value, a type off, not UTF-8).
+
+    The reader takes objects, one per line, so the body goes inside `{"v": [...]}`: a body of
+    more than one value would give more than one element, and is refused."""
+    wrapped = b'{"v":[' + body + b"]}"
+    schema = pa.schema([("v", pa.list_(shape))])
     try:
-        array = pa.array(items, shape)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        table = pj.read_json(
+            io.BytesIO(wrapped), read_options=pj.ReadOptions(use_threads=False, block_size=len(wrapped) + 1),
+            parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore",
+                                          newlines_in_values=b"\n" in body or b"\r" in body))
+        if table.num_rows != 1:
+            return None
+        values = table.column(0).chunk(0).flatten()
+        values.validate(full=True)  # the reader does not check that strings are UTF-8
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
-    return None if array.null_count else array
+    return values if len(values) == 1 and not values.null_count else None
 
 
 def present(*arrays: pa.Array) -> bool:
@@ -98,10 +126,13 @@ def lookup(values: pa.Array, mapping: dict[str, str]) -> pa.Array:
 Rows = tuple[pa.Table, "datetime | None"]
 
 
-def chunk_rows(pages: list[list[Any]], whole: Callable[[list[Any]], Rows | None],
+def chunk_rows(pages: list[Page], whole: Callable[[pa.StructArray], Rows | None],
                each: Callable[[list[Any]], Rows]) -> tuple[pa.Table, list[datetime]]:
-    """All pages' items in one batch (`whole`); when the batch can't be vouched for, page by
-    page: `whole` again, else the item-by-item `each`, which names a bad item by its page."""
-    rows = whole([item for page in pages for item in page])
-    parts = [rows] if rows is not None else [whole(page) or each(page) for page in pages]
+    """All pages' columns in one batch (`whole`); when the batch can't be vouched for, page by
+    page: `whole` again, else the item-by-item `each` on the parsed page, which names a bad item
+    by its page."""
+    columns = [page.columns for page in pages]
+    rows = whole(pa.concat_arrays(columns)) if all(c is not None for c in columns) else None
+    parts = [rows] if rows is not None else [
+        (whole(page.columns) if page.columns is not None else None) or each(page.items()) for page in pages]
     return pa.concat_tables([table for table, _ in parts]), [latest for _, latest in parts if latest is not None]

@@ -6,7 +6,7 @@ follow the Link header. Oldest first, so the checkpoint after any page is safe t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,6 +29,7 @@ SHAPE = pa.struct([
     ("html_url", pa.string()), ("created_at", pa.string()), ("updated_at", pa.string()),
     ("labels", pa.list_(batch.NAMED)), ("pull_request", pa.struct([])),
 ])
+ANSWER = pa.list_(SHAPE)
 
 
 def github_ticket(issue: GitHubIssue) -> RawTicket:
@@ -48,11 +49,10 @@ def github_ticket(issue: GitHubIssue) -> RawTicket:
     )
 
 
-def github_page(items: list[Any]) -> tuple[pa.Table, datetime | None] | None:
-    """A page of issues as raw columns (pull requests dropped) and the newest updated time of
-    all its items; None when the page needs the item-by-item check."""
-    page = batch.struct_of(items, SHAPE)
-    if page is None:
+def github_page(page: pa.StructArray) -> tuple[pa.Table, datetime | None] | None:
+    """Pages of issues (columns) as raw columns (pull requests dropped) and the newest updated
+    time of all their items; None when they need the item-by-item check."""
+    if page.null_count:
         return None
     number, state, reason = page.field("number"), page.field("state"), page.field("state_reason")
     labels = batch.names(page.field("labels"))
@@ -118,8 +118,18 @@ class GitHubCollector(TicketCollector):
         while url:
             with self.explained(hints):
                 resp = client.get(url, params)
-            yield answer_list(client.json(resp), self.name, endpoint, "issues"), None
+            yield self.page(batch.body(resp), lambda resp=resp: answer_list(client.json(resp), self.name, endpoint, "issues"))
             url, params = resp.links.get("next", {}).get("url"), None
+
+    @staticmethod
+    def page(body: bytes, parse: Callable[[], list[Any]]) -> Page:
+        """An answer page from its bytes; one Arrow can't read is parsed now (`parse`), so an
+        answer that is no list of issues fails the run at its page, as it always did."""
+        answer = batch.read_answer(body, ANSWER)
+        if answer is None:
+            items = parse()
+            return Page(None, lambda: items)
+        return Page(answer.flatten(), parse)
 
     def converter(self, shapes: Items[GitHubIssue]) -> Convert:
         """Pages of parsed issues -> raw tickets, batch-checked, item by item where needed."""

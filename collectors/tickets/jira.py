@@ -8,7 +8,7 @@ the overlap and the upsert absorb what is read twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +36,7 @@ SHAPE = pa.struct([("key", pa.string()), ("fields", pa.struct([
     ("priority", batch.NAMED), ("issuetype", batch.NAMED), ("labels", pa.list_(pa.string())),
     ("components", pa.list_(batch.NAMED)),
 ]))])
+ANSWER = pa.struct([("issues", pa.list_(SHAPE)), ("isLast", pa.bool_()), ("nextPageToken", pa.string())])
 
 
 def jira_ticket(issue: JiraIssue, base_url: str) -> RawTicket:
@@ -55,11 +56,10 @@ def jira_ticket(issue: JiraIssue, base_url: str) -> RawTicket:
     )
 
 
-def jira_page(items: list[Any], base_url: str) -> tuple[pa.Table, datetime | None] | None:
-    """A page of issues as raw columns and their newest updated time; None when the page needs
-    the item-by-item check."""
-    page = batch.struct_of(items, SHAPE)
-    if page is None:
+def jira_page(page: pa.StructArray, base_url: str) -> tuple[pa.Table, datetime | None] | None:
+    """Pages of issues (columns) as raw columns and their newest updated time; None when they
+    need the item-by-item check."""
+    if page.null_count:
         return None
     key, f = page.field("key"), page.field("fields")
     status, priority, issuetype = f.field("status"), f.field("priority"), f.field("issuetype")
@@ -124,13 +124,25 @@ class JiraCollector(TicketCollector):
         url = f"{self.source.base_url}/rest/api/3/search/jql"
         while True:
             with self.explained(hints):
-                page = answer(JiraPage, client.json(client.get(url, params)), self.name, "GET /rest/api/3/search/jql")
-            yield page.issues, None
-            token_next = page.nextPageToken
+                resp = client.get(url, params)
+                page, is_last, token_next = self.page(
+                    batch.body(resp), lambda resp=resp: answer(JiraPage, client.json(resp), self.name, "GET /rest/api/3/search/jql"))
+            yield page
             # The last page may omit nextPageToken rather than send isLast (JRACLOUD-92184).
-            if page.isLast or not token_next:
+            if is_last or not token_next:
                 return
             params = {**params, "nextPageToken": token_next}
+
+    @staticmethod
+    def page(body: bytes, parse: Callable[[], JiraPage]) -> tuple[Page, bool | None, str | None]:
+        """An answer page from its bytes, and its isLast and nextPageToken; one Arrow can't
+        read is parsed and checked now (`parse`), so a wrong answer fails the run at its page."""
+        read = batch.read_answer(body, ANSWER)
+        if read is None or read.field("issues").null_count:
+            page = parse()
+            return Page(None, lambda: page.issues), page.isLast, page.nextPageToken
+        return (Page(read.field("issues").flatten(), lambda: parse().issues),
+                read.field("isLast")[0].as_py(), read.field("nextPageToken")[0].as_py())
 
     def converter(self, shapes: Items[JiraIssue]) -> Convert:
         """Pages of parsed issues -> raw tickets, batch-checked, item by item where needed."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,10 +23,25 @@ from hypercare.store.writes import read_checkpoint, save_checkpoint
 # cost ~25 ms, most of a GitHub run's time; 50,000 raw rows are a few MB of Arrow.
 BATCH_ROWS = 50_000
 CHUNK_ITEMS = 2_000
-# A page's parsed items and the source's own cursor after it (None: the items' newest updated time).
-Page = tuple[list[Any], str | None]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer page: its items as Arrow columns read from the body (None when Arrow can't
+    vouch for them), the items parsed for the item-by-item path (parsed only when asked, unless
+    the columns are None), and the source's own cursor after it (None: the items' newest
+    updated time)."""
+
+    columns: pa.StructArray | None
+    items: Callable[[], list[Any]]
+    after: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.columns) if self.columns is not None else len(self.items())
+
+
 # Pages of items -> their raw tickets (RAW_SCHEMA) and the updated times the checkpoint may take.
-Convert = Callable[[list[list[Any]]], tuple[pa.Table, list[datetime]]]
+Convert = Callable[[list[Page]], tuple[pa.Table, list[datetime]]]
 
 
 class TicketCollector:
@@ -101,7 +117,7 @@ class TicketCollector:
         (`convert`), so the per-call cost of the column work is paid once per chunk, not per page.
         When a later page fails, the pages read before it are written first, so the next run
         resumes after them."""
-        chunk: list[list[Any]] = []
+        chunk: list[Page] = []
         pending: list[pa.Table] = []
         saved = cursor = self.checkpoint(store, scope)
         explicit: str | None = None
@@ -125,9 +141,9 @@ class TicketCollector:
                 saved = cursor
 
         try:
-            for items, after in pages:
-                chunk.append(items)
-                explicit = after or explicit
+            for page in pages:
+                chunk.append(page)
+                explicit = page.after or explicit
                 if sum(len(c) for c in chunk) >= CHUNK_ITEMS:
                     rows()
                     if sum(t.num_rows for t in pending) >= BATCH_ROWS:

@@ -8,7 +8,8 @@ export returns every ticket changed since the cursor, and the upsert absorbs a r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ SHAPE = pa.struct([
     ("id", pa.int64()), ("created_at", pa.string()), ("updated_at", pa.string()), ("subject", pa.string()),
     ("status", pa.string()), ("priority", pa.string()), ("type", pa.string()), ("tags", pa.list_(pa.string())),
 ])
+ANSWER = pa.struct([("tickets", pa.list_(SHAPE)), ("after_cursor", pa.string()), ("end_of_stream", pa.bool_())])
 
 
 def zendesk_ticket(ticket: ZendeskTicket, base_url: str) -> RawTicket:
@@ -48,11 +50,10 @@ def zendesk_ticket(ticket: ZendeskTicket, base_url: str) -> RawTicket:
     )
 
 
-def zendesk_page(items: list[Any], base_url: str) -> tuple[pa.Table, None] | None:
-    """A page of tickets as raw columns (the export's cursor, not their times, is the
-    checkpoint); None when the page needs the item-by-item check."""
-    page = batch.struct_of(items, SHAPE)
-    if page is None:
+def zendesk_page(page: pa.StructArray, base_url: str) -> tuple[pa.Table, None] | None:
+    """Pages of tickets (columns) as raw columns (the export's cursor, not their times, is the
+    checkpoint); None when they need the item-by-item check."""
+    if page.null_count:
         return None
     ident, tags = page.field("id").cast(pa.string()), page.field("tags")
     created, updated = batch.instants(page.field("created_at")), batch.instants(page.field("updated_at"))
@@ -98,12 +99,25 @@ class ZendeskCollector(TicketCollector):
         endpoint = "GET /api/v2/incremental/tickets/cursor.json"
         while True:
             with self.explained(hints):
-                page = answer(ZendeskPage, client.json(client.get(url, params)), self.name, endpoint)
-            cursor = page.after_cursor or params.get("cursor")
-            yield page.tickets, cursor
-            if page.end_of_stream or not page.after_cursor:
+                resp = client.get(url, params)
+                page, after_cursor, end_of_stream = self.page(
+                    batch.body(resp), lambda resp=resp: answer(ZendeskPage, client.json(resp), self.name, endpoint))
+            cursor = after_cursor or params.get("cursor")
+            yield replace(page, after=cursor)
+            if end_of_stream or not after_cursor:
                 return
             params = {"per_page": PAGE_SIZE, "cursor": cursor}
+
+    @staticmethod
+    def page(body: bytes, parse: Callable[[], ZendeskPage]) -> tuple[Page, str | None, bool]:
+        """An answer page from its bytes, and its after_cursor and end_of_stream; one Arrow
+        can't read is parsed and checked now (`parse`), so a wrong answer fails the run at its page."""
+        read = batch.read_answer(body, ANSWER)
+        if read is None or read.field("tickets").null_count or read.field("end_of_stream").null_count:
+            page = parse()
+            return Page(None, lambda: page.tickets), page.after_cursor, page.end_of_stream
+        return (Page(read.field("tickets").flatten(), lambda: parse().tickets),
+                read.field("after_cursor")[0].as_py(), read.field("end_of_stream")[0].as_py())
 
     def converter(self, shapes: Items[ZendeskTicket]) -> Convert:
         """Pages of parsed tickets -> raw tickets, batch-checked, item by item where needed."""
