@@ -210,12 +210,13 @@ class Normaliser:
     def merge(self, cur: duckdb.DuckDBPyConnection, raw: str) -> int:
         """Map the batch in the relation `raw` (RAW_SCHEMA) and upsert it into `tickets` by
         (source, ticket_id); within the batch the last row of a ticket wins. Returns the tickets written."""
-        values, rows, tickets = cur.execute(
-            f"SELECT list(DISTINCT v), (SELECT count(*) FROM {raw}), (SELECT count(DISTINCT ticket_id) FROM {raw}) "
-            f"FROM (SELECT status_raw AS v FROM {raw} UNION ALL SELECT priority_raw FROM {raw} "
-            f"UNION ALL SELECT category_raw FROM {raw} UNION ALL SELECT unnest(labels) FROM {raw})").fetchall()[0]
+        # One scan: the distinct raw values (label lists, then their labels) and whether a ticket repeats.
+        *values, labels, rows, tickets = cur.execute(
+            f"SELECT list(DISTINCT status_raw), list(DISTINCT priority_raw), list(DISTINCT category_raw), "
+            f"list(DISTINCT labels), count(*), count(DISTINCT ticket_id) FROM {raw}").fetchall()[0]
         source = LAST_SQL.format(raw=raw) if tickets < rows else raw
-        params = {"source": self.source, "categories": self.category_order, **self.vocabulary(values or [])}
+        distinct = [v for found in values for v in found or ()] + [v for found in labels or () for v in found or ()]
+        params = {"source": self.source, "categories": self.category_order, **self.vocabulary(distinct)}
         sets = ", ".join(f"{c} = m.{c}" for c in TICKET_SCHEMA.names[2:])
         stored = f"(SELECT * FROM {source} SEMI JOIN {STORED} s USING (ticket_id))"
         new = f"(SELECT * FROM {source} ANTI JOIN {STORED} s USING (ticket_id))"
