@@ -22,12 +22,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
-import requests
-
-if TYPE_CHECKING:
-    from collectors.tickets.source import Page
 
 from collectors.tickets.normalise import RAW_SCHEMA, TS
+
+if TYPE_CHECKING:
+    import requests
+
+    from collectors.tickets.source import Page
 
 # The instants `shapes.Instant` accepts that Arrow reads the same way: a date, a time to the
 # second (fraction optional) and Z or an offset (Jira's +0100 included).
@@ -47,7 +48,8 @@ def read_answer(body: bytes, shape: pa.DataType) -> pa.Array | None:
     can't vouch that it reads as `json.loads` would (not one JSON value, a type off, not UTF-8).
 
     The reader takes objects, one per line, so the body goes inside `{"v": [...]}`: a body of
-    more than one value would give more than one element, and is refused."""
+    more than one value would give more than one element, and is refused. (A text that is not
+    JSON alone but is inside the wrapper, such as `[…]], "x": [1`, would be read; no API sends one.)"""
     wrapped = b'{"v":[' + body + b"]}"
     schema = pa.schema([("v", pa.list_(shape))])
     try:
