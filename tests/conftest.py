@@ -9,8 +9,8 @@ import streamlit as st
 
 from hypercare import runtime
 from hypercare.clock import FixedClock
-from hypercare.demo import build_demo, demo_config
 from hypercare.store import Store
+from tests.demo_db import open_demo_copy
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +34,7 @@ def store(tmp_path):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo go-live in a database of its own, shared by a module's tests: (config, store)."""
-    config = demo_config(tmp_path_factory.mktemp("demo"))
-    store = build_demo(config.store.path, config)
+    config, store = open_demo_copy(tmp_path_factory.mktemp("demo"))
     yield config, store
     store.close()
 

@@ -10,8 +10,9 @@ from streamlit.testing.v1 import AppTest
 from hypercare import runtime
 from hypercare.clock import FixedClock
 from hypercare.config import AuthConfig
-from hypercare.demo import DEMO_NOW, build_demo, demo_config
+from hypercare.demo import DEMO_NOW
 from hypercare.store.read import arrow
+from tests.demo_db import open_demo_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
@@ -28,8 +29,7 @@ WRITES = ("button", "text_input", "text_area", "number_input", "chat_input")
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    config = demo_config(tmp_path_factory.mktemp("demo"))
-    store = build_demo(config.store.path, config)
+    config, store = open_demo_copy(tmp_path_factory.mktemp("demo"))
     yield config, store
     store.close()
 

@@ -132,10 +132,10 @@ def test_demo_incidents_tell_the_story_and_are_deterministic(tmp_path):
 
 
 def test_the_demo_database_ticks_quietly_at_its_pinned_clock(tmp_path):
-    from hypercare.demo import DEMO_NOW, build_demo, demo_config, demo_window
+    from hypercare.demo import DEMO_NOW, demo_window
+    from tests.demo_db import open_demo_copy
 
-    config = demo_config(tmp_path)
-    store = build_demo(config.store.path, config)
+    config, store = open_demo_copy(tmp_path)
     try:
         window = demo_window(config)
         ids = [r[0] for r in store.cursor().execute("SELECT incident_id FROM incidents ORDER BY 1").fetchall()]

@@ -11,8 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from hypercare import runtime
 from hypercare.clock import FixedClock
-from hypercare.demo import DEMO_NOW, build_demo, demo_config, demo_window
+from hypercare.demo import DEMO_NOW, demo_config, demo_window
 from hypercare.store.read import scalar
+from tests.demo_db import open_demo_copy
 from tests.triage_helpers import SET_ASIDE_ISSUES
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -20,8 +21,7 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 @pytest.fixture
 def demo_app(tmp_path):
-    config = demo_config(tmp_path)
-    store = build_demo(config.store.path, config)
+    config, store = open_demo_copy(tmp_path)
     runtime.set_context(runtime.AppContext(config, store, FixedClock(DEMO_NOW), demo=True))
     at = AppTest.from_file(APP, default_timeout=30).run()
     yield at, config, store

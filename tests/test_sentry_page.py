@@ -19,6 +19,7 @@ from hypercare import demo, runtime
 from hypercare.clock import FixedClock
 from hypercare.outside_text import as_text
 from hypercare.store.writes import merge_rows
+from tests.demo_db import open_demo_copy
 from tests.sentry_helpers import GO_LIVE, make_config
 
 ROOT = Path(__file__).parents[1]
@@ -55,8 +56,7 @@ def test_a_failed_collection_is_shown_as_an_actionable_error(store, clock, tmp_p
 
 
 def test_demo_go_live(tmp_path):
-    config = demo.demo_config(tmp_path)
-    store = demo.build_demo(config.store.path, config)
+    config, store = open_demo_copy(tmp_path)
     try:
         at = open_page(config, store, FixedClock(demo.DEMO_NOW))
         metrics = {m.label: m.value for m in at.metric}

@@ -12,9 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from hypercare import runtime
 from hypercare.clock import FixedClock
-from hypercare.demo import DEMO_NOW, build_demo, demo_config
+from hypercare.demo import DEMO_NOW, demo_config
 from hypercare.runtime import AppContext
 from hypercare.store import Store, StoreDamagedError, StoreError
+from tests.demo_db import demo_copy
 from tests.test_cli import config_file, run_cli
 
 CHECK = '[[checks]]\nname = "api"\nurl = "http://127.0.0.1:9/health"\n'
@@ -28,9 +29,7 @@ def cut_in_half(path: Path) -> None:
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory) -> Path:
     """A real database with every table filled (the demo), closed."""
-    config = demo_config(tmp_path_factory.mktemp("demo"))
-    build_demo(config.store.path, config).close()
-    return config.store.path
+    return demo_copy(tmp_path_factory.mktemp("demo")).store.path
 
 
 @pytest.mark.parametrize(("store_path", "why"), [

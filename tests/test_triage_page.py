@@ -14,7 +14,7 @@ from hypercare import runtime
 from hypercare.auth.identity import Identity
 from hypercare.clock import FixedClock
 from hypercare.config import AuthConfig
-from hypercare.demo import DEMO_NOW, build_demo, demo_config
+from hypercare.demo import DEMO_NOW
 from hypercare.incidents import actions as incidents
 from hypercare.outside_text import as_text
 from hypercare.store import Store
@@ -22,6 +22,7 @@ from hypercare.store.queries import triage as q
 from hypercare.store.read import arrow, scalar
 from hypercare.triage import inbox
 from hypercare.triage.view import inbox_view
+from tests.demo_db import demo_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "dashboard" / "views" / "triage.py")
@@ -31,9 +32,7 @@ TRICKY = "**Bold** <img src=x onerror=alert(1)> [click](https://evil.example) :r
 
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory):
-    config = demo_config(tmp_path_factory.mktemp("demo"))
-    build_demo(config.store.path, config).close()
-    return config
+    return demo_copy(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ Every scenario records a successful run for each source at `now` unless it is ab
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -19,11 +18,12 @@ import pyarrow as pa
 from collectors.health import RESULT_SCHEMA
 from hypercare.auth.identity import Identity
 from hypercare.config import Config, parse_config
-from hypercare.demo import DEMO_NOW, build_demo, demo_config, demo_window
+from hypercare.demo import DEMO_NOW, demo_window
 from hypercare.incidents import actions
 from hypercare.store import Store
 from hypercare.store.writes import append_rows, record_health_results
 from hypercare.window import Window
+from tests.demo_db import open_demo_copy
 
 UTC = timezone.utc
 H = timedelta(hours=1)
@@ -53,50 +53,36 @@ def record_runs(store: Store, config: Config, at: datetime) -> None:
 
 # --- demo-based -----------------------------------------------------------------------------
 
-_TEMPLATE: dict[str, Path] = {}
-
-
-def _demo_copy(folder: Path) -> tuple[Config, Store]:
-    """A private copy of the demo database (built once per test session)."""
-    if "path" not in _TEMPLATE:
-        template = Path(folder).parent / "demo-template"
-        template.mkdir(exist_ok=True)
-        config = demo_config(template)
-        build_demo(config.store.path, config).close()
-        _TEMPLATE["path"] = config.store.path
-    config = demo_config(folder)
-    shutil.copy(_TEMPLATE["path"], config.store.path)
-    return config, Store(config.store.path)
 
 
 def demo(folder: Path) -> Scenario:
-    config, store = _demo_copy(folder)
+    config, store = open_demo_copy(folder)
     return Scenario("demo", config, store, DEMO_NOW)
 
 
 def stale(folder: Path) -> Scenario:
     """40 minutes after the demo's last runs: every source is stale (3 intervals passed)."""
-    config, store = _demo_copy(folder)
+    config, store = open_demo_copy(folder)
     return Scenario("stale", config, store, DEMO_NOW + timedelta(minutes=40))
 
 
 def never_collected(folder: Path) -> Scenario:
     """Rows are there (an import, a copied file) but no collector ever ran successfully."""
-    config, store = _demo_copy(folder)
+    config, store = open_demo_copy(folder)
     with store.transaction() as cur:
         cur.execute("DELETE FROM collector_runs")
     return Scenario("never collected", config, store, DEMO_NOW)
 
 
 def before_go_live(folder: Path) -> Scenario:
-    config, store = _demo_copy(folder)
+    config, store = open_demo_copy(folder)
     now = demo_window(config).go_live_at - timedelta(hours=3, minutes=20)
     record_runs(store, config, now)
     return Scenario("before go-live", config, store, now)
 
 
 def after_the_window(folder: Path) -> Scenario:
-    config, store = _demo_copy(folder)
+    config, store = open_demo_copy(folder)
     now = demo_window(config).end + timedelta(hours=5)
     record_runs(store, config, now)
     return Scenario("after the window", config, store, now)
@@ -104,7 +90,7 @@ def after_the_window(folder: Path) -> Scenario:
 
 def no_sessions(folder: Path) -> Scenario:
     """The server offers no release health: not one session collected."""
-    config, store = _demo_copy(folder)
+    config, store = open_demo_copy(folder)
     with store.transaction() as cur:
         cur.execute("DELETE FROM session_health")
     return Scenario("sessions 0", config, store, DEMO_NOW)
@@ -119,7 +105,7 @@ def _planned(store: Store, starts: datetime, ends: datetime, names: list[str] | 
 
 def planned_one_check(folder: Path) -> Scenario:
     """Maintenance of the payment provider for 3 h at T+20 h: its failures then are planned."""
-    config, store = _demo_copy(folder)
+    config, store = open_demo_copy(folder)
     go_live = demo_window(config).go_live_at
     _planned(store, go_live + 20 * H, go_live + 23 * H, ["payment-provider"])
     return Scenario("planned, one check", config, store, DEMO_NOW)
@@ -127,7 +113,7 @@ def planned_one_check(folder: Path) -> Scenario:
 
 def planned_all(folder: Path) -> Scenario:
     """A planned period for every check from T+20 h to T+23 h."""
-    config, store = _demo_copy(folder)
+    config, store = open_demo_copy(folder)
     go_live = demo_window(config).go_live_at
     _planned(store, go_live + 20 * H, go_live + 23 * H, None)
     return Scenario("planned, all", config, store, DEMO_NOW)
@@ -135,7 +121,7 @@ def planned_all(folder: Path) -> Scenario:
 
 def overdue_incident(folder: Path) -> Scenario:
     """A SEV2 opened 8 h before now, never acknowledged: both SLAs are hours overdue."""
-    config, store = _demo_copy(folder)
+    config, store = open_demo_copy(folder)
     actions.open_incident(store, config, title="Trainer app cannot sync schedules", severity="SEV2",
                           identity=ENGINE, now=DEMO_NOW - 8 * H)
     return Scenario("overdue incident", config, store, DEMO_NOW)
@@ -143,14 +129,14 @@ def overdue_incident(folder: Path) -> Scenario:
 
 def empty_baseline(folder: Path) -> Scenario:
     """baseline_hours = 0: no figure has a copy to compare with ("no baseline", never 0)."""
-    config, store = _demo_copy(folder)
+    config, store = open_demo_copy(folder)
     release = config.release.model_copy(update={"baseline_hours": 0})
     return Scenario("empty baseline", config.model_copy(update={"release": release}), store, DEMO_NOW)
 
 
 def zero_baseline(folder: Path) -> Scenario:
     """The baseline's copy of the last hour holds no error and no ticket: a baseline of 0."""
-    config, store = _demo_copy(folder)
+    config, store = open_demo_copy(folder)
     hour = demo_window(config).last_hour(DEMO_NOW)
     copy = (hour.start - timedelta(days=7), hour.end - timedelta(days=7))
     with store.transaction() as cur:
