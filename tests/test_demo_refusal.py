@@ -54,10 +54,16 @@ def test_the_demo_refuses_a_database_it_did_not_write_and_replaces_its_own(tmp_p
     assert count(data / "demo.duckdb", "SELECT count(*) FROM tickets") == 1
 
     (data / "demo.duckdb").unlink()
-    first = run_cli("demo", "--no-serve", "--data-dir", str(data))
+    earlier = Store(data / "demo.duckdb")  # an earlier demo (cut short): its marker, one made-up ticket
+    earlier.cursor().execute(f"CREATE TABLE {DEMO_MARKER} (written_at TIMESTAMPTZ, seed BIGINT)")
+    earlier.cursor().execute(f"INSERT INTO {DEMO_MARKER} VALUES (now(), 1)")
+    earlier.cursor().execute("INSERT INTO tickets (source, ticket_id) VALUES ('earlier', '1')")
+    earlier.close()
     again = run_cli("demo", "--no-serve", "--data-dir", str(data))  # its own file: replaced, not refused
-    assert (first.returncode, again.returncode) == (0, 0), again.stderr
+    assert again.returncode == 0, again.stderr
     assert count(data / "demo.duckdb", f"SELECT count(*) FROM {DEMO_MARKER}") == 1
+    assert count(data / "demo.duckdb", "SELECT count(*) FROM tickets WHERE source = 'earlier'") == 0
+    assert count(data / "demo.duckdb", "SELECT count(*) FROM tickets") > 100
 
 
 def test_a_file_that_is_not_a_database_is_refused_too(tmp_path):
