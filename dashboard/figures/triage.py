@@ -5,7 +5,6 @@ as it is: a table cell is never read as Markdown or HTML."""
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,10 +97,8 @@ def source_counts(entries: Sequence[Entry]) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Listing:
-    """The inbox as the Triage page shows it, built once per `now` step and cheap to keep in the
-    cache: the ranked table and the set-aside list as frames, the counts, and each entry pickled
-    on its own, so a rerun unpickles the one item chosen (a list of 3,000 items took ~30 ms to
-    unpickle on every rerun)."""
+    """The inbox as the Triage page shows it, built once and read by every rerun: the ranked table
+    and the set-aside list as frames, the counts, and each entry by its key."""
 
     table: pd.DataFrame  # inbox_rows of the whole inbox, ranked
     keys: tuple[str, ...]  # the table's item keys, row by row
@@ -112,11 +109,8 @@ class Listing:
     with_incident: int
     counts: dict[str, int]  # source_counts of the inbox
     labels: dict[str, str]  # key → how the item chooser names it
-    entries: dict[str, bytes]  # key → its pickled Entry (inbox and set aside)
+    entries: dict[str, Entry]  # key → its entry (inbox and set aside)
     due_back: tuple[str, ...]  # InboxView.due_back
-
-    def entry(self, key: str) -> Entry:
-        return pickle.loads(self.entries[key])
 
     def shown(self, sources: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
         """The table's rows of these sources (ranks as in the whole inbox) and their keys."""
@@ -125,7 +119,6 @@ class Listing:
 
 
 def listing(view: InboxView, window: Window) -> Listing:
-    entries = (*view.inbox, *view.set_aside)
     labels = {e.key: f"{n}. {e.title}" for n, e in enumerate(view.inbox, 1)}
     labels.update({e.key: f"set aside · {e.title}" for e in view.set_aside})
     return Listing(
@@ -134,4 +127,4 @@ def listing(view: InboxView, window: Window) -> Listing:
         aside_keys=tuple(e.key for e in view.set_aside), untriaged=view.untriaged,
         with_incident=sum(1 for e in view.inbox if e.state.state == "has incident"),
         counts=source_counts(view.inbox), labels=labels,
-        entries={e.key: pickle.dumps(e, protocol=pickle.HIGHEST_PROTOCOL) for e in entries}, due_back=view.due_back)
+        entries={e.key: e for e in (*view.inbox, *view.set_aside)}, due_back=view.due_back)

@@ -30,7 +30,7 @@ shown_in = window or Window(t, timezone=context.config.release.timezone)  # the 
 
 listing = inbox_listing(t)
 if listing.due_back:  # set-aside items due back: their return goes on record
-    triage.settle_returns(context.store, [listing.entry(k).item for k in listing.due_back], t)
+    triage.settle_returns(context.store, [listing.entries[k].item for k in listing.due_back], t)
     data.clear()
 
 
@@ -48,7 +48,7 @@ def offered(entry: Entry) -> list[str]:
 
 def act(action: str, key: str) -> None:
     """Form callback: runs before the rerun renders, so the page shows the change at once."""
-    s, entry, now = st.session_state, listing.entry(key), context.clock.now()
+    s, entry, now = st.session_state, listing.entries[key], context.clock.now()
     who = data.identity()
     try:
         if action == OPEN:
@@ -101,7 +101,7 @@ if choices:
     acts = data.may("responder")
     st.subheader("Act on an item" if acts else "An item's score", anchor=False)
     key = st.selectbox("Item", choices, key="triage_item", format_func=listing.labels.__getitem__)
-    entry = listing.entry(key)
+    entry = listing.entries[key]
     st.caption(as_text(f"{entry.title} — {entry.state.words}"))
     if entry.item is not None:
         with st.expander(f"Score {entry.item.score.total:.1f} in its parts", expanded=True):
