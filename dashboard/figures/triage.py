@@ -44,7 +44,7 @@ def inbox_rows(entries: Sequence[Entry], window: Window) -> pd.DataFrame:
         "suggested": [e.item.suggested_severity for e in entries],
         "first seen": [_when(e.item.first_seen, window) for e in entries],
         "last seen": [_when(e.item.last_seen, window) for e in entries],
-        "link": [e.item.link or None for e in entries],
+        "link": [e.item.link or "" for e in entries],
     }, columns=["rank", "score", "source", "kind", "title", "state", "suggested", "first seen", "last seen", "link"])
 
 

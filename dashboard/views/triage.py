@@ -89,8 +89,8 @@ if shown:
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "score": st.column_config.NumberColumn("score", format="%.1f", help="The sum of the parts: choose the item "
                                                "below to see them"),
-        "rank": st.column_config.NumberColumn("rank", width="small"),
-        "title": st.column_config.TextColumn("title", width="large"),
+        "rank": st.column_config.NumberColumn("rank", width=50),
+        "title": st.column_config.TextColumn("title", width="medium"),  # the whole row fits at 1,400 px
         "link": st.column_config.LinkColumn("link", display_text="open"),
     })
 else:
@@ -140,13 +140,15 @@ st.subheader("Set aside", anchor=False)
 st.caption(f"Left out of the inbox and of the new-issue and ticket counts (Overview, rules, report) until the "
            f"time is up or the score without age rises {RETURN_RATIO - 1:.0%} above its value when set aside.")
 if listing.aside_keys:
-    st.dataframe(listing.aside, hide_index=True, width="stretch")
+    st.dataframe(listing.aside, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.TextColumn(c, width="medium") for c in ("title", "reason")})
 else:
     st.text("Nothing is set aside.")
 
 st.subheader("Triage log", anchor=False)
 log = data.cached(q.history)()
 if len(log):
-    st.dataframe(log_rows(log, shown_in), hide_index=True, width="stretch")
+    st.dataframe(log_rows(log, shown_in), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.TextColumn(c, width="medium") for c in ("item", "reason")})
 else:
     st.text("No triage action yet.")
