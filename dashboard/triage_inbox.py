@@ -40,7 +40,7 @@ def _query_cache_fill(db: str) -> int:
 @st.cache_resource(ttl=data.TTL_SECONDS, max_entries=8, show_spinner=False)
 def _listing(db: str, now: datetime, fill: int) -> Listing:
     context = data.ctx()
-    found = [i for name in inbox.PARTS for i in data.cached(inbox.part)(context.config, now, name)]
+    window = context.window(as_of=now)  # as inbox.items reads it
+    found = [i for name in inbox.PARTS for i in data.cached(inbox.part)(context.config, window, now, name)]
     view = combine(inbox.ranked(found), data.cached(q.item_states)(now), data.cached(q.covering_incidents)(), now)
-    window = context.window() or Window(now, timezone=context.config.release.timezone)  # the zone before go-live
-    return listing(view, window)
+    return listing(view, window or Window(now, timezone=context.config.release.timezone))  # the zone before go-live

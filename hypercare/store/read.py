@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import duckdb
@@ -13,6 +14,23 @@ import pyarrow as pa
 def arrow(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
     """Large results come back ~10x faster as Arrow than as pandas."""
     return cur.sql(sql, params=list(params) if params else None).to_arrow_table()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def records(table: pa.Table) -> list[dict]:
+    """`table.to_pylist()`, with instants (timestamps with a zone) built from their integer
+    microseconds: ~6x faster than pyarrow's (~2.6 µs each). Their tzinfo is `timezone.utc`;
+    the instants are the same."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+            us = column.cast(pa.timestamp("us", tz=column.type.tz)).cast(pa.int64()).to_pylist()
+            columns.append([None if v is None else _EPOCH + timedelta(microseconds=v) for v in us])
+        else:
+            columns.append(column.to_pylist())
+    return [dict(zip(table.column_names, row)) for row in zip(*columns)]
 
 
 def frame(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:

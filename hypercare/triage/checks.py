@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from hypercare.config import Config
-from hypercare.store.read import arrow
+from hypercare.store.read import arrow, records
 from hypercare.triage.model import Item
 from hypercare.triage.score import Signals, score, suggested_severity
 
@@ -26,7 +26,7 @@ def check_rows(cur: duckdb.DuckDBPyConnection, check_names: list[str], now: date
     earliest transition of the trailing hour)."""
     if not check_names:
         return []
-    return arrow(
+    return records(arrow(
         cur,
         """
         WITH a AS (SELECT ?::TIMESTAMPTZ AS now)
@@ -43,7 +43,7 @@ def check_rows(cur: duckdb.DuckDBPyConnection, check_names: list[str], now: date
         ORDER BY check_name
         """,
         [now, check_names, flapping],
-    ).to_pylist()
+    ))
 
 
 def check_items(cur: duckdb.DuckDBPyConnection, config: Config, go_live_at: datetime | None,

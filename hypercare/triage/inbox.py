@@ -35,9 +35,10 @@ def items(cur: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> list
     return ranked(i for read in PARTS.values() for i in read(cur, config, window, now))
 
 
-def part(cur: duckdb.DuckDBPyConnection, config: Config, now: datetime, name: str) -> list[Item]:
-    """The items of one part of the inbox (a key of PARTS), unranked; `ranked` of all parts is `items`."""
-    return PARTS[name](cur, config, window_for(cur, config, as_of=now), now)
+def part(cur: duckdb.DuckDBPyConnection, config: Config, window: Window | None, now: datetime, name: str) -> list[Item]:
+    """The items of one part of the inbox (a key of PARTS), unranked, in `window` (as `items`
+    reads it: window_for as of `now`); `ranked` of all parts is `items`."""
+    return PARTS[name](cur, config, window, now)
 
 
 def ranked(found: Iterable[Item]) -> list[Item]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from hypercare.config import TriageConfig
-from hypercare.store.read import arrow
+from hypercare.store.read import arrow, records
 from hypercare.triage.model import Item
 from hypercare.triage.score import Signals, score, suggested_severity
 
@@ -35,7 +35,7 @@ def sentry_rows(cur: duckdb.DuckDBPyConnection, go_live_at: datetime | None, now
     spiking (`spike`), with `last_hour`, `hour_before` (events; None: unknown) and, for old
     issues, `hourly_mean` over `mean_hours` hours before the last one. Without a go-live
     instant only spikes are found."""
-    return arrow(
+    return records(arrow(
         cur,
         """
         WITH a AS (SELECT ?::TIMESTAMPTZ AS go, ?::TIMESTAMPTZ AS h, ?::DOUBLE AS factor, ?::BIGINT AS min_events,
@@ -70,7 +70,7 @@ def sentry_rows(cur: duckdb.DuckDBPyConnection, go_live_at: datetime | None, now
         WHERE new OR regressed OR (mean_hours >= min_hours AND last_hour >= min_events AND last_hour > factor * hourly_mean)
         """,
         [go_live_at, last_complete_hour(now), triage.spike_factor, triage.spike_min_events, SPIKE_MIN_HOURS],
-    ).to_pylist()
+    ))
 
 
 def sentry_items(cur: duckdb.DuckDBPyConnection, go_live_at: datetime | None, now: datetime,

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from hypercare.config import TriageConfig
-from hypercare.store.read import arrow
+from hypercare.store.read import arrow, records
 from hypercare.triage.model import Item
 from hypercare.triage.score import Signals, score, suggested_severity
 from hypercare.window import Period, Window
@@ -56,12 +56,12 @@ _baselines: dict[tuple, dict[tuple[str, str], int]] = {}  # the last few baselin
 
 def p1_rows(cur: duckdb.DuckDBPyConnection) -> list[dict]:
     """P1 tickets whose status is not solved or closed (no status: treated as open)."""
-    return arrow(
+    return records(arrow(
         cur,
         """SELECT source, ticket_id, title, url, status, created_at, coalesce(updated_at, created_at) AS updated_at
            FROM tickets WHERE priority = 'P1' AND coalesce(status, 'open') NOT IN ('solved', 'closed')
            ORDER BY source, ticket_id""",
-    ).to_pylist()
+    ))
 
 
 def cluster_periods(window: Window | None, now: datetime, hours: int) -> tuple[Period, Period | None]:
@@ -79,7 +79,7 @@ def recent_groups(cur: duckdb.DuckDBPyConnection, recent: Period, least: int) ->
     """Groups of at least `least` tickets created in `recent`: rule, value, tickets and their
     ticket_keys, last_hour and hour_before (the period's last two hours), level (the most urgent
     priority, 1-4), first and last created."""
-    return arrow(
+    return records(arrow(
         cur,
         f"""
         WITH t AS MATERIALIZED (
@@ -96,7 +96,7 @@ def recent_groups(cur: duckdb.DuckDBPyConnection, recent: Period, least: int) ->
         GROUP BY rule, value HAVING count(*) >= ? ORDER BY rule, value
         """,
         [list(STOPWORDS), recent.start, recent.end, recent.end - HOUR, recent.end - 2 * HOUR, recent.end - HOUR, least],
-    ).to_pylist()
+    ))
 
 
 def baseline_counts(cur: duckdb.DuckDBPyConnection, base: Period) -> dict[tuple[str, str], int] | None:
