@@ -8,6 +8,7 @@ stable across collector re-runs and restarts: `sentry:<issue_id>`, `check:<check
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,9 +27,10 @@ class ScorePart:
 @dataclass(frozen=True)
 class Score:
     """`total` is the sum of the parts' points; `without_age` leaves the age term out, so it
-    changes only when the item itself does (what "comes back when worse" compares)."""
+    changes only when the item itself does (what "comes back when worse" compares). `parts`
+    is a sequence of ScoreParts; score.score builds their sentences only when they are read."""
 
-    parts: tuple[ScorePart, ...]
+    parts: Sequence[ScorePart]
     total: float
     without_age: float
 
