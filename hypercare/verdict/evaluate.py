@@ -18,12 +18,12 @@ import duckdb
 
 from hypercare.states import COLLECTED, FigureState, source_state
 from hypercare.store.queries import errors
-from hypercare.store.queries.freshness import Freshness, source_freshness
+from hypercare.store.queries.freshness import Freshness, freshness_at
 from hypercare.store.queries.sentry_server import server_offer
 from hypercare.store.queries.triage import SetAside, set_aside
 from hypercare.verdict import status as st
 from hypercare.verdict.builtin import builtin_rules
-from hypercare.verdict.metrics import READ_ALL, Inputs, Measured, Scope, samples_needed
+from hypercare.verdict.metrics import READ_ALL, Inputs, Measured, Scope, at_hours, samples_needed
 from hypercare.verdict.model import (
     Evaluation,
     ExitProgress,
@@ -92,10 +92,8 @@ class _Judge:
                              tuple(r.name for r in config.reconcile), aside)
 
     def freshness(self, now: datetime) -> list[Freshness]:
-        key = ("freshness", now, self.sources)
-        if key not in self.memo:
-            self.memo[key] = source_freshness(self.cur, now, self.sources)
-        return self.memo[key]
+        return at_hours(self.memo, ("freshness", self.sources), now,
+                        lambda instants: freshness_at(self.cur, instants, self.sources))
 
     def offer(self):
         """What the Sentry server offers (read once per evaluation, or per replay)."""

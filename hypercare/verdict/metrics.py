@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import duckdb
@@ -171,6 +171,8 @@ def _check_counts(src: Inputs, period: Period, scope: Scope) -> tuple[int, int] 
 
 
 READ_HOURS = timedelta(hours=24)
+HOUR = timedelta(hours=1)
+STREAK_HOURS = 13  # an instant and the 12 hours before it: the usual exit hold
 READ_ALL = "read all of"  # memo key: the span a replay reads at once (hypercare.verdict.evaluate.replay)
 
 
@@ -196,6 +198,23 @@ def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Per
         reads.append((span, rows))
     lo, hi = rows.index.searchsorted([period.start, period.end])
     return rows.iloc[lo:hi]
+
+
+def at_hours(memo: dict, key: tuple, at: datetime, read: Callable[[list[datetime]], list]):
+    """`read([at])[0]`, kept in `memo`. An exit streak asks for each of the hours before `at` in
+    turn, so at a whole UTC hour this reads the STREAK_HOURS whole hours up to it (in a replay:
+    every hour it will ask for) in one go."""
+    found = memo.setdefault(key, {})
+    if at not in found:
+        everything = memo.get(READ_ALL)
+        if at.minute or at.second or at.microsecond:
+            hours = [at]
+        elif everything is not None and everything.start <= at <= everything.end:
+            hours = [everything.end - k * HOUR for k in range(int((everything.end - at) / HOUR) + STREAK_HOURS)]
+        else:
+            hours = [at - k * HOUR for k in range(STREAK_HOURS)]
+        found.update(zip(hours, read(hours)))
+    return found[at]
 
 
 def availability(src: Inputs, period: Period, scope: Scope) -> Measured:
@@ -289,7 +308,9 @@ def p1_tickets(src: Inputs, period: Period, scope: Scope) -> Measured:
 def open_incidents(src: Inputs, period: Period, scope: Scope) -> Measured:
     """Incidents not resolved at the end of the period (from the audit log); with `severity`,
     only those of that severity or a more severe one."""
-    return Measured(float(incidents.open_at(src.cur, period.end, scope.severities)))
+    n = at_hours(src.memo, ("open_at", scope.severities), period.end,
+                 lambda instants: incidents.open_at_each(src.cur, instants, scope.severities))
+    return Measured(float(n))
 
 
 def sla_breaches(src: Inputs, period: Period, scope: Scope) -> Measured:

@@ -41,8 +41,15 @@ def source_freshness(
     cur: duckdb.DuckDBPyConnection, now: datetime, sources: Sequence[tuple[str, float]]
 ) -> list[Freshness]:
     """One Freshness per (collector name, interval in seconds), in the order given."""
-    if not sources:
-        return []
+    return freshness_at(cur, [now], sources)[0]
+
+
+def freshness_at(
+    cur: duckdb.DuckDBPyConnection, instants: Sequence[datetime], sources: Sequence[tuple[str, float]]
+) -> list[list[Freshness]]:
+    """`source_freshness` at each of `instants` in one query (an exit streak asks for each hour)."""
+    if not sources or not instants:
+        return [[] for _ in instants]
     names = [name for name, _ in sources]
     rows = arrow(
         cur,
@@ -53,30 +60,31 @@ def source_freshness(
                    coalesce(status, CASE WHEN ok THEN 'ok' ELSE 'failed' END) AS status
             FROM collector_runs
             WHERE list_contains(?, collector) AND status IS DISTINCT FROM 'running'
-        )
-        SELECT collector,
+        ),
+        asked AS (SELECT unnest(?::INTEGER[]) AS i, unnest(?::TIMESTAMPTZ[]) AS upto)
+        SELECT i, collector,
                max(finished_at) FILTER (WHERE ok) AS last_ok_at,
                max(ended_at) AS last_run_at,
                -- a struct, because arg_max skips NULL arguments and would dig up an old error
                arg_max({'ok': ok, 'error': error, 'status': status}, ended_at) AS latest
-        FROM runs
-        WHERE ended_at <= ?
-        GROUP BY collector
+        FROM runs JOIN asked ON ended_at <= upto
+        GROUP BY i, collector
         """,
-        [names, now + NOW_SLACK],
+        [names, list(range(len(instants))), [t + NOW_SLACK for t in instants]],
     ).to_pylist()
-    by_name = {r["collector"]: r for r in rows}
-    result = []
-    for name, interval in sources:
-        r = by_name.get(name, {})
-        last_ok = r.get("last_ok_at")
-        if last_ok is None:
-            state = "never"
-        elif now - last_ok > timedelta(seconds=STALE_AFTER_INTERVALS * interval):
-            state = "stale"
-        else:
-            state = "fresh"
-        latest = r.get("latest") or {}
-        result.append(Freshness(name, interval, last_ok, r.get("last_run_at"), latest.get("error"), latest.get("ok"),
-                                state, latest.get("status")))
-    return result
+    found = {(r["i"], r["collector"]): r for r in rows}
+    return [[_freshness(name, interval, now, found.get((i, name), {})) for name, interval in sources]
+            for i, now in enumerate(instants)]
+
+
+def _freshness(name: str, interval: float, now: datetime, r: dict) -> Freshness:
+    last_ok = r.get("last_ok_at")
+    if last_ok is None:
+        state = "never"
+    elif now - last_ok > timedelta(seconds=STALE_AFTER_INTERVALS * interval):
+        state = "stale"
+    else:
+        state = "fresh"
+    latest = r.get("latest") or {}
+    return Freshness(name, interval, last_ok, r.get("last_run_at"), latest.get("error"), latest.get("ok"), state,
+                     latest.get("status"))

@@ -312,18 +312,29 @@ def open_at(cur: duckdb.DuckDBPyConnection, at: datetime, severities: Sequence[s
     """Incidents open (opened or reopened, not resolved since) at the instant `at`, from the audit
     log, so a past instant counts what was open then; of `severities` (None: all). The severity
     is the incident's current one."""
-    return int(scalar(
+    return open_at_each(cur, [at], severities)[0]
+
+
+def open_at_each(cur: duckdb.DuckDBPyConnection, instants: Sequence[datetime],
+                 severities: Sequence[str] | None = None) -> list[int]:
+    """`open_at` at each of `instants` in one query (an exit streak asks for each hour)."""
+    rows = arrow(
         cur,
         """
-        WITH last AS (
-            SELECT incident_id, arg_max(kind, occurred_at) AS kind FROM incident_events
-            WHERE occurred_at <= ? AND kind IN ('open', 'reopen', 'resolve') GROUP BY incident_id
+        WITH asked AS (SELECT unnest(?::INTEGER[]) AS i, unnest(?::TIMESTAMPTZ[]) AS upto),
+        last AS (
+            SELECT i, incident_id, arg_max(kind, occurred_at) AS kind
+            FROM incident_events JOIN asked ON occurred_at <= upto
+            WHERE kind IN ('open', 'reopen', 'resolve') GROUP BY i, incident_id
         )
-        SELECT count(*) FROM last JOIN incidents i USING (incident_id)
-        WHERE last.kind <> 'resolve' AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], i.severity))
+        SELECT i, count(*) AS n FROM last JOIN incidents inc USING (incident_id)
+        WHERE last.kind <> 'resolve' AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], inc.severity))
+        GROUP BY i
         """,
-        [at, _list(severities), _list(severities)],
-    ))
+        [list(range(len(instants))), list(instants), _list(severities), _list(severities)],
+    ).to_pylist()
+    counts = {r["i"]: r["n"] for r in rows}
+    return [counts.get(i, 0) for i in range(len(instants))]
 
 
 def sla_breaches(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
