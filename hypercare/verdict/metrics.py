@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from hypercare.store.queries import errors, health, incidents, overview, reconcile, tickets
@@ -172,7 +173,7 @@ def _check_counts(src: Inputs, period: Period, scope: Scope) -> tuple[int, int] 
 
 READ_HOURS = timedelta(hours=24)
 HOUR = timedelta(hours=1)
-STREAK_HOURS = 13  # an instant and the 12 hours before it: the usual exit hold
+STREAK_HOURS = 12  # an exit criterion's usual hold
 READ_ALL = "read all of"  # memo key: the span a replay reads at once (hypercare.verdict.evaluate.replay)
 
 
@@ -184,6 +185,8 @@ def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Per
     read as they are (None for the check counts and latencies, which have direct queries)."""
     aligned = all(t.minute == t.second == t.microsecond == 0 for t in (period.start, period.end))
     everything = src.memo.get(READ_ALL)  # a replay: one read of everything it will ask for
+    if everything is None and key[0] == "hourly_errors":  # any span is one ~10 ms read of error_hourly:
+        everything = Period(min(src.window.baseline_start, period.start), period.end)  # baseline copies too
     if everything is not None and not (everything.start <= period.start and period.end <= everything.end):
         everything = None
     if not aligned or (everything is None and period.end - period.start > READ_HOURS):
@@ -196,23 +199,22 @@ def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Per
         span = everything or (Period(period.end - READ_HOURS, period.end) if reads else period)
         rows = read(span).sort_index()
         reads.append((span, rows))
-    lo, hi = rows.index.searchsorted([period.start, period.end])
+    bounds = np.array([t.astimezone(timezone.utc).replace(tzinfo=None) for t in (period.start, period.end)],
+                      dtype=f"datetime64[{rows.index.unit}]")  # UTC, as the index's integers
+    lo, hi = rows.index.asi8.searchsorted(bounds.view("i8"))  # not the index's own search: ~0.2 ms a call
     return rows.iloc[lo:hi]
 
 
 def at_hours(memo: dict, key: tuple, at: datetime, read: Callable[[list[datetime]], list]):
-    """`read([at])[0]`, kept in `memo`. An exit streak asks for each of the hours before `at` in
-    turn, so at a whole UTC hour this reads the STREAK_HOURS whole hours up to it (in a replay:
-    every hour it will ask for) in one go."""
+    """`read([at])[0]`, kept in `memo`. An exit streak then asks for each of the whole UTC hours
+    before `at` in turn, so this reads `at` with the STREAK_HOURS whole hours up to it (in a
+    replay: up to the last hour it will ask for) in one go."""
     found = memo.setdefault(key, {})
     if at not in found:
+        hour = at.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
         everything = memo.get(READ_ALL)
-        if at.minute or at.second or at.microsecond:
-            hours = [at]
-        elif everything is not None and everything.start <= at <= everything.end:
-            hours = [everything.end - k * HOUR for k in range(int((everything.end - at) / HOUR) + STREAK_HOURS)]
-        else:
-            hours = [at - k * HOUR for k in range(STREAK_HOURS)]
+        last = everything.end if everything is not None and everything.start <= hour <= everything.end else hour
+        hours = [at] + [last - k * HOUR for k in range(int((last - hour) / HOUR) + STREAK_HOURS)]
         found.update(zip(hours, read(hours)))
     return found[at]
 
@@ -308,9 +310,9 @@ def p1_tickets(src: Inputs, period: Period, scope: Scope) -> Measured:
 def open_incidents(src: Inputs, period: Period, scope: Scope) -> Measured:
     """Incidents not resolved at the end of the period (from the audit log); with `severity`,
     only those of that severity or a more severe one."""
-    n = at_hours(src.memo, ("open_at", scope.severities), period.end,
-                 lambda instants: incidents.open_at_each(src.cur, instants, scope.severities))
-    return Measured(float(n))
+    by_severity = at_hours(src.memo, ("open_at",), period.end, lambda at: incidents.open_at_each(src.cur, at))
+    severities = scope.severities
+    return Measured(float(sum(n for s, n in by_severity.items() if severities is None or s in severities)))
 
 
 def sla_breaches(src: Inputs, period: Period, scope: Scope) -> Measured:

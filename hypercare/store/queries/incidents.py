@@ -308,16 +308,10 @@ def recent_tickets(cur: duckdb.DuckDBPyConnection, since: datetime, now: datetim
 
 # --- figures the verdict's rules read (hypercare/verdict/metrics.py) ---
 
-def open_at(cur: duckdb.DuckDBPyConnection, at: datetime, severities: Sequence[str] | None = None) -> int:
-    """Incidents open (opened or reopened, not resolved since) at the instant `at`, from the audit
-    log, so a past instant counts what was open then; of `severities` (None: all). The severity
-    is the incident's current one."""
-    return open_at_each(cur, [at], severities)[0]
-
-
-def open_at_each(cur: duckdb.DuckDBPyConnection, instants: Sequence[datetime],
-                 severities: Sequence[str] | None = None) -> list[int]:
-    """`open_at` at each of `instants` in one query (an exit streak asks for each hour)."""
+def open_at_each(cur: duckdb.DuckDBPyConnection, instants: Sequence[datetime]) -> list[dict[str, int]]:
+    """Incidents open (opened or reopened, not resolved since) at each of `instants`, by severity,
+    from the audit log, so a past instant counts what was open then (an exit streak asks for each
+    hour: one query). The severity is the incident's current one."""
     rows = arrow(
         cur,
         """
@@ -327,14 +321,15 @@ def open_at_each(cur: duckdb.DuckDBPyConnection, instants: Sequence[datetime],
             FROM incident_events JOIN asked ON occurred_at <= upto
             WHERE kind IN ('open', 'reopen', 'resolve') GROUP BY i, incident_id
         )
-        SELECT i, count(*) AS n FROM last JOIN incidents inc USING (incident_id)
-        WHERE last.kind <> 'resolve' AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], inc.severity))
-        GROUP BY i
+        SELECT i, inc.severity, count(*) AS n FROM last JOIN incidents inc USING (incident_id)
+        WHERE last.kind <> 'resolve' GROUP BY ALL
         """,
-        [list(range(len(instants))), list(instants), _list(severities), _list(severities)],
+        [list(range(len(instants))), list(instants)],
     ).to_pylist()
-    counts = {r["i"]: r["n"] for r in rows}
-    return [counts.get(i, 0) for i in range(len(instants))]
+    counts: list[dict[str, int]] = [{} for _ in instants]
+    for r in rows:
+        counts[r["i"]][r["severity"]] = r["n"]
+    return counts
 
 
 def sla_breaches(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
