@@ -22,6 +22,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -289,7 +290,26 @@ def cached_store(size: Size, seed: int, log) -> tuple[Path, float | None]:
     log(f"building {path.name} (once; later runs reuse it)")
     seconds = timed(lambda: build(partial, bench_config(size, folder), size, seed, log))
     os.replace(partial, path)  # only a finished build is ever reused
+    for old in stale_stores(folder, path):
+        log(f"deleting {old.name} (an older key)")
+        old.unlink(missing_ok=True)
     return path, seconds
+
+
+KEY_AGE = re.compile(r"-schema(\d+)(?:n(\d+))?-build(\d+)\.duckdb$")
+
+
+def stale_stores(folder: Path, built: Path) -> list[Path]:
+    """The finished stores in `folder` of an older key than `built` (a lower schema, count of
+    migrations or build; ~0.4 GB each). Another process's partial build, and a newer key another
+    worktree still uses, stay."""
+    def age(path: Path) -> tuple[int, int, int] | None:
+        found = KEY_AGE.search(path.name)
+        return None if found is None else (int(found[1]), int(found[2] or 0), int(found[3]))
+
+    newest = age(built)
+    return sorted(p for p in folder.glob("*.duckdb")
+                  if newest is not None and (key := age(p)) is not None and key < newest)
 
 
 # ---------------------------------------------------------------- the pages

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -64,8 +67,7 @@ def issue_rows(issues: pd.DataFrame, window: Window, recent: Period, earlier: Pe
     `regressions`; `recent`, `earlier`: `queries.errors.recent_hours`. Columns the server doesn't
     offer at all (users and the hourly trend on GlitchTip) are left out, not filled with "unknown"."""
     def local(column: str) -> list[str]:
-        return ["—" if pd.isna(t) else window.local_label(t.to_pydatetime(), "%a %d %b %H:%M")
-                for t in pd.to_datetime(issues[column], utc=True)]
+        return local_minutes(issues[column], window)
 
     def counts(column: str) -> list[str]:
         return ["unknown" if pd.isna(v) else f"{int(v):,}" for v in issues[column]]
@@ -79,3 +81,24 @@ def issue_rows(issues: pd.DataFrame, window: Window, recent: Period, earlier: Pe
         "status": issues["status"].fillna("—"), "first seen": local("first_seen"), "last seen": local("last_seen"),
         "link": issues["permalink"],
     })
+
+
+CLOCK = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60)], dtype=object)
+
+
+def local_minutes(times: pd.Series, window: Window) -> list[str]:
+    """`window.local_label(t, "%a %d %b %H:%M")` of each time, "—" for none, for thousands at once:
+    the day written once per local date, the clock read from the minute of the day, and only a
+    fall-back's repeated readings labelled one by one (they name their zone)."""
+    utc = pd.to_datetime(times, utc=True)
+    wall = utc.dt.tz_convert(window.tz).dt.tz_localize(None)
+    minutes = wall.to_numpy("datetime64[m]")
+    days, which = np.unique(minutes.astype("datetime64[D]"), return_inverse=True)
+    day_words = np.array(["" if np.isnat(d) else f"{d.astype(datetime):%a %d %b} " for d in days], dtype=object)
+    of_day = ((minutes - minutes.astype("datetime64[D]")).astype("int64")) % (24 * 60)  # NaT: any, dropped below
+    labels = day_words[which.reshape(-1)] + CLOCK[of_day]
+    repeated = (wall.dt.tz_localize(window.tz, ambiguous="NaT").isna() & wall.notna()).to_numpy()
+    for i in np.flatnonzero(repeated):
+        labels[i] = window.local_label(utc.iloc[i].to_pydatetime(), "%a %d %b %H:%M")
+    labels[np.isnat(minutes)] = "—"
+    return labels.tolist()
