@@ -8,7 +8,7 @@ GitHub: 50,000 issues (plus 5,000 pull requests to drop) served by the local Git
 own process, 100 per page; a first run, then an incremental re-run. CSV: a 100,000-row export
 (';' delimiter, BOM, local times); a first read, an unchanged re-read (skipped by fingerprint)
 and a re-read after one row is appended (parsed and upserted again); a first read of 1,000,000 rows.
-Each scenario runs in a fresh process; its peak RSS (and the rise above the RSS before it) is that
+Each scenario runs in a fresh process (in this one at the smoke size); its peak RSS (and the rise above the RSS before it) is that
 of the measured step alone (`_table.peak_memory`). Prints one table with medians over --repeat runs.
 
     python bench/tickets.py            # full size
@@ -22,6 +22,7 @@ import dataclasses
 import json
 import multiprocessing as mp
 import os
+import queue
 import random
 import statistics
 import sys
@@ -209,13 +210,20 @@ def _served(ready: mp.Queue, stop: mp.Event) -> int:
     return ready.get(timeout=60)
 
 
-def measure(name: str, size: int, repeat: int) -> dict:
+def measure(name: str, size: int, repeat: int, fresh: bool = True) -> dict:
+    """Medians over `repeat` runs, each in a fresh process unless `fresh` is off (the smoke size,
+    where starting a process costs more than the run and its memory figures don't matter)."""
     results = []
     ctx = mp.get_context("spawn")
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as folder:
             if name.startswith("csv"):
                 write_csv(Path(folder) / "export.csv", size)
+            if not fresh:
+                out = queue.Queue()
+                scenario(name, size, folder, out)
+                results.append(out.get())
+                continue
             out = ctx.Queue()
             proc = ctx.Process(target=scenario, args=(name, size, folder, out))
             proc.start()
@@ -244,10 +252,11 @@ def main() -> None:
     columns = ["scenario", "stored", "written", "requests", "seconds", "CPU s", "rows/s", "peak RSS MiB", "rise MiB"]
     rows = []
     for name, size in plan:
-        r = measure(name, size, repeat)
+        r = measure(name, size, repeat, fresh=not args.smoke)
         rows.append((f"{name}, {size:,}" if name.startswith("csv first") else name, f"{r['stored']:,.0f}", f"{r['written']:,.0f}", f"{r['requests']:,.0f}", f"{r['seconds']:.2f}", f"{r['cpu']:.2f}",
                      f"{r['rows_per_s']:,.0f}", f"{r['peak_mb']:.0f}", f"{r['growth_mb']:.0f}"))
-    print_table(f"Tickets benchmark: medians of {repeat} run(s) each, one fresh process per run; GitHub fake in its own process; "
+    where = "all in this process (smoke)" if args.smoke else "one fresh process per run"
+    print_table(f"Tickets benchmark: medians of {repeat} run(s) each, {where}; GitHub fake in its own process; "
                 "CPU s: all threads of the measured process (moves less than the wall time on a shared machine)",
                 columns, rows)
 
