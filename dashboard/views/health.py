@@ -50,7 +50,7 @@ else:
     with left:
         widgets.kpi_tile(unless_stale(data.cached(overview.availability)(window, now, target), fresh, "health-check"))
     down = int((summary["state"] == "down").sum())
-    middle.metric("Checks down now", f"{down} of {len(names)}" if state.usable else state.shown_as)
+    middle.metric("Checks down now", f"{down} of {len(names):,}" if state.usable else state.shown_as)
     middle.caption(down_words(summary, target) if state.usable else state.reason)
     shown = summary
     if len(names) > SHOWN and not st.toggle(f"Show all {len(names):,} checks", key="health_all"):
