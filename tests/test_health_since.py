@@ -18,7 +18,18 @@ from collectors.health import RESULT_SCHEMA
 from hypercare.store import Store, health_since
 from hypercare.store.queries import health as q
 from hypercare.store.writes import append_rows, rebuild_health_rollup, record_health_results
-from tests.test_health_rollups import CHECKS, HOURS, T0, _plan, counted, nearest_rank, random_periods, random_rows
+from hypercare.store.read import frame
+from tests.test_health_rollups import (
+    CHECKS,
+    HOURS,
+    OLD_CURRENT_STATES,
+    T0,
+    _plan,
+    counted,
+    nearest_rank,
+    random_periods,
+    random_rows,
+)
 
 
 def _go_live(seed: int):
@@ -119,8 +130,8 @@ ZONES = ("UTC", "Europe/Brussels", "America/New_York", "Asia/Kolkata")
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_check_summary_equals_the_raw_rows(seed, tmp_path):
-    """Every availability column and percentile of the Health table against the definition over
-    raw rows: go-live on a European fall-back night, a day-long baseline of copies on the team's
+    """Every state, availability column and percentile of the Health table against the definition
+    over raw rows (some results arriving after their hour was merged): go-live on a European fall-back night, a day-long baseline of copies on the team's
     clock (a half-hour zone among them), planned periods, `now` anywhere."""
     from datetime import datetime, timezone
 
@@ -140,6 +151,8 @@ def test_check_summary_equals_the_raw_rows(seed, tmp_path):
         window = Window(go_live, 4, 30, zone)
         for now in (go_live + timedelta(minutes=rng.randrange(1, 6 * 60)) for _ in range(3)):
             table = q.check_summary(cur, now, window, CHECKS).set_index("check_name")
+            states = frame(cur, OLD_CURRENT_STATES, [list(CHECKS), now, now, now, list(CHECKS)]).set_index("check_name")
+            assert table[states.columns].astype(str).equals(states.astype(str)), (seed, zone, now)  # late results too
             elapsed = window.elapsed(now)
             for name in CHECKS:
                 def share(start, end):

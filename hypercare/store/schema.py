@@ -223,6 +223,16 @@ CREATE TABLE health_since (check_name VARCHAR, latency_ms INTEGER[], n BIGINT[])
 CREATE TABLE health_since_span (starts_at TIMESTAMPTZ, ends_at TIMESTAMPTZ, through TIMESTAMPTZ);
 """
 
+# Each check's current-state columns merged over every hour of health_hourly before `through`
+# (the hour the polls have compacted up to), so a check's state reads one row per check plus the
+# hours since. Kept by hypercare.store.writes; same merge as health_hourly's rows.
+STATE_MERGED = HOURLY_MERGED.replace("check_name, hour_start,", "check_name,", 1)
+MIGRATION_93 = f"""
+CREATE TABLE health_state AS
+SELECT {STATE_MERGED}, (SELECT max(hour_start) FROM health_hourly) AS through
+FROM health_hourly WHERE hour_start < (SELECT max(hour_start) FROM health_hourly) GROUP BY check_name;
+"""
+
 # error_counts per project, UTC hour of bucket_start and bucket length (errors per hour over the
 # window read ~84,000 rows instead of 5 M one-minute buckets). Kept by the write paths, which
 # recount every hour a write touches from the raw rows (hypercare/store/error_hourly.py).
@@ -266,6 +276,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (90, "health_hourly: counts and latest instants per check and hour", MIGRATION_90),
     (91, "health_latency: latencies of all checks per hour", MIGRATION_91),
     (92, "health_since: each check's latencies since go-live", MIGRATION_92),
+    (93, "health_state: each check's state columns merged over past hours", MIGRATION_93),
     (95, "error_hourly: error counts per project and hour", MIGRATION_95),
     (70, "triage_actions: who opened, linked or set aside which inbox item", MIGRATION_70),
 ]

@@ -31,6 +31,7 @@ from hypercare.store.schema import (
     HOURLY_MERGED,
     LATENCY_MERGED,
     ROLLUP_MERGED,
+    STATE_MERGED,
 )
 
 Rows = pa.Table | pd.DataFrame
@@ -164,7 +165,8 @@ def insert_new(
 
 def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
     """Store health-check results (new ones only) and count them into `health_rollup`,
-    `health_hourly`, `health_latency` and, for hours already counted, `health_since`.
+    `health_hourly`, `health_latency` and, for hours already merged, `health_state` and
+    `health_since`.
 
     The new rows' counts are appended to both as they are: a key may then have several rows,
     which readers always merge. Appending keeps a poll cheap however big the tables grow; the
@@ -192,8 +194,39 @@ def record_health_results(cur: duckdb.DuckDBPyConnection, rows: Rows) -> int:
         written = _insert_from(cur, "health_checks", rows.column_names, new, params, "checked_at")
     if begun:
         compact_health_rollups(cur, first_hour - timedelta(hours=1), first_hour)
+    through = scalar(cur, "SELECT max(through) FROM health_state")
+    if through is not None and earliest < through:  # results for hours merged already: merge again
+        rebuild_health_state(cur, through)
+    elif begun:
+        _advance_health_state(cur, through, first_hour)
     health_since.advance(cur, first_hour)
     return written
+
+
+def rebuild_health_state(cur: duckdb.DuckDBPyConnection, through: datetime | None) -> None:
+    """Make `health_state` the merge of every `health_hourly` row before `through` (None: the
+    latest hour with rows)."""
+    through = through or scalar(cur, "SELECT max(hour_start) FROM health_hourly")
+    cur.execute("DELETE FROM health_state")
+    if through is not None:
+        cur.execute(f"INSERT INTO health_state SELECT {STATE_MERGED}, ?::TIMESTAMPTZ FROM health_hourly "
+                    "WHERE hour_start < ? GROUP BY check_name", [through, through])
+
+
+def _advance_health_state(cur: duckdb.DuckDBPyConnection, through: datetime | None, upto: datetime) -> None:
+    """Merge the `health_hourly` rows of [through, upto) into `health_state` (a new hour began)."""
+    if through is None:
+        rebuild_health_state(cur, upto)
+        return
+    if upto <= through:
+        return
+    cur.execute(f"""CREATE OR REPLACE TEMP TABLE _state AS SELECT {STATE_MERGED}, ?::TIMESTAMPTZ AS through
+                    FROM (SELECT * EXCLUDE (through) FROM health_state UNION ALL BY NAME
+                          SELECT * EXCLUDE (hour_start) FROM health_hourly WHERE hour_start >= ? AND hour_start < ?)
+                    GROUP BY check_name""", [upto, through, upto])
+    cur.execute("DELETE FROM health_state")
+    cur.execute("INSERT INTO health_state SELECT * FROM _state")
+    cur.execute("DROP TABLE _state")
 
 
 def compact_health_rollups(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> None:
@@ -270,7 +303,7 @@ def rebuild_health_rollup(
 ) -> None:
     """Recompute `health_rollup`, `health_hourly` and `health_latency` for whole hours in
     [start, end) (all checks, or those named) from the raw results, one row per key, and
-    `health_since` whole. Bulk loads call it once for their whole range."""
+    `health_state` and `health_since` whole. Bulk loads call it once for their whole range."""
     only = " AND list_contains(?, check_name)" if check_names is not None else ""
     params: list[Any] = [start, end] + ([list(check_names)] if check_names is not None else [])
     raw = f"(SELECT * FROM health_checks WHERE checked_at >= ? AND checked_at < ?{only})"
@@ -290,6 +323,7 @@ def rebuild_health_rollup(
     every = "(SELECT * FROM health_checks WHERE checked_at >= ? AND checked_at < ?)"
     cur.execute(f"INSERT INTO health_latency {HEALTH_LATENCY_OF_RESULTS.format(source=every)} ORDER BY hour_start",
                 [start, end])
+    rebuild_health_state(cur, None)
     health_since.rebuild(cur)
 
 

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hypercare.store import health_since
-from hypercare.store.read import arrow, frame, hour_of, scalar
+from hypercare.store.read import arrow, first_row, frame, hour_of, scalar
 from hypercare.store.schema import HEALTH_HOURLY_OF_RESULTS
 from hypercare.window import Window
 
@@ -91,36 +91,45 @@ def latency_sql(
 
 
 def counts_sql(
-    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None,
+    periods: Periods | None = None,
 ) -> tuple[str, list[Any]]:
     """`results_sql`'s results counted per check and hour, from `health_hourly` for whole hours:
-    (check_name, hour_start, ok, failed, n): ok, not ok (ok false) and all results."""
+    (check_name, hour_start, ok, failed, n): ok, not ok (ok false) and all results. `periods`:
+    the planned periods when the caller read them already (several spans at once)."""
     return _whole_hours_and_edges(cur, start, end, check_names,
                                   "check_name, hour_start, ok_n AS ok, failed_n AS failed, n FROM health_hourly",
-                                  "{sign} * (h.ok IS TRUE)::INT, {sign} * (h.ok IS FALSE)::INT, {sign}")
+                                  "{sign} * (h.ok IS TRUE)::INT, {sign} * (h.ok IS FALSE)::INT, {sign}", periods)
 
 
-def _planned(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> tuple[str, list[Any]]:
+Periods = list[tuple[datetime, datetime, list[str] | None]]  # planned periods covering checks: start, end, names
+
+
+def _planned_periods(cur: duckdb.DuckDBPyConnection) -> Periods:
+    return cur.execute("SELECT starts_at, ends_at, check_names FROM planned_periods "
+                       "WHERE scope IN ('checks', 'all')").fetchall()
+
+
+def _planned(periods: Periods, start: datetime, end: datetime) -> tuple[str, list[Any]]:
     """A condition on health_checks h: the result lies in [start, end) inside a planned period
     that covers its check. An OR of the periods' ranges, so DuckDB's zone maps skip the rest."""
-    periods = cur.execute(
-        "SELECT greatest(starts_at, ?), least(ends_at, ?), check_names FROM planned_periods "
-        "WHERE scope IN ('checks', 'all') AND starts_at < ? AND ends_at > ?", [start, end, end, start]).fetchall()
+    clipped = [(max(s, start), min(e, end), names) for s, e, names in periods if s < end and e > start]
     conditions = [f"(h.checked_at >= ? AND h.checked_at < ?{'' if names is None else ' AND list_contains(?, h.check_name)'})"
-                  for _, _, names in periods]
-    return " OR ".join(conditions) or "FALSE", [v for s, e, names in periods for v in (s, e, names) if v is not None]
+                  for _, _, names in clipped]
+    return " OR ".join(conditions) or "FALSE", [v for s, e, names in clipped for v in (s, e, names) if v is not None]
 
 
 def _whole_hours_and_edges(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None,
-    hourly: str, raw: str,
+    hourly: str, raw: str, periods: Periods | None = None,
 ) -> tuple[str, list[Any]]:
     """`hourly` (a select list and table keyed by check_name, hour_start) for the hours `_edges`
     reads whole, and `raw` (the same columns after check_name and hour_start, over health_checks
     h, its counts multiplied by `{sign}`) for the raw ranges: added, taken out, and taken out
-    where a planned period covers the check. Rows may count -1: consumers sum them."""
+    where a planned period covers the check (`periods`, read when not given). Rows may count
+    -1: consumers sum them."""
     (lo, hi), plus, minus = _edges(start, end)
-    planned, planned_params = _planned(cur, start, end)
+    planned, planned_params = _planned(_planned_periods(cur) if periods is None else periods, start, end)
     names = [] if check_names is None else [list(check_names)]
     named = "TRUE" if check_names is None else "{}check_name IN (SELECT unnest(?::VARCHAR[]))"
     sign = f"CASE WHEN {_ranges(minus)} THEN -1 ELSE 1 END" if minus else "1"
@@ -310,7 +319,7 @@ def _since_histogram(
         "" if names is None else " WHERE check_name IN (SELECT unnest(?::VARCHAR[]))"), [] if names is None else [names])
     (lo, hi), plus, minus = _edges(*sorted((through, end)))
     sign = 1 if end > through else -1  # [through, end) comes in, or [end, through) out
-    planned, planned_params = _planned(cur, start, end)  # counted in health_since, left out of every figure
+    planned, planned_params = _planned(_planned_periods(cur), start, end)  # counted in health_since, left out of figures
     delta = arrow(cur, f"""
         SELECT check_name, latency_ms, {sign} * n AS n FROM health_rollup
         WHERE hour_start >= ? AND hour_start < ? AND latency_ms IS NOT NULL
@@ -394,10 +403,13 @@ def current_states(cur: duckdb.DuckDBPyConnection, now: datetime, check_names: S
     """Per check, as of `now`: state ("up", "down", "unknown") and since when, the latest
     result, the latest failure with its reason, the first result, and TLS days left.
 
-    The hours before the latest hour with results (by `now`) are read from `health_hourly`, that
-    hour from the raw results up to `now`, shaped alike and merged: the latest results always
-    come from `health_checks` itself."""
-    hour = scalar(cur, "SELECT max(hour_start) FROM health_hourly WHERE hour_start <= ?", [now]) or EPOCH
+    The hours before the latest hour with results (by `now`) are read from `health_state` (those
+    merged already) and `health_hourly`, that hour from the raw results up to `now`, shaped alike
+    and merged: the latest results always come from `health_checks` itself."""
+    hour, through = first_row(cur, "SELECT (SELECT max(hour_start) FROM health_hourly WHERE hour_start <= ?), "
+                                   "(SELECT max(through) FROM health_state)", [now])
+    hour = hour or EPOCH
+    merged = through is not None and through <= hour  # health_state holds no hour after `now`'s
     raw = HEALTH_HOURLY_OF_RESULTS.format(source="(SELECT * FROM health_checks WHERE checked_at >= ? AND checked_at <= ?)")
     return frame(
         cur,
@@ -405,8 +417,11 @@ def current_states(cur: duckdb.DuckDBPyConnection, now: datetime, check_names: S
         WITH names AS (SELECT unnest(l) AS check_name, unnest(range(len(l))) AS i FROM (SELECT ?::VARCHAR[] AS l)),
         flips AS (SELECT check_name, arg_max(to_state, changed_at) AS state, max(changed_at) AS since
                   FROM check_transitions WHERE changed_at <= ? GROUP BY check_name),
-        hourly AS (SELECT * FROM health_hourly WHERE hour_start < ? AND check_name IN (SELECT check_name FROM names)
-                   UNION ALL ({raw})),
+        hourly AS (SELECT * EXCLUDE (through) FROM health_state WHERE ? AND check_name IN (SELECT check_name FROM names)
+                   UNION ALL BY NAME
+                   SELECT * EXCLUDE (hour_start) FROM health_hourly
+                   WHERE hour_start >= ? AND hour_start < ? AND check_name IN (SELECT check_name FROM names)
+                   UNION ALL BY NAME ({raw})),
         results AS (SELECT check_name, min(first_at) AS first_checked_at, max(last_at) AS last_checked_at,
                            arg_max(last_ok, last_ok_at) AS last_ok, max(last_failure_at) AS last_failure_at,
                            arg_max(last_failure, last_failure_error_at) AS last_failure,
@@ -418,7 +433,7 @@ def current_states(cur: duckdb.DuckDBPyConnection, now: datetime, check_names: S
         FROM names n LEFT JOIN flips f USING (check_name) LEFT JOIN results r USING (check_name)
         ORDER BY n.i
         """,
-        [list(check_names), now, hour, hour, now, now],
+        [list(check_names), now, merged, through if merged else EPOCH, hour, hour, now, now],
     )
 
 
@@ -466,9 +481,9 @@ def check_summary(
 def _availability_by_span(cur: duckdb.DuckDBPyConnection, spans: dict[str, tuple[datetime, datetime]]) -> pd.DataFrame:
     """`availability_by_check`'s percentage for each named span in one query: span, check_name,
     availability (rows only where the check has a counted result in the span)."""
-    parts, params = [], []
+    parts, params, periods = [], [], _planned_periods(cur)
     for label, (start, end) in spans.items():
-        sql, more = counts_sql(cur, start, end, None)
+        sql, more = counts_sql(cur, start, end, None, periods)
         parts.append(f"SELECT ? AS span, check_name, ok, n FROM ({sql})")
         params += [label, *more]
     return frame(cur, f"""
