@@ -14,6 +14,7 @@ reruns with it warm. Goals: each query <= 50 ms warm, first render <= 600 ms, re
 
 The store is cached under $TMPDIR/hypercare-bench-pages/, keyed by size, seed and schema
 (its latest migration and how many there are); each run works on a copy, so nothing a page writes leaks into the next run.
+A new build deletes the stores of older keys (a partial build, or a newer key's store, stays).
 """
 
 from __future__ import annotations
