@@ -23,7 +23,7 @@ from hypercare.store.queries.sentry_server import server_offer
 from hypercare.store.queries.triage import SetAside, set_aside
 from hypercare.verdict import status as st
 from hypercare.verdict.builtin import builtin_rules
-from hypercare.verdict.metrics import READ_ALL, Inputs, Measured, Scope, at_hours, samples_needed
+from hypercare.verdict.metrics import READ_ALL, STREAK_HOURS, Inputs, Measured, Scope, at_hours, samples_needed
 from hypercare.verdict.model import (
     Evaluation,
     ExitProgress,
@@ -70,12 +70,15 @@ def evaluate(cur: duckdb.DuckDBPyConnection, config: Config, window: Window | No
     if window is None:
         return Evaluation(now, "unknown", "Status unknown — the go-live instant is not known yet", (), (),
                           builtin=builtin, notes=("set release.go_live_at, or release.version and [sentry]",))
-    judge = _Judge(cur, config, window, memo if memo is not None else {}, set_aside(cur, now))
+    criteria = exit_criteria(config)
+    memo = memo if memo is not None else {}
+    memo[STREAK_HOURS] = max((c.hold_hours or 1 for c in criteria), default=0)  # read with `now` (at_hours)
+    judge = _Judge(cur, config, window, memo, set_aside(cur, now))
     hours = window.hours_since_go_live(now)
     in_force = [r for r in rules if r.in_force(hours)]
     results = tuple(judge.result(r, now) for r in in_force)
     status, headline = st.overall(results)
-    progress = tuple(judge.progress(c, now) for c in exit_criteria(config))
+    progress = tuple(judge.progress(c, now) for c in criteria)
     return Evaluation(now, status, headline, results, progress,
                       tuple(r.name for r in rules if not r.in_force(hours)), builtin)
 

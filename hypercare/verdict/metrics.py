@@ -173,7 +173,7 @@ def _check_counts(src: Inputs, period: Period, scope: Scope) -> tuple[int, int] 
 
 READ_HOURS = timedelta(hours=24)
 HOUR = timedelta(hours=1)
-STREAK_HOURS = 12  # an exit criterion's usual hold
+STREAK_HOURS = "streak hours"  # memo key: the longest hold of the exit criteria (hypercare.verdict.evaluate)
 READ_ALL = "read all of"  # memo key: the span a replay reads at once (hypercare.verdict.evaluate.replay)
 
 
@@ -207,14 +207,14 @@ def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Per
 
 def at_hours(memo: dict, key: tuple, at: datetime, read: Callable[[list[datetime]], list]):
     """`read([at])[0]`, kept in `memo`. An exit streak then asks for each of the whole UTC hours
-    before `at` in turn, so this reads `at` with the STREAK_HOURS whole hours up to it (in a
-    replay: up to the last hour it will ask for) in one go."""
+    up to `at` in turn, so this reads `at` with the memo's STREAK_HOURS whole hours up to it (in
+    a replay: up to the last hour it will ask for) in one go."""
     found = memo.setdefault(key, {})
     if at not in found:
         hour = at.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
         everything = memo.get(READ_ALL)
         last = everything.end if everything is not None and everything.start <= hour <= everything.end else hour
-        hours = [at] + [last - k * HOUR for k in range(int((last - hour) / HOUR) + STREAK_HOURS)]
+        hours = [at] + [last - k * HOUR for k in range(int((last - hour) / HOUR) + memo.get(STREAK_HOURS, 0))]
         found.update(zip(hours, read(hours)))
     return found[at]
 
