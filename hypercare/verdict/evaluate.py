@@ -152,10 +152,16 @@ class _Judge:
                           set_aside=m.set_aside)
 
     def _no_data(self, rule: Rule, period: Period) -> FigureState:
-        if rule.metric == "crash_free_rate" and errors.session_totals(self.cur, self.window.span)[0] == 0:
+        if rule.metric == "crash_free_rate" and self._window_sessions() == 0:
             return FigureState("not offered", "Sentry holds no release-health sessions for these projects "
                                               "(the server may not offer them)")
         return FigureState("collected", "no data in the period")
+
+    def _window_sessions(self) -> int:
+        """Release-health sessions over the whole window (read once: a streak asks each hour)."""
+        if "window sessions" not in self.memo:
+            self.memo["window sessions"] = errors.session_totals(self.cur, self.window.span)[0]
+        return self.memo["window sessions"]
 
     def progress(self, rule: Rule, now: datetime) -> ExitProgress:
         """Evaluate at the end of each of the last `hold_hours` complete clock hours, newest
