@@ -173,3 +173,33 @@ def test_check_summary_equals_the_raw_rows(seed, tmp_path):
                     got = table.loc[name, f"p{quantile * 100:g}"]
                     assert (got != got) if not latencies else got == nearest_rank(latencies, quantile), where
     store.close()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ranks_of_since_lists_plus_a_delta_equal_the_plain_nearest_rank(seed):
+    """The ranking as check_summary feeds it (health_since's INTEGER[] counts, a delta that adds
+    latencies beyond the lists' range, takes results out and names a check the lists lack)
+    against sorting every latency."""
+    rng = random.Random(seed)
+    values = {f"c{i}": [rng.randint(1, 400) for _ in range(rng.randint(0 if i else 1, 60))] for i in range(5)}
+    since = {name: sorted(set(v)) for name, v in values.items() if v}
+    lists = pa.table({"check_name": list(since), "latency_ms": pa.array(list(since.values()), pa.list_(pa.int32())),
+                      "n": pa.array([[values[c].count(x) for x in xs] for c, xs in since.items()], pa.list_(pa.int32()))})
+    delta = []
+    for name in [*values, "new"]:
+        for x in rng.sample(values.get(name, []), k=len(values.get(name, [])) // 3):  # planned: taken out
+            values[name].remove(x)
+            delta.append((name, x, -1))
+        added = [rng.choice([0, 5, 399, 900]) + rng.randint(0, 3) for _ in range(rng.randint(0, 8))]
+        values.setdefault(name, []).extend(added)
+        delta += [(name, x, 1) for x in added]
+    rng.shuffle(delta)
+    table = pa.table({"check_name": [d[0] for d in delta], "latency_ms": pa.array([d[1] for d in delta], pa.int32()),
+                      "n": pa.array([d[2] for d in delta], pa.int64())})
+    histogram, plus = q._plus(lists, table)
+    found = q._ranks(histogram, (0.01, 0.5, 0.95, 0.99, 1.0), plus).set_index("check_name")
+    expected = {name: v for name, v in values.items() if v}
+    assert sorted(found.index) == sorted(expected)
+    for name, latencies in expected.items():
+        for quantile, column in ((0.01, "p1"), (0.5, "p50"), (0.95, "p95"), (0.99, "p99"), (1.0, "p100")):
+            assert found.loc[name, column] == nearest_rank(latencies, quantile), (name, quantile)
