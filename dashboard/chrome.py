@@ -28,7 +28,7 @@ def sidebar() -> None:
         st.text(window.label(t))
         st.progress(window.progress(t))
         local = window.local(t)
-        st.caption(f"Now {local:%a %d %b %H:%M} ({release.timezone})")
+        st.caption(f"Now {local:%a %d %b %H:%M} ({as_text(release.timezone)})")
         if context.demo:
             st.info("Demo data: a gym network's booking platform, clock pinned inside its hypercare window.")
 
