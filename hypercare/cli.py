@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
@@ -35,6 +35,7 @@ from hypercare.store.releases import record_release
 from hypercare.triage import inbox as triage_inbox
 from hypercare.triage import text as triage_text
 from hypercare.triage.actions import settle_returns
+from hypercare.triage.model import Item
 from hypercare.triage.view import inbox_view
 from hypercare.verdict import readout
 from hypercare.verdict.history import record_status
@@ -158,8 +159,11 @@ def _status_hook(context: AppContext) -> Callable[[datetime], object]:
     """The verdict: evaluated after new data and every minute, stored in status_history (runs
     before the delivery round, which sends a status-change notification it queued). Set-aside
     triage items due back are put on record first, so the counts it reads include them."""
+    def inbox(now: datetime) -> Iterator[Item]:  # built only if settle_returns reads it: something is set aside
+        yield from triage_inbox.items(context.store.cursor(), context.config, now)
+
     def status(now: datetime) -> object:
-        settle_returns(context.store, triage_inbox.items(context.store.cursor(), context.config, now), now)
+        settle_returns(context.store, inbox(now), now)
         return record_status(context.store, context.config, context.window(), now)
 
     return status

@@ -200,3 +200,19 @@ def test_linking_and_opening_write_on_the_incidents_own_timeline_in_the_same_tra
     with pytest.raises(RuntimeError):
         triage.link(store, item("sentry:103", ref="103"), inc.incident_id, identity=ANA, now=later)
     assert [r["item_key"] for r in rows(store)] == ["sentry:101", "sentry:102"]  # no row without its note
+
+
+def test_the_serve_status_hook_puts_due_returns_on_record(store):
+    from hypercare.cli import _status_hook
+    from hypercare.clock import FixedClock
+    from hypercare.runtime import AppContext
+
+    hook = _status_hook(AppContext(CONFIG, store, FixedClock(T)))
+    hook(T)  # nothing set aside: nothing to settle, the verdict is still recorded
+    assert rows(store) == []
+    until = T + timedelta(hours=1)
+    triage.set_aside(store, item(), "known", "vendor fix due", identity=ANA, now=T, until=until)
+    hook(until + timedelta(minutes=1))
+    back = rows(store)[-1]
+    assert (back["action"], back["acted_at"], back["actor"]) == ("returned", until, "hypercare")
+    assert scalar(store.cursor(), "SELECT count(*) FROM status_history") == 2

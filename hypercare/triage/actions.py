@@ -113,12 +113,15 @@ def bring_back(store: Store, key: str, *, identity: Identity, now: datetime) -> 
 def settle_returns(store: Store, items: Iterable[Item], now: datetime) -> list[str]:
     """Write a `returned` row for every set-aside item that is due back at `now` (its until
     passed, or its score without age rose 25 %), in one transaction; returns their keys. Runs
-    where the inbox is computed and from the serve status hook; twice at once writes once."""
+    where the inbox is computed and from the serve status hook; twice at once writes once.
+    `items` is read only when something is set aside (the hook passes a lazy inbox)."""
     if store.read_only:
         return []
-    scores = {i.key: float(i.score.without_age) for i in items}
     with _lock:
         rows = {r["item_key"]: r for r in q.item_states(store.cursor(), now) if r["action"] == "set aside"}
+        if not rows:
+            return []
+        scores = {i.key: float(i.score.without_age) for i in items}
         due = {}
         for key, row in rows.items():
             back = due_return(state_of(key, row), scores.get(key), now)
