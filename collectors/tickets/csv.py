@@ -45,18 +45,16 @@ class CsvCollector(TicketCollector):
         try:
             # Staged outside the transaction: a file DuckDB can't read must leave it usable.
             staged = csvstage.stage(cur, src, tz, header, header.width, lambda text: _instant(text, tz, src.time_format))
-            with store.transaction() as cur:
-                if staged is None:  # DuckDB reads this file differently: the reference reads it
-                    tickets, problems = read_tickets(src, tz)
-                    kept = len(tickets)
-                    cur.register(csvstage.RAW, raw_table(tickets))
-                    written = self.normaliser.merge(cur, csvstage.RAW)
-                    cur.unregister(csvstage.RAW)
-                else:
-                    kept, problems = staged
+            if staged is None:  # DuckDB reads this file differently: the reference reads it
+                tickets, problems = read_tickets(src, tz)
+                kept = len(tickets)
+                written = self.write(store, raw_table(tickets), "file", None if problems else fingerprint, now)
+            else:
+                kept, problems = staged
+                with store.transaction() as cur:
                     written = self.normaliser.merge(cur, csvstage.RAW) if kept else 0
-                if not problems:
-                    save_checkpoint(cur, self.name, "file", fingerprint, now)
+                    if not problems:
+                        save_checkpoint(cur, self.name, "file", fingerprint, now)
         finally:
             csvstage.drop(cur)
         if not problems:
