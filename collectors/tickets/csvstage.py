@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
+from collectors.tickets.normalise import TS
 from hypercare.config import CsvSource
 
 # Every character str.strip() removes.
@@ -164,7 +165,7 @@ def _resolve_times(cur: duckdb.DuckDBPyConnection, tz: ZoneInfo, fmt: str | None
     read = [(t, *time_problem(t)) for (t,) in unresolved]
     cur.register("_csv_time_list", pa.table({
         "text": pa.array([r[0] for r in read], pa.string()),
-        "at": pa.array([r[1] for r in read], pa.timestamp("us", tz="UTC")),
+        "at": pa.array([r[1] for r in read], TS),
         "problem": pa.array([r[2] for r in read], pa.string())}))
     cur.execute("CREATE TEMP TABLE _csv_times AS SELECT * FROM _csv_time_list")
     cur.unregister("_csv_time_list")

@@ -39,11 +39,12 @@ CATEGORIES: dict[str, list[str]] = {
 }
 OTHER = "other"
 
+TS = pa.timestamp("us", tz="UTC")
 TICKET_SCHEMA = pa.schema([
     ("source", pa.string()),
     ("ticket_id", pa.string()),
-    ("created_at", pa.timestamp("us", tz="UTC")),
-    ("updated_at", pa.timestamp("us", tz="UTC")),
+    ("created_at", TS),
+    ("updated_at", TS),
     ("status", pa.string()),
     ("priority", pa.string()),
     ("category", pa.string()),
@@ -56,7 +57,6 @@ TICKET_SCHEMA = pa.schema([
     ("unmapped", pa.list_(pa.string())),
 ])
 
-TS = pa.timestamp("us", tz="UTC")
 # A batch as the source says it. `pos` orders it (the last row of a ticket wins); priority_raw
 # NULL means "look for a priority among the labels" (GitHub has no field, nor may a CSV).
 RAW_SCHEMA = pa.schema([
