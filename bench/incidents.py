@@ -78,11 +78,6 @@ def fill(store, cfg, n):
         "event_id": [f"e{i}" for i in ids], "incident_id": ids, "occurred_at": opened, "kind": "open", "actor": "bench"}))
 
 
-def copy(path: Path, to: Path) -> Path:
-    shutil.copy(path, to)
-    return to
-
-
 def median_ms(fn, repeat):
     times = []
     for _ in range(repeat):
@@ -105,7 +100,7 @@ def main() -> None:
         store = Store(filled)
         fill(store, cfg, n)
         store.close()
-        store = Store(copy(filled, Path(tmp) / "quiet.duckdb"))
+        store = Store(shutil.copy(filled, Path(tmp) / "quiet.duckdb"))
         quiet = median_ms(lambda: inc.tick(store, cfg, window, NOW, deliver=False), n["repeat"])
         rows.append((f"quiet tick, {n['incidents']} open incidents, signals read", quiet, "1 tick", "—"))
         query = median_ms(lambda: q.open_incidents(store.cursor(), NOW, True), n["repeat"])
@@ -113,7 +108,7 @@ def main() -> None:
         store.close()
         busy_ms, busy_cpu, peak = [], [], Peak()
         for r in range(n["repeat"]):  # the busy tick changes the store: each run on a fresh copy
-            store = Store(copy(filled, Path(tmp) / f"busy-{r}.duckdb"))
+            store = Store(shutil.copy(filled, Path(tmp) / f"busy-{r}.duckdb"))
             inc.tick(store, cfg, window, NOW, deliver=False)  # warm, as a serving process is
             with peak_memory() as mem:
                 t0, cpu0 = time.perf_counter(), time.process_time()
