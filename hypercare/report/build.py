@@ -177,7 +177,7 @@ def _check_charts(cur: duckdb.DuckDBPyConnection, window: Window, elapsed: Perio
     latency = pd.concat([health.latency_histogram(cur, s.start, s.end) for s in spans])
     # every hour's nearest rank at once (a pandas group per hour took ~0.25 s at 1,000 checks)
     by_hour = pa.Table.from_pandas(latency.rename_axis("check_name").reset_index(), preserve_index=False)
-    p95 = {_instant(r.check_name): float(r.p95) for r in health._nearest_ranks(by_hour, (0.95,)).itertuples()}
+    p95 = {_instant(r.check_name): float(r.p95) for r in health.nearest_ranks(by_hour, (0.95,)).itertuples()}
     return [_hourly_chart("availability", "Availability per hour (%)", percent, window_hours, copies, target),
             _hourly_chart("latency_p95", "Response time, p95 (ms)", p95, window_hours, copies)]
 

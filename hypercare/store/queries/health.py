@@ -242,13 +242,13 @@ def percentiles(
         sql, params = latency_sql(cur, start, end, check_names)
         histogram = arrow(cur, f"SELECT 'all' AS check_name, latency_ms, sum(n)::BIGINT AS n FROM ({sql}) GROUP BY ALL",
                           params)
-    return _nearest_ranks(histogram, qs)
+    return nearest_ranks(histogram, qs)
 
 
 Histogram = tuple[list[str], np.ndarray, np.ndarray]  # check names; keys (code × _SHIFT + latency + _OFFSET); counts
 
 
-def _nearest_ranks(histogram: pa.Table, qs: Sequence[float]) -> pd.DataFrame:
+def nearest_ranks(histogram: pa.Table, qs: Sequence[float]) -> pd.DataFrame:
     """Per check_name of a (check_name, latency_ms, n) table (any key for check_name: the report
     passes hours), the nearest-rank latency of each quantile, as `_ranks` finds it."""
     return _ranks(_histogram(histogram), qs)
