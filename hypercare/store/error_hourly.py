@@ -12,11 +12,12 @@ to the raw rows until `rebuild_error_hourly` runs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 
+from hypercare.store.read import utc_hour, utc_hour_ceil
 from hypercare.store.schema import ERROR_HOURLY_OF_COUNTS as OF_COUNTS
 
 HOUR = timedelta(hours=1)
@@ -30,10 +31,10 @@ def refresh_error_hourly(cur: duckdb.DuckDBPyConnection, start: datetime | None 
     conditions, params = [], []
     if start is not None:
         conditions.append("{c} >= ?")
-        params.append(_floor(start))
+        params.append(utc_hour(start))
     if end is not None:
         conditions.append("{c} < ?")
-        params.append(_ceil(end))
+        params.append(utc_hour_ceil(end))
     if project is not None:
         conditions.append("project = ?")
         params.append(project)
@@ -64,8 +65,8 @@ def error_hours(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
     names = None if projects is None else list(projects)
     only = "(?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], project))"
     raw = f"(SELECT * FROM error_counts WHERE bucket_start >= ? AND bucket_start < ? AND {only})"
-    whole_from = _ceil(start)
-    whole_to = _floor(end)
+    whole_from = utc_hour_ceil(start)
+    whole_to = utc_hour(end)
     if whole_to - whole_from < ROLLUP_FROM or not complete(cur):
         return OF_COUNTS.format(source=raw), [start, end, names, names]
     edges = (f"(SELECT * FROM error_counts WHERE ((bucket_start >= ? AND bucket_start < ?) "
@@ -73,12 +74,3 @@ def error_hours(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
     sql = (f"SELECT * FROM error_hourly WHERE hour_start >= ? AND hour_start < ? AND {only} "
            f"UNION ALL {OF_COUNTS.format(source=edges)}")
     return sql, [whole_from, whole_to, names, names, start, whole_from, whole_to, end, names, names]
-
-
-def _floor(t: datetime) -> datetime:
-    """The UTC hour `t` falls in (an hour on a +05:30 clock is not a UTC hour)."""
-    return t.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
-
-
-def _ceil(t: datetime) -> datetime:
-    return _floor(t) + (HOUR if t > _floor(t) else timedelta(0))

@@ -13,14 +13,12 @@ the hourly tables and raw rows.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
-from hypercare.store.read import first_row, scalar
-
-HOUR = timedelta(hours=1)
+from hypercare.store.read import first_row, scalar, utc_hour, utc_hour_ceil
 
 
 def span(cur: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime, datetime] | None:
@@ -47,7 +45,7 @@ def rebuild(cur: duckdb.DuckDBPyConnection, starts_at: datetime | None = None, e
     cur.execute("INSERT INTO health_since_span VALUES (?, ?, ?)", [starts_at, ends_at, starts_at])
     latest = scalar(cur, "SELECT max(checked_at) FROM health_checks WHERE checked_at >= ?", [starts_at])
     if latest is not None:
-        advance(cur, _floor_hour(latest))
+        advance(cur, utc_hour(latest))
 
 
 def advance(cur: duckdb.DuckDBPyConnection, upto: datetime) -> None:
@@ -57,10 +55,10 @@ def advance(cur: duckdb.DuckDBPyConnection, upto: datetime) -> None:
     if found is None:
         return
     _, ends_at, through = found
-    upto = min(upto, _ceil_hour(ends_at))
+    upto = min(upto, utc_hour_ceil(ends_at))
     if upto <= through:
         return
-    whole = _ceil_hour(through)  # through is a whole hour except before a go-live's first hour is counted
+    whole = utc_hour_ceil(through)  # through is a whole hour except before a go-live's first hour is counted
     _merge(cur, """SELECT check_name, latency_ms, n FROM health_rollup
                    WHERE hour_start >= $whole AND hour_start < $upto AND latency_ms IS NOT NULL
                    UNION ALL
@@ -97,12 +95,3 @@ def _merge(cur: duckdb.DuckDBPyConnection, source: str, params: dict[str, Any]) 
     cur.execute("DELETE FROM health_since")
     cur.execute("INSERT INTO health_since SELECT * FROM _since ORDER BY check_name")
     cur.execute("DROP TABLE _since")
-
-
-def _floor_hour(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
-
-
-def _ceil_hour(t: datetime) -> datetime:
-    floor = _floor_hour(t)
-    return floor if floor == t else floor + HOUR
