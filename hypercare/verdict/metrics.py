@@ -25,6 +25,7 @@ import pandas as pd
 
 from hypercare.store.queries import errors, health, incidents, overview, reconcile, tickets
 from hypercare.store.queries.triage import NOTHING, SetAside
+from hypercare.store.read import utc_hour
 from hypercare.window import Period, Window
 
 SourceKind = Literal["sentry", "checks", "tickets", "incidents", "reconcile"]
@@ -211,7 +212,7 @@ def at_hours(memo: dict, key: tuple, at: datetime, read: Callable[[list[datetime
     a replay: up to the last hour it will ask for) in one go."""
     found = memo.setdefault(key, {})
     if at not in found:
-        hour = at.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        hour = utc_hour(at)
         everything = memo.get(READ_ALL)
         last = everything.end if everything is not None and everything.start <= hour <= everything.end else hour
         hours = [at] + [last - k * HOUR for k in range(int((last - hour) / HOUR) + memo.get(STREAK_HOURS, 0))]
