@@ -115,6 +115,11 @@ def since_go_live_words(window: Window, now: datetime) -> str:
     return f"since go-live ({since.hours:.0f} h)" if now > window.go_live_at else "since go-live"
 
 
+def with_set_aside(kpi: Kpi, count: Callable[[], int]) -> Kpi:
+    """`kpi` with how many set-aside triage items its value left out (counted only when it has a value)."""
+    return kpi if kpi.value is None else replace(kpi, set_aside=count())
+
+
 def unless_stale(kpi: Kpi, sources: Sequence[Freshness], what: str) -> Kpi:
     """`kpi`, or "unknown" when its sources' state (hypercare.states.source_state) is not
     usable: a stale or empty source makes its figures unknown, never green. `what` names the

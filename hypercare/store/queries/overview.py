@@ -6,8 +6,7 @@ Every KPI is a `Kpi`: the measured value (None = unknown: the data can't say), t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from datetime import datetime
 
 import duckdb
@@ -22,6 +21,7 @@ from hypercare.store.queries.kpi import (
     measured_kpi,
     since_go_live_words,
     unless_stale,
+    with_set_aside,
 )
 from hypercare.store.queries.triage import ISSUE_SET_ASIDE, NOTHING, Counted, SetAside, leaves_out
 from hypercare.store.read import first_row, frame, hour_of, scalar
@@ -70,12 +70,7 @@ def new_issues(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) ->
                        lambda p: new_issue_count(cur, p, aside=aside),
                        f"first seen since go-live ({since.hours:.0f} h); baseline: the same hours before go-live",
                        period_words="first seen " + since_go_live_words(window, now), since_go_live=True, now=now)
-    return _set_aside(kpi, lambda: count_new_issues(cur, since, aside=aside).set_aside)
-
-
-def _set_aside(kpi: Kpi, count: Callable[[], int]) -> Kpi:
-    """`kpi` with how many set-aside items its value left out (when it has a value)."""
-    return kpi if kpi.value is None else replace(kpi, set_aside=count())
+    return with_set_aside(kpi, lambda: count_new_issues(cur, since, aside=aside).set_aside)
 
 
 def timeline_series(cur: duckdb.DuckDBPyConnection, series: str, span: Period) -> pd.DataFrame:
@@ -178,7 +173,7 @@ def tickets_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: dateti
     kpi = measured_kpi("tickets_per_hour", "Tickets / h", "tickets", window, hour,
                        lambda p: tickets.tickets_created(cur, p.start, p.end, aside=aside), _hour_note(window, hour),
                        period_words=last_hour_words(window, hour))
-    return _set_aside(kpi, lambda: tickets.count_tickets(cur, hour.start, hour.end, aside=aside).set_aside)
+    return with_set_aside(kpi, lambda: tickets.count_tickets(cur, hour.start, hour.end, aside=aside).set_aside)
 
 
 KPI_FUNCTIONS = (errors_per_hour, new_issues, availability, latency_p95, tickets_per_hour)

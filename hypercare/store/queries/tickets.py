@@ -6,7 +6,7 @@ Tickets count by `created_at`, half-open periods [start, end) in UTC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from hypercare.store.queries.kpi import Kpi, measured_kpi, since_go_live_words
+from hypercare.store.queries.kpi import Kpi, measured_kpi, since_go_live_words, with_set_aside
 from hypercare.store.queries.triage import NOTHING, TICKET_SET_ASIDE, Counted, SetAside, leaves_out, left_out, set_aside
 from hypercare.store.read import arrow, first_row, frame, scalar
 from hypercare.window import Period, Window
@@ -121,7 +121,7 @@ def since_go_live(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime)
                        lambda p: tickets_created(cur, p.start, p.end, aside=aside),
                        f"created since go-live ({since.hours:.0f} h); baseline: tickets created in the same hours before go-live",
                        period_words="created " + since_go_live_words(window, now), since_go_live=True, now=now)
-    return kpi if kpi.value is None else replace(kpi, set_aside=count_tickets(cur, since.start, since.end, aside=aside).set_aside)
+    return with_set_aside(kpi, lambda: count_tickets(cur, since.start, since.end, aside=aside).set_aside)
 
 
 @dataclass(frozen=True)
