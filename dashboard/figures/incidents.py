@@ -17,7 +17,8 @@ def _when(values: pd.Series, window: Window, missing: str = "—") -> list[str]:
             for t in pd.to_datetime(values, utc=True)]
 
 
-def _text(values: pd.Series, missing: str = "—") -> list[str]:
+def text_cells(values: pd.Series, missing: str = "—") -> list[str]:
+    """Each value as text, `missing` for None, NaN or an empty string."""
     return [missing if v is None or (isinstance(v, float) and pd.isna(v)) or v == "" else str(v) for v in values]
 
 
@@ -25,21 +26,21 @@ def open_rows(open_now: pd.DataFrame, window: Window) -> pd.DataFrame:
     """`queries.incidents.open_incidents` as shown: 'in 25 min', '6 h overdue', 'acknowledged'."""
     return pd.DataFrame({
         "incident": open_now["incident_id"], "severity": open_now["severity"], "title": open_now["title"],
-        "status": open_now["status"], "level": _text(open_now["level_name"]), "owner": _text(open_now["owner"], "nobody"),
+        "status": open_now["status"], "level": text_cells(open_now["level_name"]), "owner": text_cells(open_now["owner"], "nobody"),
         "open for": [describe_minutes(m) for m in open_now["age_minutes"]],
         "acknowledgement": ["acknowledged" if pd.isna(m) else describe_due(m) for m in open_now["ack_minutes_left"]],
         "resolution": [describe_due(None if pd.isna(m) else m) for m in open_now["resolve_minutes_left"]],
-        "SLA breached": _text(open_now["breached"], "no"),
+        "SLA breached": text_cells(open_now["breached"], "no"),
         "escalates": _when(open_now["escalates_at"], window, "no further level"),
-        "source": _text(open_now["source"]),
+        "source": text_cells(open_now["source"]),
     })
 
 
 def timeline_rows(events: pd.DataFrame, window: Window) -> pd.DataFrame:
     """`queries.incidents.incident_timeline` as shown."""
     return pd.DataFrame({
-        "when": _when(events["occurred_at"], window), "kind": events["kind"], "from": _text(events["from_value"]),
-        "to": _text(events["to_value"]), "actor": _text(events["actor"]), "note": _text(events["note"]),
+        "when": _when(events["occurred_at"], window), "kind": events["kind"], "from": text_cells(events["from_value"]),
+        "to": text_cells(events["to_value"]), "actor": text_cells(events["actor"]), "note": text_cells(events["note"]),
     })
 
 
@@ -48,7 +49,7 @@ def notification_rows(notes: pd.DataFrame, window: Window) -> pd.DataFrame:
     return pd.DataFrame({
         "queued": _when(notes["created_at"], window), "kind": notes["kind"], "channel": notes["channel"],
         "sent": _when(notes["sent_at"], window, "not sent yet"), "attempts": notes["attempts"].fillna(0).astype(int),
-        "last error": _text(notes["last_error"]), "message": _text(notes["message"]),
+        "last error": text_cells(notes["last_error"]), "message": text_cells(notes["message"]),
     })
 
 

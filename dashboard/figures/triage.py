@@ -11,6 +11,8 @@ from datetime import datetime
 
 import pandas as pd
 
+from dashboard.figures.errors import local_minutes
+from dashboard.figures.incidents import text_cells
 from hypercare.triage.model import Score
 from hypercare.triage.view import Entry, InboxView
 from hypercare.window import Window
@@ -75,18 +77,15 @@ def aside_rows(entries: Sequence[Entry], window: Window) -> pd.DataFrame:
 
 def log_rows(history: pd.DataFrame, window: Window) -> pd.DataFrame:
     """queries.triage.history as shown: when, item, action, incident, reason, until, by."""
-    def text(v) -> str:
-        return "—" if v is None or (isinstance(v, float) and pd.isna(v)) or v == "" else str(v)
-
     return pd.DataFrame({
-        "when": [_when(t, window) for t in history["acted_at"]],
-        "item": [text(t) for t in history["title"]],
+        "when": local_minutes(history["acted_at"], window),
+        "item": text_cells(history["title"]),
         "action": [ACTION_WORDS.get(a, a) + (f" ({k})" if isinstance(k, str) else "")
                    for a, k in zip(history["action"], history["aside_kind"])],
-        "incident": [text(i) for i in history["incident_id"]],
-        "reason": [text(r) for r in history["reason"]],
-        "until": [_when(t, window) for t in history["until"]],
-        "by": [text(a) for a in history["actor"]],
+        "incident": text_cells(history["incident_id"]),
+        "reason": text_cells(history["reason"]),
+        "until": local_minutes(history["until"], window),
+        "by": text_cells(history["actor"]),
     }, columns=["when", "item", "action", "incident", "reason", "until", "by"])
 
 
