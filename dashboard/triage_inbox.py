@@ -12,10 +12,12 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 
+import duckdb
+import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.figures.triage import Listing, listing
+from dashboard.figures.triage import Listing, listing, log_rows
 from hypercare.store.queries import triage as q
 from hypercare.triage import inbox
 from hypercare.triage.view import combine
@@ -44,3 +46,9 @@ def _listing(db: str, now: datetime, fill: int) -> Listing:
     found = [i for name in inbox.PARTS for i in data.cached(inbox.part)(context.config, window, now, name)]
     view = combine(inbox.ranked(found), data.cached(q.item_states)(now), data.cached(q.covering_incidents)(), now)
     return listing(view, window or Window(now, timezone=context.config.release.timezone))  # the zone before go-live
+
+
+def triage_log(cur: duckdb.DuckDBPyConnection, window: Window) -> pd.DataFrame:
+    """The triage log as the page shows it (log_rows of queries.triage.history), for data.cached:
+    labelled once per cache fill, not on every rerun."""
+    return log_rows(q.history(cur), window)

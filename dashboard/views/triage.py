@@ -6,14 +6,13 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import data
-from dashboard.figures.triage import SOURCE_WORDS, SOURCES, log_rows, score_rows
-from dashboard.triage_inbox import inbox_listing
+from dashboard.figures.triage import SOURCE_WORDS, SOURCES, score_rows
+from dashboard.triage_inbox import inbox_listing, triage_log
 from hypercare.auth.identity import PermissionDenied
 from hypercare.incidents.actions import IncidentError
 from hypercare.incidents.escalation import SEVERITIES
 from hypercare.outside_text import as_text
 from hypercare.store.queries import incidents as incident_queries
-from hypercare.store.queries import triage as q
 from hypercare.triage import actions as triage
 from hypercare.triage.state import RETURN_RATIO
 from hypercare.triage.view import Entry
@@ -146,9 +145,9 @@ else:
     st.text("Nothing is set aside.")
 
 st.subheader("Triage log", anchor=False)
-log = data.cached(q.history)()
+log = data.cached(triage_log)(shown_in)
 if len(log):
-    st.dataframe(log_rows(log, shown_in), hide_index=True, width="stretch",
+    st.dataframe(log, hide_index=True, width="stretch",
                  column_config={c: st.column_config.TextColumn(c, width="medium") for c in ("item", "reason")})
 else:
     st.text("No triage action yet.")
