@@ -63,8 +63,6 @@ def as_dict(item: Item) -> dict:
     }
 
 
-
-
 def view_lines(view: InboxView, now: datetime, tz: ZoneInfo) -> list[str]:
     """The inbox with each item's state, then the items set aside (who, why, until when)."""
     out = lines([e.item for e in view.inbox], now, tz, {e.key: for_terminal(e.state.words) for e in view.inbox})
@@ -87,7 +85,7 @@ def _state(s: ItemState) -> dict:
 
 
 def view_json(view: InboxView, now: datetime) -> str:
-    """`to_json`'s items, each with its `state`, and `set_aside`: the items set aside."""
+    """The inbox's items (`as_dict`), each with its `state`, and `set_aside`: the items set aside."""
     return json.dumps({
         "as_of": now.isoformat(), "untriaged": view.untriaged,
         "items": [{**as_dict(e.item), "state": _state(e.state)} for e in view.inbox],
