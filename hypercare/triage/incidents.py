@@ -11,7 +11,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from hypercare.incidents.escalation import in_hypercare
+from hypercare.incidents.escalation import SEVERITIES, in_hypercare
 from hypercare.store.queries.incidents import open_incidents
 from hypercare.triage.model import Item
 from hypercare.triage.score import Signals, score
@@ -41,7 +41,7 @@ def _item(r: dict, go_live_at: datetime | None, now: datetime) -> Item | None:
     past = due is not None and due <= now
     last_seen = due if past else opened
     severity = r["severity"]
-    level = int(severity[-1]) if severity in ("SEV1", "SEV2", "SEV3", "SEV4") else 4
+    level = int(severity[-1]) if severity in SEVERITIES else 4
     signals = Signals(users=None, users_note="incidents don't count users", last_hour=None, hour_before=None,
                       unit="events", level=level, level_label=severity or "no severity",
                       new=go_live_at is not None and opened >= go_live_at, first_seen=opened)
