@@ -28,8 +28,9 @@ window = context.window()
 shown_in = window or Window(t, timezone=context.config.release.timezone)  # the team's zone before go-live is known
 
 listing = inbox_listing(t)
-if listing.due_back:  # set-aside items due back: their return goes on record
-    triage.settle_returns(context.store, [listing.entries[k].item for k in listing.due_back], t)
+# set-aside items due back: their return goes on record; the cache is cleared only when one was written
+# (a read-only copy writes none: clearing anyway would rebuild the inbox on every rerun)
+if listing.due_back and triage.settle_returns(context.store, [listing.entries[k].item for k in listing.due_back], t):
     data.clear()
 
 
