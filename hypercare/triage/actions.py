@@ -95,7 +95,7 @@ def set_aside(store: Store, item: Item, kind: str, reason: str, *, identity: Ide
         if (current.state == "set aside" and (current.aside_kind, current.reason, current.until) == (kind, reason, until)):
             return current
         _append(cur, item, "set aside", identity.actor, now, aside_kind=kind, reason=reason, until=until,
-                score_without_age=float(item.score.without_age), members=members(cur, item))
+                score_without_age=float(item.score.without_age), members=members(item))
     return _state(store, item.key)
 
 
