@@ -108,12 +108,11 @@ def next_seq(cur: duckdb.DuckDBPyConnection) -> int:
     return scalar(cur, "SELECT coalesce(max(seq), 0) + 1 FROM triage_actions")
 
 
-def history(cur: duckdb.DuckDBPyConnection, key: str | None = None) -> pd.DataFrame:
-    """Every action (of one item, or all), newest first: acted_at, item_key, title, action,
-    incident_id, aside_kind, reason, until, actor."""
+def history(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every action, newest first: acted_at, item_key, title, action, incident_id, aside_kind,
+    reason, until, actor."""
     return frame(
         cur,
         "SELECT acted_at, item_key, title, action, incident_id, aside_kind, reason, until, actor "
-        "FROM triage_actions WHERE ?::VARCHAR IS NULL OR item_key = ? ORDER BY seq DESC",
-        [key, key],
+        "FROM triage_actions ORDER BY seq DESC",
     )
