@@ -177,6 +177,8 @@ webhook_env = "TRAP_HOOK"
                 page.goto(f"http://127.0.0.1:{port}/incidents")
                 settle(page)
                 page.get_by_text("Act on an incident").wait_for()
+                # on a busy machine the download button renders after the form: wait for it
+                page.get_by_role("button", name="timeline (CSV)").first.wait_for()
                 pages["incidents"] = page.content()
                 page.locator('[data-testid="stDataFrame"]').first.hover()  # brings up the table's toolbar
                 built_in_downloads = page.get_by_role("button", name="Download as CSV").count()
