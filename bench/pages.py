@@ -387,7 +387,8 @@ def measure_queries(path: Path, config: Config, page: str, calls: list, size: Si
         seen.add(key)
         cold = timed(lambda: func(cur, *args, **kwargs))
         warm = statistics.median(timed(lambda: func(cur, *args, **kwargs)) for _ in range(size.warm_runs))
-        rows.append((f"  {Path(page).stem}: {name}", f"cold {_ms(cold)}", f"warm {_ms(warm)}{_mark(warm, 50)}"))
+        label = f"{name} {args[-1]!r}" if name == "part" else name  # the inbox's parts, by name
+        rows.append((f"  {Path(page).stem}: {label}", f"cold {_ms(cold)}", f"warm {_ms(warm)}{_mark(warm, 50)}"))
     store.close()
     return rows
 
