@@ -159,15 +159,18 @@ def crash_free_rate(src: Inputs, period: Period, scope: Scope) -> Measured:
 
 def _check_counts(src: Inputs, period: Period, scope: Scope) -> tuple[int, int] | None:
     """(ok, counted) results of the scoped (else every) check in the period, planned periods left
-    out: health.availability, or the sum of health.hourly_counts' hours."""
+    out: health.availability, or the sum of the scoped checks' hours of health.hourly_counts_by_check
+    (one read that every scope shares)."""
     names = scope.checks
-    hours = _whole_hours_of(src, ("check_counts", names), period,
-                            lambda p: health.hourly_counts(src.cur, p.start, p.end, names))
+    hours = _whole_hours_of(src, ("check_counts",), period,
+                            lambda p: health.hourly_counts_by_check(src.cur, p.start, p.end), shared=True)
     if hours is None:
         key = ("availability", period, names)
         if key not in src.memo:
             src.memo[key] = health.availability(src.cur, period.start, period.end, names)
         return src.memo[key]
+    if names is not None:
+        hours = hours[hours["check_name"].isin(names)]
     total = int(hours["total"].sum())
     return (int(hours["ok"].sum()), total) if total else None
 
@@ -178,12 +181,14 @@ STREAK_HOURS = "streak hours"  # memo key: the longest hold of the exit criteria
 READ_ALL = "read all of"  # memo key: the span a replay reads at once (hypercare.verdict.evaluate.replay)
 
 
-def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Period], pd.Series | pd.DataFrame]):
+def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Period], pd.Series | pd.DataFrame],
+                    shared: bool = False):
     """The hour-indexed rows of `read` for a period of whole UTC hours, cut from reads kept in
     `src.memo`: an evaluation asks for many nearby hours (a rule's period, an exit criterion's
     streak back in time), so after the first read of a kind the next one takes READ_HOURS up to
-    the period's end, and a replay reads everything once. Periods not made of whole hours are
-    read as they are (None for the check counts and latencies, which have direct queries)."""
+    the period's end (the first one too when the rows are `shared` by every scope: other rules
+    will ask), and a replay reads everything once. Periods not made of whole hours are read as
+    they are (None for the check counts and latencies, which have direct queries)."""
     aligned = all(t.minute == t.second == t.microsecond == 0 for t in (period.start, period.end))
     everything = src.memo.get(READ_ALL)  # a replay: one read of everything it will ask for
     if everything is None and key[0] == "hourly_errors":  # any span is one ~10 ms read of error_hourly:
@@ -197,7 +202,7 @@ def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Per
         if span.start <= period.start and period.end <= span.end:
             break
     else:  # the first read is the period itself (a rule); a second, hours back from it (a streak)
-        span = everything or (Period(period.end - READ_HOURS, period.end) if reads else period)
+        span = everything or (Period(period.end - READ_HOURS, period.end) if reads or shared else period)
         rows = read(span).sort_index()
         reads.append((span, rows))
     bounds = np.array([t.astimezone(timezone.utc).replace(tzinfo=None) for t in (period.start, period.end)],

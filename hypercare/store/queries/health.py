@@ -186,6 +186,22 @@ def hourly_counts(
     ).set_index("hour_start")
 
 
+def hourly_counts_by_check(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> pd.DataFrame:
+    """`availability`'s counts of every check in [start, end), as rows to sum: indexed by
+    hour_start, columns check_name, ok and total (a check may have several rows in an hour). One
+    read that the counts of any set of checks, per hour, can be summed from."""
+    periods = _planned_periods(cur)
+    _, plus, minus = _edges(start, end)
+    if plus or minus or any(s < end and e > start for s, e, _ in periods):
+        sql, params = counts_sql(cur, start, end, None, periods)
+        return frame(cur, f"SELECT hour_start, check_name, sum(ok)::BIGINT AS ok, sum(n)::BIGINT AS total FROM ({sql}) "
+                          "GROUP BY ALL", params).set_index("hour_start")
+    # whole hours that no planned period touches: `counts_sql` would read just these rows, and
+    # leaving out its empty raw parts and the grouping saves ~5 ms on 24,000 rows
+    return frame(cur, "SELECT hour_start, check_name, ok_n AS ok, n AS total FROM health_hourly "
+                      "WHERE hour_start >= ? AND hour_start < ?", [start, end]).set_index("hour_start")
+
+
 def latency_histogram(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None = None
 ) -> pd.DataFrame:
