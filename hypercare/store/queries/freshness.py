@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import duckdb
 
@@ -19,6 +19,7 @@ STALE_AFTER_INTERVALS = 3
 # Runs that finished up to this long after `now` still count: pages round `now` down to share
 # cached results, and a run that just finished must not look like one from the future.
 NOW_SLACK = timedelta(minutes=1)
+EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)  # before any run
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,15 @@ def source_freshness(
 def freshness_at(
     cur: duckdb.DuckDBPyConnection, instants: Sequence[datetime], sources: Sequence[tuple[str, float]]
 ) -> list[list[Freshness]]:
-    """`source_freshness` at each of `instants` in one query (an exit streak asks for each hour)."""
+    """`source_freshness` at each of `instants` in one query (an exit streak asks for each hour).
+
+    Each run is aggregated once, in the span from the instant before it to the first instant it
+    ended by; an instant then carries forward the spans up to it (joining each run to every
+    instant it ended by aggregates most runs once per instant: ~2x the time)."""
     if not sources or not instants:
         return [[] for _ in instants]
     names = [name for name, _ in sources]
+    ends = sorted({t + NOW_SLACK for t in instants})
     rows = arrow(
         cur,
         """
@@ -61,20 +67,27 @@ def freshness_at(
             FROM collector_runs
             WHERE list_contains(?, collector) AND status IS DISTINCT FROM 'running'
         ),
-        asked AS (SELECT unnest(?::INTEGER[]) AS i, unnest(?::TIMESTAMPTZ[]) AS upto)
-        SELECT i, collector,
+        spans AS (SELECT unnest(?::INTEGER[]) AS k, unnest(?::TIMESTAMPTZ[]) AS after, unnest(?::TIMESTAMPTZ[]) AS upto)
+        SELECT k, collector,
                max(finished_at) FILTER (WHERE ok) AS last_ok_at,
                max(ended_at) AS last_run_at,
                -- a struct, because arg_max skips NULL arguments and would dig up an old error
                arg_max({'ok': ok, 'error': error, 'status': status}, ended_at) AS latest
-        FROM runs JOIN asked ON ended_at <= upto
-        GROUP BY i, collector
+        FROM runs JOIN spans ON ended_at > after AND ended_at <= upto
+        GROUP BY k, collector
         """,
-        [names, list(range(len(instants))), [t + NOW_SLACK for t in instants]],
+        [names, list(range(len(ends))), [EARLIEST, *ends[:-1]], ends],
     ).to_pylist()
-    found = {(r["i"], r["collector"]): r for r in rows}
-    return [[_freshness(name, interval, now, found.get((i, name), {})) for name, interval in sources]
-            for i, now in enumerate(instants)]
+    found = {(r["k"], r["collector"]): r for r in rows}
+    by_end, carried = {}, {name: {} for name in names}
+    for k, end in enumerate(ends):
+        for name in names:
+            if (k, name) in found:  # its latest run is the latest so far; a success may be older
+                span = found[(k, name)]
+                carried[name] = {**span, "last_ok_at": span["last_ok_at"] or carried[name].get("last_ok_at")}
+        by_end[end] = dict(carried)
+    return [[_freshness(name, interval, now, by_end[now + NOW_SLACK][name]) for name, interval in sources]
+            for now in instants]
 
 
 def _freshness(name: str, interval: float, now: datetime, r: dict) -> Freshness:
