@@ -107,10 +107,10 @@ def _hours(period: Period) -> float:
 def errors_per_hour(src: Inputs, period: Period, scope: Scope) -> Measured:
     """Sentry error events per hour over the period: the events in the collected hourly buckets
     (errors.hourly_errors) divided by the hours that have a bucket. Data points: hours collected."""
-    series = _hourly_errors(src, period, scope)
-    if series.empty:
+    events = _hourly_errors(src, period, scope).to_numpy()  # numpy's sum: pandas' costs ~0.1 ms a call
+    if not len(events):
         return Measured(None, 0)
-    return Measured(float(series.sum()) / len(series), len(series))
+    return Measured(float(np.nansum(events)) / len(events), len(events))
 
 
 def _hourly_errors(src: Inputs, period: Period, scope: Scope) -> pd.Series:
@@ -171,8 +171,8 @@ def _check_counts(src: Inputs, period: Period, scope: Scope) -> tuple[int, int] 
         return src.memo[key]
     if names is not None:
         hours = hours[hours["check_name"].isin(names)]
-    total = int(hours["total"].sum())
-    return (int(hours["ok"].sum()), total) if total else None
+    total = int(hours["total"].to_numpy().sum())
+    return (int(hours["ok"].to_numpy().sum()), total) if total else None
 
 
 READ_HOURS = timedelta(hours=24)
