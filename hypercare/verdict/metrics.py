@@ -107,16 +107,17 @@ def _hours(period: Period) -> float:
 def errors_per_hour(src: Inputs, period: Period, scope: Scope) -> Measured:
     """Sentry error events per hour over the period: the events in the collected hourly buckets
     (errors.hourly_errors) divided by the hours that have a bucket. Data points: hours collected."""
-    events = _hourly_errors(src, period, scope).to_numpy()  # numpy's sum: pandas' costs ~0.1 ms a call
+    events = _hourly_errors(src, period, scope)
     if not len(events):
         return Measured(None, 0)
     return Measured(float(np.nansum(events)) / len(events), len(events))
 
 
-def _hourly_errors(src: Inputs, period: Period, scope: Scope) -> pd.Series:
-    """errors.hourly_errors over the period (cut from a wider read, see `_whole_hours_of`)."""
-    return _whole_hours_of(src, ("hourly_errors", scope.projects), period,
-                           lambda p: errors.hourly_errors(src.cur, p, scope.projects))
+def _hourly_errors(src: Inputs, period: Period, scope: Scope) -> np.ndarray:
+    """errors.hourly_errors' events over the period (cut from a wider read, see `_whole_hours_of`)."""
+    rows, cut = _whole_hours_of(src, ("hourly_errors", scope.projects), period,
+                                lambda p: errors.hourly_errors(src.cur, p, scope.projects))
+    return rows.to_numpy()[cut]
 
 
 def errors_vs_baseline(src: Inputs, period: Period, scope: Scope) -> Measured:
@@ -169,10 +170,13 @@ def _check_counts(src: Inputs, period: Period, scope: Scope) -> tuple[int, int] 
         if key not in src.memo:
             src.memo[key] = health.availability(src.cur, period.start, period.end, names)
         return src.memo[key]
+    rows, cut = hours
+    ok, counted = rows["ok"].to_numpy()[cut], rows["total"].to_numpy()[cut]
     if names is not None:
-        hours = hours[hours["check_name"].isin(names)]
-    total = int(hours["total"].to_numpy().sum())
-    return (int(hours["ok"].to_numpy().sum()), total) if total else None
+        scoped = np.asarray(rows["check_name"].array[cut].isin(names))  # the column's own: ~1/4 of the Series' cost
+        ok, counted = ok[scoped], counted[scoped]
+    total = int(counted.sum())
+    return (int(ok.sum()), total) if total else None
 
 
 READ_HOURS = timedelta(hours=24)
@@ -184,11 +188,13 @@ READ_ALL = "read all of"  # memo key: the span a replay reads at once (hypercare
 def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Period], pd.Series | pd.DataFrame],
                     shared: bool = False):
     """The hour-indexed rows of `read` for a period of whole UTC hours, cut from reads kept in
-    `src.memo`: an evaluation asks for many nearby hours (a rule's period, an exit criterion's
-    streak back in time), so after the first read of a kind the next one takes READ_HOURS up to
-    the period's end (the first one too when the rows are `shared` by every scope: other rules
-    will ask), and a replay reads everything once. Periods not made of whole hours are read as
-    they are (None for the check counts and latencies, which have direct queries)."""
+    `src.memo`: (rows, the slice of them in the period), which callers cut themselves (numpy's
+    cut of a column is ~50x cheaper than pandas' and an evaluation cuts ~30 times). An evaluation
+    asks for many nearby hours (a rule's period, an exit criterion's streak back in time), so
+    after the first read of a kind the next one takes READ_HOURS up to the period's end (the
+    first one too when the rows are `shared` by every scope: other rules will ask), and a replay
+    reads everything once. Periods not made of whole hours are read as they are (None for the
+    check counts and latencies, which have direct queries)."""
     aligned = all(t.minute == t.second == t.microsecond == 0 for t in (period.start, period.end))
     everything = src.memo.get(READ_ALL)  # a replay: one read of everything it will ask for
     if everything is None and key[0] == "hourly_errors":  # any span is one ~10 ms read of error_hourly:
@@ -196,7 +202,7 @@ def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Per
     if everything is not None and not (everything.start <= period.start and period.end <= everything.end):
         everything = None
     if not aligned or (everything is None and period.end - period.start > READ_HOURS):
-        return read(period) if key[0] == "hourly_errors" else None  # the others have a direct query
+        return (read(period), slice(None)) if key[0] == "hourly_errors" else None  # the others have a direct query
     reads = src.memo.setdefault(key, [])
     for span, rows in reads:
         if span.start <= period.start and period.end <= span.end:
@@ -208,7 +214,7 @@ def _whole_hours_of(src: Inputs, key: tuple, period: Period, read: Callable[[Per
     bounds = np.array([t.astimezone(timezone.utc).replace(tzinfo=None) for t in (period.start, period.end)],
                       dtype=f"datetime64[{rows.index.unit}]")  # UTC, as the index's integers
     lo, hi = rows.index.asi8.searchsorted(bounds.view("i8"))  # not the index's own search: ~0.2 ms a call
-    return rows.iloc[lo:hi]
+    return rows, slice(lo, hi)
 
 
 def at_hours(memo: dict, key: tuple, at: datetime, read: Callable[[list[datetime]], list]):
@@ -256,12 +262,13 @@ def p95_latency_ms(src: Inputs, period: Period, scope: Scope) -> Measured:
     together (all by default), for results that got an answer, outside planned periods. Data
     points: check results counted."""
     names = scope.checks
-    histogram = _whole_hours_of(src, ("latency", names), period,
-                                lambda p: health.latency_histogram(src.cur, p.start, p.end, names))
-    if histogram is None:
+    hours = _whole_hours_of(src, ("latency", names), period,
+                            lambda p: health.latency_histogram(src.cur, p.start, p.end, names))
+    if hours is None:
         value = health.latency_percentile(src.cur, period.start, period.end, 0.95, names)
     else:
-        value = health.nearest_rank(histogram, 0.95)
+        rows, cut = hours
+        value = health.nearest_rank(rows.iloc[cut], 0.95)
     counts = _check_counts(src, period, scope)
     return Measured(value, counts[1] if counts else 0)
 
