@@ -331,3 +331,18 @@ def test_pages_read_from_bytes_equal_the_parsed_item_by_item_path(tmp_path, cloc
         assert without_pos(fast) == without_pos(pa.concat_tables([table for table, _ in slow]))
         assert max(latest, default=None) == max((t for _, t in slow if t is not None), default=None)
         assert shapes.problems == reference.problems
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_pretty_printed_answer_reads_as_the_compact_one(newline):
+    """Raw line breaks between tokens (an API that indents its answers) read as the compact body;
+    one inside a string, which json.loads refuses, is refused too and the page is parsed."""
+    items = github_issues(random.Random(6), 20)
+    pretty = json.dumps(items, indent=2).replace("\n", newline).encode()
+    assert GitHubCollector.page(pretty, lambda: items).columns == github_columns(items)
+    body = json.dumps({"issues": jira_issues(random.Random(6), 5), "isLast": True}, indent=1).encode()
+    assert JiraCollector.page(body, lambda: pytest.fail("parsed"))[0].columns is not None
+    broken = json.dumps(items).replace('"state": "', '"state": "\n', 1).encode()
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(broken)
+    assert GitHubCollector.page(broken, lambda: items).columns is None
