@@ -3,7 +3,10 @@
 Response bytes -> committed rows: 200,000 GitHub issues, Jira issues and Zendesk tickets, as the
 answer pages' bodies (bytes, as the API sends them; no HTTP), through each collector's page path
 (the body read into Arrow columns, answer-shape validation per batch, mapping, upsert and
-checkpoint per batch) into the store; rows/s counts the tickets committed.
+checkpoint per batch) into the store; rows/s counts the tickets committed. Then the same path in
+its stages, each measured alone: bytes -> Arrow (page read, batch check and conversion to raw
+columns; MB/s of answer bytes), Arrow -> committed (mapping, upsert, checkpoint, commit), and the
+floor no mapping can beat: the stored rows, already mapped, inserted as they are into a fresh store.
 GitHub: 50,000 issues (plus 5,000 pull requests to drop) served by the local GitHub fake in its
 own process, 100 per page; a first run, then an incremental re-run. CSV: a 100,000-row export
 (';' delimiter, BOM, local times); a first read, an unchanged re-read (skipped by fingerprint)
@@ -28,6 +31,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -125,17 +130,37 @@ def json_pages(kind: str, n: int, page_size: int) -> list[bytes]:
     return bodies
 
 
-def json_scenario(name: str, size: int, store: Store, clock, folder: Path) -> tuple[float, float, int, object]:
-    """Answer bodies through the collector's page path and batch write: seconds, CPU seconds,
-    written, peak memory."""
+@contextmanager
+def measured() -> Iterator[dict]:
+    """The block's seconds, CPU seconds and peak memory, put into the dict it yields."""
+    figures: dict = {}
+    with peak_memory() as memory:
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        yield figures
+        figures.update(seconds=time.perf_counter() - t0, cpu=time.process_time() - cpu0)
+    figures.update(peak_mb=memory.peak_mib, growth_mb=memory.peak_mib - memory.before_mib)
+
+
+def stored(store: Store) -> int:
+    return scalar(store.cursor(), "SELECT count(*) FROM tickets")
+
+
+def json_scenario(name: str, size: int, folder: Path, clock) -> dict[str, dict]:
+    """Answer bodies through the collector's page path and batch write (bytes -> committed), then
+    the same path in its two stages, each measured alone, and the floor below them:
+    bytes -> Arrow: `write_pages` with `write` keeping the raw batches it is handed (page read,
+    batch check and conversion; nothing written); Arrow -> committed: those batches mapped and
+    upserted with their checkpoints (`write`) into a fresh store; plain insert: the rows that
+    stored, already mapped, inserted as they are into a fresh store in one transaction (`INSERT
+    INTO tickets SELECT * FROM` an Arrow table), which no mapping can beat."""
     kind = name.split()[1]
     entry, model, what, label, page_size = JSON_SOURCES[kind]
     os.environ.update({"GITHUB_TOKEN": TOKEN, "JIRA_EMAIL": "ops@acme.example", "JIRA_API_TOKEN": TOKEN,
                        "ZENDESK_EMAIL": "ops@acme.example", "ZENDESK_API_TOKEN": TOKEN})
     config = parse_config({"release": RELEASE, "tickets": [entry]}, base_dir=folder)
-    [collector] = ticket_collectors(config, clock)
+    [collector], [reader] = ticket_collectors(config, clock), ticket_collectors(config, clock)  # reader: writes nothing
     bodies = json_pages(kind, size, page_size)
-    shapes = Items(model, what, label)
+    megabytes = sum(map(len, bodies)) / 1e6
 
     def pages():
         """What the collector's own `pages` yields for each answer, minus the HTTP."""
@@ -148,26 +173,47 @@ def json_scenario(name: str, size: int, store: Store, clock, folder: Path) -> tu
                 # Zendesk pages carry the export's cursor; GitHub and Jira checkpoint their items' newest time.
                 yield page if kind == "jira" else dataclasses.replace(page, after=cursor)
 
-    with peak_memory() as memory:
-        t0, cpu0 = time.perf_counter(), time.process_time()
-        written = collector.write_pages(store, pages(), "bench", clock.now(), collector.converter(shapes))
-        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    assert not shapes.problems, shapes.warning()
-    return seconds, cpu, written, memory
+    def read(through, store: Store) -> dict:
+        shapes = Items(model, what, label)
+        with measured() as figures:
+            written = through.write_pages(store, pages(), "bench", clock.now(), through.converter(shapes))
+        assert not shapes.problems, shapes.warning()
+        return {**figures, "stored": stored(store), "written": written, "mb": megabytes}
+
+    rows = {}
+    store = Store(folder / "bench.duckdb")
+    rows[f"json {kind} bytes -> committed"] = read(collector, store)
+    store.close()
+    batches = []  # what write_pages hands to `write`: a raw batch, its scope, cursor and time
+    reader.write = lambda store, batch, *args: batches.append((batch, *args)) or batch.num_rows
+    store = Store(folder / "arrow.duckdb")  # only its checkpoint is read
+    rows[f"json {kind} bytes -> Arrow"] = read(reader, store)
+    store.close()
+    store = Store(folder / "stages.duckdb")
+    with measured() as figures:
+        written = sum(collector.write(store, *batch) for batch in batches)
+    rows[f"json {kind} Arrow -> committed"] = {**figures, "stored": stored(store), "written": written}
+    mapped = store.cursor().sql("SELECT * FROM tickets").to_arrow_table()
+    store.close()
+    store = Store(folder / "floor.duckdb")
+    with measured() as figures, store.transaction() as cur:
+        cur.register("mapped", mapped)
+        cur.execute("INSERT INTO tickets SELECT * FROM mapped")
+        cur.unregister("mapped")
+    rows[f"json {kind} plain insert (floor)"] = {**figures, "stored": stored(store), "written": mapped.num_rows}
+    store.close()
+    return rows
 
 
 def scenario(name: str, size: int, folder: str, out: mp.Queue) -> None:
-    """One measured run in this (fresh) process: tickets stored, requests, seconds, peak RSS."""
+    """One measured run in this (fresh) process; puts its rows (name -> tickets stored, written,
+    requests, seconds, peak RSS, megabytes read)."""
     folder = Path(folder)
     clock = SystemClock()
-    store = Store(folder / "bench.duckdb")
     if name.startswith("json"):
-        seconds, cpu, written, memory = json_scenario(name, size, store, clock, folder)
-        stored = scalar(store.cursor(), "SELECT count(*) FROM tickets")
-        out.put({"stored": stored, "written": written, "requests": 0, "seconds": seconds, "cpu": cpu,
-                 "peak_mb": memory.peak_mib, "growth_mb": memory.peak_mib - memory.before_mib})
-        store.close()
+        out.put(json_scenario(name, size, folder, clock))
         return
+    store = Store(folder / "bench.duckdb")
     if name.startswith("github"):
         ready, stop = mp.Queue(), mp.Event()
         server = mp.Process(target=serve_github, args=(size, ready, stop), daemon=True)
@@ -188,19 +234,15 @@ def scenario(name: str, size: int, folder: str, out: mp.Queue) -> None:
             write_csv(folder / "export.csv", size, extra=1)
         if name.startswith("github"):
             _served(ready, stop)
-    with peak_memory() as memory:
-        t0, cpu0 = time.perf_counter(), time.process_time()
+    with measured() as figures:
         record = run_collector(store, collector, clock)
-        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     assert record.ok, record.error
-    stored = scalar(store.cursor(), "SELECT count(*) FROM tickets")
     requests = 0
     if name.startswith("github"):
         requests = _served(ready, stop)
         _served(ready, stop)  # no requests since: the server stops
         server.join(10)
-    out.put({"stored": stored, "written": record.rows_written, "requests": requests, "seconds": seconds, "cpu": cpu,
-             "peak_mb": memory.peak_mib, "growth_mb": memory.peak_mib - memory.before_mib})
+    out.put({name: {**figures, "stored": stored(store), "written": record.rows_written, "requests": requests}})
     store.close()
 
 
@@ -210,9 +252,10 @@ def _served(ready: mp.Queue, stop: mp.Event) -> int:
     return ready.get(timeout=60)
 
 
-def measure(name: str, size: int, repeat: int, fresh: bool = True) -> dict:
-    """Medians over `repeat` runs, each in a fresh process unless `fresh` is off (the smoke size,
-    where starting a process costs more than the run and its memory figures don't matter)."""
+def measure(name: str, size: int, repeat: int, fresh: bool = True) -> dict[str, dict]:
+    """Medians of each of the scenario's rows over `repeat` runs, each in a fresh process unless
+    `fresh` is off (the smoke size, where starting a process costs more than the run and its
+    memory figures don't matter)."""
     results = []
     ctx = mp.get_context("spawn")
     for _ in range(repeat):
@@ -229,9 +272,12 @@ def measure(name: str, size: int, repeat: int, fresh: bool = True) -> dict:
             proc.start()
             results.append(out.get(timeout=900))
             proc.join()
-    row = {key: statistics.median(r[key] for r in results) for key in results[0]}
-    row["rows_per_s"] = row["written"] / row["seconds"] if row["seconds"] else 0
-    return row
+    rows = {}
+    for row, first in results[0].items():
+        rows[row] = {key: statistics.median(r[row].get(key, 0) for r in results) for key in
+                     ("stored", "written", "requests", "seconds", "cpu", "peak_mb", "growth_mb", "mb")}
+        rows[row]["rows_per_s"] = rows[row]["written"] / rows[row]["seconds"] if rows[row]["seconds"] else 0
+    return rows
 
 
 def main() -> None:
@@ -242,19 +288,19 @@ def main() -> None:
     args = parser.parse_args()
     issues, rows, parsed, big = (500, 1_000, 2_000, 0) if args.smoke else (50_000, 100_000, 200_000, 1_000_000)
     repeat = args.repeat or (1 if args.smoke else 3)
-    plan = [("json github bytes -> committed", parsed), ("json jira bytes -> committed", parsed),
-            ("json zendesk bytes -> committed", parsed),
+    plan = [("json github", parsed), ("json jira", parsed), ("json zendesk", parsed),
             ("github first run", issues), ("github incremental", issues),
             ("csv first read", rows), ("csv unchanged", rows), ("csv one row added", rows)]
     if not args.smoke:  # the same path as the first read, at ten times the size
         plan.append(("csv first read", big))
     plan = [(name, size) for name, size in plan if args.only in name]
-    columns = ["scenario", "stored", "written", "requests", "seconds", "CPU s", "rows/s", "peak RSS MiB", "rise MiB"]
+    columns = ["scenario", "stored", "written", "requests", "seconds", "CPU s", "rows/s", "MB/s", "peak RSS MiB", "rise MiB"]
     rows = []
     for name, size in plan:
-        r = measure(name, size, repeat, fresh=not args.smoke)
-        rows.append((f"{name}, {size:,}" if name.startswith("csv first") else name, f"{r['stored']:,.0f}", f"{r['written']:,.0f}", f"{r['requests']:,.0f}", f"{r['seconds']:.2f}", f"{r['cpu']:.2f}",
-                     f"{r['rows_per_s']:,.0f}", f"{r['peak_mb']:.0f}", f"{r['growth_mb']:.0f}"))
+        for row, r in measure(name, size, repeat, fresh=not args.smoke).items():
+            rows.append((f"{row}, {size:,}" if row.startswith("csv first") else row, f"{r['stored']:,.0f}", f"{r['written']:,.0f}",
+                         f"{r['requests']:,.0f}", f"{r['seconds']:.2f}", f"{r['cpu']:.2f}", f"{r['rows_per_s']:,.0f}",
+                         f"{r['mb'] / r['seconds']:,.0f}" if r["mb"] else "", f"{r['peak_mb']:.0f}", f"{r['growth_mb']:.0f}"))
     where = "all in this process (smoke)" if args.smoke else "one fresh process per run"
     print_table(f"Tickets benchmark: medians of {repeat} run(s) each, {where}; GitHub fake in its own process; "
                 "CPU s: all threads of the measured process (moves less than the wall time on a shared machine)",
