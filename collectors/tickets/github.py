@@ -129,7 +129,7 @@ class GitHubCollector(TicketCollector):
         if answer is None:
             items = parse()
             return Page(None, lambda: items)
-        return Page(answer.flatten(), parse)
+        return Page(batch.items(answer), parse)
 
     def converter(self, shapes: Items[GitHubIssue]) -> Convert:
         """Pages of parsed issues -> raw tickets, batch-checked, item by item where needed."""

@@ -141,7 +141,7 @@ class JiraCollector(TicketCollector):
         if read is None or read.field("issues").null_count:
             page = parse()
             return Page(None, lambda: page.issues), page.isLast, page.nextPageToken
-        return (Page(read.field("issues").flatten(), lambda: parse().issues),
+        return (Page(batch.items(read.field("issues")), lambda: parse().issues),
                 read.field("isLast")[0].as_py(), read.field("nextPageToken")[0].as_py())
 
     def converter(self, shapes: Items[JiraIssue]) -> Convert:

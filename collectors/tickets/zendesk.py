@@ -116,7 +116,7 @@ class ZendeskCollector(TicketCollector):
         if read is None or read.field("tickets").null_count or read.field("end_of_stream").null_count:
             page = parse()
             return Page(None, lambda: page.tickets), page.after_cursor, page.end_of_stream
-        return (Page(read.field("tickets").flatten(), lambda: parse().tickets),
+        return (Page(batch.items(read.field("tickets")), lambda: parse().tickets),
                 read.field("after_cursor")[0].as_py(), read.field("end_of_stream")[0].as_py())
 
     def converter(self, shapes: Items[ZendeskTicket]) -> Convert:
