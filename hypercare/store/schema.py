@@ -166,17 +166,20 @@ CREATE TABLE reconciliations (
 # availability and a check's state read thousands of rows instead of millions. Mergeable: a key
 # may have several rows (polls append theirs; the hour before is compacted when the next one
 # begins), and readers merge them: sum the counts, min/max the instants, the value at the latest.
-HEALTH_HOURLY_OF_RESULTS = """
-SELECT check_name, to_timestamp((epoch_us(checked_at) // 3600000000) * 3600) AS hour_start,
-       count(*) AS n, count(*) FILTER (WHERE ok) AS ok_n, count(*) FILTER (WHERE NOT ok) AS failed_n,
-       min(checked_at) AS first_at, max(checked_at) AS last_at,
+# The state columns of results (first and latest instants, each value at its latest instant):
+# health_hourly keeps them per hour, a check's current state reads them over its latest results.
+STATE_OF_RESULTS = """min(checked_at) AS first_at, max(checked_at) AS last_at,
        arg_max(ok, checked_at) AS last_ok, max(checked_at) FILTER (WHERE ok IS NOT NULL) AS last_ok_at,
        max(checked_at) FILTER (WHERE NOT ok) AS last_failure_at,
        arg_max(error, checked_at) FILTER (WHERE NOT ok) AS last_failure,
        max(checked_at) FILTER (WHERE NOT ok AND error IS NOT NULL) AS last_failure_error_at,
        arg_max(cert_expires_at, checked_at) FILTER (WHERE cert_expires_at IS NOT NULL) AS cert_expires_at,
-       max(checked_at) FILTER (WHERE cert_expires_at IS NOT NULL) AS cert_at
-FROM {source} GROUP BY ALL
+       max(checked_at) FILTER (WHERE cert_expires_at IS NOT NULL) AS cert_at"""
+HEALTH_HOURLY_OF_RESULTS = f"""
+SELECT check_name, to_timestamp((epoch_us(checked_at) // 3600000000) * 3600) AS hour_start,
+       count(*) AS n, count(*) FILTER (WHERE ok) AS ok_n, count(*) FILTER (WHERE NOT ok) AS failed_n,
+       {STATE_OF_RESULTS}
+FROM {{source}} GROUP BY ALL
 """
 
 # The merge of a key's rows (group by check_name, hour_start): what compaction writes back and

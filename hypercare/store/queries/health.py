@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from hypercare.store import health_since
 from hypercare.store.read import arrow, first_row, frame, hour_of, scalar
-from hypercare.store.schema import HEALTH_HOURLY_OF_RESULTS
+from hypercare.store.schema import STATE_OF_RESULTS
 from hypercare.window import Window
 
 HOUR = timedelta(hours=1)
@@ -446,17 +446,15 @@ def current_states(cur: duckdb.DuckDBPyConnection, now: datetime, check_names: S
                                    "(SELECT max(through) FROM health_state)", [now])
     hour = hour or EPOCH
     merged = through is not None and through <= hour  # health_state holds no hour after `now`'s
-    raw = HEALTH_HOURLY_OF_RESULTS.format(source="(SELECT * FROM health_checks WHERE checked_at >= ? AND checked_at <= ?)")
+    raw = f"SELECT check_name, {STATE_OF_RESULTS} FROM health_checks WHERE checked_at >= ? AND checked_at <= ? GROUP BY ALL"
     return frame(
         cur,
         f"""
-        WITH names AS (SELECT unnest(l) AS check_name, unnest(range(len(l))) AS i FROM (SELECT ?::VARCHAR[] AS l)),
-        flips AS (SELECT check_name, arg_max(to_state, changed_at) AS state, max(changed_at) AS since
+        WITH flips AS (SELECT check_name, arg_max(to_state, changed_at) AS state, max(changed_at) AS since
                   FROM check_transitions WHERE changed_at <= ? GROUP BY check_name),
-        hourly AS (SELECT * EXCLUDE (through) FROM health_state WHERE ? AND check_name IN (SELECT check_name FROM names)
+        hourly AS (SELECT * EXCLUDE (through) FROM health_state WHERE ?
                    UNION ALL BY NAME
-                   SELECT * EXCLUDE (hour_start) FROM health_hourly
-                   WHERE hour_start >= ? AND hour_start < ? AND check_name IN (SELECT check_name FROM names)
+                   SELECT * EXCLUDE (hour_start) FROM health_hourly WHERE hour_start >= ? AND hour_start < ?
                    UNION ALL BY NAME ({raw})),
         results AS (SELECT check_name, min(first_at) AS first_checked_at, max(last_at) AS last_checked_at,
                            arg_max(last_ok, last_ok_at) AS last_ok, max(last_failure_at) AS last_failure_at,
@@ -466,10 +464,11 @@ def current_states(cur: duckdb.DuckDBPyConnection, now: datetime, check_names: S
         SELECT n.check_name, coalesce(f.state, 'unknown') AS state, f.since,
                r.last_checked_at, r.last_ok, r.last_failure_at, r.last_failure, r.first_checked_at,
                r.cert_expires_at, epoch(r.cert_expires_at - ?::TIMESTAMPTZ) / 86400 AS tls_days_left
-        FROM names n LEFT JOIN flips f USING (check_name) LEFT JOIN results r USING (check_name)
+        FROM (SELECT unnest(l) AS check_name, unnest(range(len(l))) AS i FROM (SELECT ?::VARCHAR[] AS l)) n
+        LEFT JOIN flips f USING (check_name) LEFT JOIN results r USING (check_name)
         ORDER BY n.i
         """,
-        [list(check_names), now, merged, through if merged else EPOCH, hour, hour, now, now],
+        [now, merged, through if merged else EPOCH, hour, hour, now, now, list(check_names)],
     )
 
 
