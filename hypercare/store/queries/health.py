@@ -12,7 +12,7 @@ Percentiles are nearest-rank (a latency that was measured), over results that go
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -261,7 +261,10 @@ def percentiles(
     return nearest_ranks(histogram, qs)
 
 
-Histogram = tuple[list[str], np.ndarray, np.ndarray]  # check names; keys (code × _SHIFT + latency + _OFFSET); counts
+# check names; where each check's latencies start (and the last one's end); latencies, sorted per
+# check; their counts
+Histogram = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
+Delta = tuple[np.ndarray, np.ndarray]  # keys (check code × _SHIFT + latency + _OFFSET), unsorted; counts
 
 
 def nearest_ranks(histogram: pa.Table, qs: Sequence[float]) -> pd.DataFrame:
@@ -271,55 +274,70 @@ def nearest_ranks(histogram: pa.Table, qs: Sequence[float]) -> pd.DataFrame:
 
 
 def _histogram(table: pa.Table) -> Histogram:
-    """A (check_name, latency_ms, n) table as `_ranks` takes it, sorted by key."""
+    """A (check_name, latency_ms, n) table as `_ranks` takes it."""
     names = table.column("check_name").combine_chunks().dictionary_encode()
-    keys = _keys(names.indices.to_numpy(zero_copy_only=False), table.column("latency_ms").to_numpy())
-    order = np.argsort(keys, kind="stable")
-    return names.dictionary.to_pylist(), keys[order], table.column("n").to_numpy()[order]
+    codes = names.indices.to_numpy(zero_copy_only=False)
+    latency = table.column("latency_ms").to_numpy()
+    order = np.argsort(_keys(codes, latency), kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(names.dictionary) + 1))
+    return names.dictionary.to_pylist(), starts, latency[order], table.column("n").to_numpy()[order]
 
 
 def _keys(codes: np.ndarray, latency: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64) * _SHIFT + latency.astype(np.int64) + _OFFSET
 
 
-def _ranks(histogram: Histogram, qs: Sequence[float], delta: Histogram | None = None) -> pd.DataFrame:
+def _ranks(histogram: Histogram, qs: Sequence[float], delta: Delta | None = None) -> pd.DataFrame:
     """Per check of a histogram (plus an optional delta over the same names, its counts maybe
     negative, its total never), the nearest-rank latency of each quantile: the smallest latency
-    whose cumulative count reaches ceil(q × total), at least 1. All are bisected together over
-    the latencies (~15 vectorised searches of the sorted keys), so a delta is never merged in
-    and nothing is sorted again. Checks whose counts sum to 0 are left out."""
-    names, keys, counts = histogram
-    parts = [(keys, _cumulative(counts))]
-    if delta is not None:
-        order = np.argsort(delta[1])
-        parts.append((delta[1][order], _cumulative(delta[2][order])))
-
-    def counted(upto: np.ndarray, side: str = "right") -> np.ndarray:
-        """How many results have a key up to `upto` (side "right") or below it ("left")."""
-        return sum(cumulative[np.searchsorted(k, upto, side)] for k, cumulative in parts)
-
+    whose cumulative count reaches ceil(q × total), at least 1. All (check, quantile) pairs are
+    bisected together, first over each check's own latencies, then over the delta's between the
+    two found, so the delta is never merged in and each step reads a few values per pair
+    (searching all the keys at every step waits on memory). Checks whose counts sum to 0 are
+    left out."""
+    names, starts, latency, counts = histogram
+    order = np.argsort(delta[0]) if delta is not None else np.empty(0, np.int64)
+    keys = delta[0][order] if delta is not None else np.empty(0, np.int64)
+    since, added = _cumulative(counts), _cumulative(delta[1][order] if delta is not None else keys)
     base = np.arange(len(names), dtype=np.int64) * _SHIFT
-    before = counted(base, "left")
-    totals = counted(base + _SHIFT - 1) - before
+    first, stop = starts[:-1], starts[1:]
+    before = since[first] + added[np.searchsorted(keys, base)]
+    totals = since[stop] + added[np.searchsorted(keys, base + _SHIFT)] - before
     kept = np.flatnonzero(totals > 0)
     table: dict[str, Any] = {"check_name": np.asarray(names, dtype=object)[kept] if len(kept) else pd.Series(dtype=object)}
     if len(kept):
-        values = np.concatenate([_ends(k, base) for k, _ in parts])
-        # one bisection for every (check, quantile): counted(low) < rank <= counted(high)
-        base, before = np.tile(base[kept], len(qs)), np.tile(before[kept], len(qs))
+        base, first, stop = (np.tile(a[kept], len(qs)) for a in (base, first, stop))
         # round(): 0.95 * 100 is 95.00000000000001 in floating point, whose ceil would skip a rank
         rank = np.concatenate([np.maximum(1, np.ceil(np.round(float(q) * totals[kept], 6))) for q in qs]).astype(np.int64)
-        low, high = np.full(len(base), values.min() - 1), np.full(len(base), values.max())
-        while (high - low > 1).any():
-            middle = (low + high) // 2
-            reached = counted(base + middle) - before >= rank
-            low, high = np.where(reached, low, middle), np.where(reached, middle, high)
-        for q, answer in zip(qs, np.split(high - _OFFSET, len(qs))):
-            table[f"p{q * 100:g}"] = answer.astype(np.int32)
+        target = np.tile(before[kept], len(qs)) + rank
+        values = latency if len(latency) else np.zeros(1, np.int32)  # none: every pair's answer is a delta key
+        key = lambda i: base + values[i] + _OFFSET  # noqa: E731
+        # the first of each check's own latencies whose count reaches the target (stop: none does)
+        i = _first_reaching(first - 1, stop, lambda at: since[at + 1] + added[np.searchsorted(keys, key(at), "right")] >= target)
+        # a delta key between that latency and the one before may reach it first
+        low = np.where(i > first, key(np.maximum(i - 1, 0)), base - 1)
+        high = np.where(i < stop, key(np.minimum(i, len(values) - 1)), base + _SHIFT)
+        runs = np.flatnonzero(np.r_[np.diff(keys) != 0, len(keys) > 0])  # each delta key's last position
+        upto = np.repeat(added[runs + 1], np.diff(np.r_[-1, runs]))  # the delta counted up to each key
+        j_low, j_high = np.searchsorted(keys, low, "right"), np.searchsorted(keys, high)
+        j = _first_reaching(j_low - 1, j_high, lambda at: since[i] + upto[at] >= target)
+        answer = np.where(j < j_high, keys[np.minimum(j, len(keys) - 1)] if len(keys) else high, high)
+        for q, found in zip(qs, np.split(answer - base - _OFFSET, len(qs))):
+            table[f"p{q * 100:g}"] = found.astype(np.int32)
     else:
         table.update({f"p{q * 100:g}": pd.Series(dtype="int32") for q in qs})
     found = pd.DataFrame(table)
     return found.sort_values("check_name", kind="stable").reset_index(drop=True)
+
+
+def _first_reaching(low: np.ndarray, high: np.ndarray, reached: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per pair, the first index in (low, high) where `reached` holds (monotone in the index), else
+    high: bisected together, `reached` asked only inside."""
+    while (active := high - low > 1).any():
+        middle = np.where(active, (low + high) // 2, high - 1)
+        hit = active & reached(np.maximum(middle, 0))
+        low, high = np.where(hit | ~active, low, middle), np.where(hit, middle, high)
+    return high
 
 
 def _cumulative(counts: np.ndarray) -> np.ndarray:
@@ -329,18 +347,10 @@ def _cumulative(counts: np.ndarray) -> np.ndarray:
     return np.cumsum(cumulative, out=cumulative)
 
 
-def _ends(keys: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """The smallest and largest latency of each check in sorted `keys` (checks start at `base`):
-    bounds for the bisection without a pass over every key."""
-    first, last = np.searchsorted(keys, base), np.searchsorted(keys, base + _SHIFT) - 1
-    present = first <= last
-    return np.r_[keys[first[present]], keys[last[present]]] % _SHIFT
-
-
 def _since_histogram(
     cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime, check_names: Sequence[str] | None,
     periods: Periods | None = None,
-) -> tuple[Histogram, Histogram | None] | None:
+) -> tuple[Histogram, Delta | None] | None:
     """`results_sql`'s latencies by check over [start, end) as `_ranks` takes them, from
     `health_since` when it counts from `start` (the go-live), else None: its counts plus every
     result in [through, end) (or minus [end, through)), minus those in planned periods."""
@@ -370,21 +380,22 @@ def _since_histogram(
     return _plus(since, delta)
 
 
-def _plus(since: pa.Table, delta: pa.Table) -> tuple[Histogram, Histogram | None]:
+def _plus(since: pa.Table, delta: pa.Table) -> tuple[Histogram, Delta | None]:
     """`health_since`'s rows (check_name, latency_ms and n lists sorted by latency) and a
     (check_name, latency_ms, n) delta as `_ranks` takes them, over the same names."""
     names = since.column("check_name").to_pylist()
-    lengths = pc.list_value_length(since.column("latency_ms")).to_numpy(zero_copy_only=False)
-    starts = np.arange(len(names), dtype=np.int64) * _SHIFT + _OFFSET  # _keys, spread over each check's list
-    histogram = (names, np.repeat(starts, lengths) + pc.list_flatten(since.column("latency_ms")).to_numpy(),
-                 pc.list_flatten(since.column("n")).to_numpy())
+    lists, counts = since.column("latency_ms").combine_chunks(), since.column("n").combine_chunks()
+    offsets = lists.offsets.to_numpy().astype(np.int64)
+    starts, latency, counts = offsets - offsets[0], lists.flatten().to_numpy(), counts.flatten().to_numpy()
     if delta.num_rows == 0:
-        return histogram, None
-    column = delta.column("check_name")
-    names += pc.unique(pc.filter(column, pc.invert(pc.is_in(column, value_set=pa.array(names, pa.string()))))).to_pylist()
-    codes = pc.index_in(column, value_set=pa.array(names, pa.string())).to_numpy(zero_copy_only=False)
-    return (names, histogram[1], histogram[2]), (names, _keys(codes, delta.column("latency_ms").to_numpy()),
-                                                 delta.column("n").to_numpy())
+        return (names, starts, latency, counts), None
+    column = delta.column("check_name").combine_chunks().dictionary_encode()  # the delta's names hashed once
+    words = column.dictionary
+    names += pc.filter(words, pc.invert(pc.is_in(words, value_set=pa.array(names, pa.string())))).to_pylist()
+    codes = pc.index_in(words, value_set=pa.array(names, pa.string())).to_numpy(zero_copy_only=False)
+    starts = np.r_[starts, np.full(len(names) - len(starts) + 1, starts[-1])]  # names only the delta has
+    return (names, starts, latency, counts), (_keys(codes[column.indices.to_numpy(zero_copy_only=False)],
+                                                    delta.column("latency_ms").to_numpy()), delta.column("n").to_numpy())
 
 
 def availability_by_check(
