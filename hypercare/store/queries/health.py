@@ -512,9 +512,7 @@ def check_summary(
     found = _availability_by_span(cur, spans, periods)
     latency = percentiles(cur, elapsed.start, elapsed.end, periods=periods).set_index("check_name")
     picked = pd.concat([found, latency], axis=1).reindex(table["check_name"])
-    for column in picked.columns:
-        table[column] = picked[column].to_numpy()
-    return table
+    return pd.concat([table, picked.set_axis(table.index)], axis=1)  # one concat: assigning 7 columns took ~2x
 
 
 def _availability_by_span(cur: duckdb.DuckDBPyConnection, spans: list[tuple[datetime, datetime]],
