@@ -161,13 +161,8 @@ CREATE TABLE reconciliations (
 );
 """
 
-# Scale (90-99). Per check and UTC hour: how many results and how many ok, and the instants and
-# values the current state reads (the latest result, failure, TLS expiry; the first result), so
-# availability and a check's state read thousands of rows instead of millions. Mergeable: a key
-# may have several rows (polls append theirs; the hour before is compacted when the next one
-# begins), and readers merge them: sum the counts, min/max the instants, the value at the latest.
-# The state columns of results (first and latest instants, each value at its latest instant):
-# health_hourly keeps them per hour, a check's current state reads them over its latest results.
+# Scale (90-99). The state columns of results (first and latest instants, each value at its latest
+# instant): health_hourly keeps them per hour; a check's current state reads them over its latest hour.
 STATE_OF_RESULTS = """min(checked_at) AS first_at, max(checked_at) AS last_at,
        arg_max(ok, checked_at) AS last_ok, max(checked_at) FILTER (WHERE ok IS NOT NULL) AS last_ok_at,
        max(checked_at) FILTER (WHERE NOT ok) AS last_failure_at,
@@ -175,6 +170,12 @@ STATE_OF_RESULTS = """min(checked_at) AS first_at, max(checked_at) AS last_at,
        max(checked_at) FILTER (WHERE NOT ok AND error IS NOT NULL) AS last_failure_error_at,
        arg_max(cert_expires_at, checked_at) FILTER (WHERE cert_expires_at IS NOT NULL) AS cert_expires_at,
        max(checked_at) FILTER (WHERE cert_expires_at IS NOT NULL) AS cert_at"""
+
+# Per check and UTC hour: how many results and how many ok, and the instants and
+# values the current state reads (the latest result, failure, TLS expiry; the first result), so
+# availability and a check's state read thousands of rows instead of millions. Mergeable: a key
+# may have several rows (polls append theirs; the hour before is compacted when the next one
+# begins), and readers merge them: sum the counts, min/max the instants, the value at the latest.
 HEALTH_HOURLY_OF_RESULTS = f"""
 SELECT check_name, to_timestamp((epoch_us(checked_at) // 3600000000) * 3600) AS hour_start,
        count(*) AS n, count(*) FILTER (WHERE ok) AS ok_n, count(*) FILTER (WHERE NOT ok) AS failed_n,

@@ -296,9 +296,11 @@ def _ranks(histogram: Histogram, qs: Sequence[float], delta: Delta | None = None
     (searching all the keys at every step waits on memory). Checks whose counts sum to 0 are
     left out."""
     names, starts, latency, counts = histogram
-    order = np.argsort(delta[0]) if delta is not None else np.empty(0, np.int64)
-    keys = delta[0][order] if delta is not None else np.empty(0, np.int64)
-    since, added = _cumulative(counts), _cumulative(delta[1][order] if delta is not None else keys)
+    keys, changes = np.empty(0, np.int64), np.empty(0, np.int64)
+    if delta is not None:
+        order = np.argsort(delta[0])
+        keys, changes = delta[0][order], delta[1][order]
+    since, added = _cumulative(counts), _cumulative(changes)
     base = np.arange(len(names), dtype=np.int64) * _SHIFT
     first, stop = starts[:-1], starts[1:]
     before = since[first] + added[np.searchsorted(keys, base)]
