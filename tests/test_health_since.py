@@ -203,3 +203,44 @@ def test_ranks_of_since_lists_plus_a_delta_equal_the_plain_nearest_rank(seed):
     for name, latencies in expected.items():
         for quantile, column in ((0.01, "p1"), (0.5, "p50"), (0.95, "p95"), (0.99, "p99"), (1.0, "p100")):
             assert found.loc[name, column] == nearest_rank(latencies, quantile), (name, quantile)
+
+
+def test_lists_kept_under_a_version_are_read_again_once_the_counts_change(tmp_path):
+    """A reader keeps health_since's lists under the span's version: late results, a new hour
+    and a rebuild each give a new version, and the percentiles after each equal the raw rows."""
+    rows = random_rows(21)
+    go_live, ends_at = T0 + timedelta(minutes=10), T0 + timedelta(hours=HOURS)
+    split = T0 + timedelta(hours=3, minutes=20)
+    held = [r for r in rows if r["checked_at"] < split and r["checked_at"].minute % 7 == 0]  # arrive late
+    store = _polled(tmp_path / "s.duckdb", [r for r in rows if r["checked_at"] < split and r not in held], go_live,
+                    ends_at, late=0.0)
+    cur = store.cursor()
+
+    def exact(sent: list[dict], end) -> None:
+        table = q.percentiles(cur, go_live, end).set_index("check_name")
+        for name in CHECKS:
+            latencies = [r["latency_ms"] for r in counted(sent, [], go_live, end, (name,)) if r["latency_ms"] is not None]
+            assert (name not in table.index) if not latencies else table.loc[name].tolist() == [
+                nearest_rank(latencies, p) for p in q.PERCENTILES], (end, name)
+
+    sent = [r for r in rows if r["checked_at"] < split and r not in held]
+    versions = [health_since.span(cur)[3]]
+    exact(sent, split)
+    exact(sent, split)  # read again under the same version
+    assert health_since.span(cur)[3] == versions[-1]
+    ahead = [r for r in rows if r["checked_at"] >= split]
+    polls = [[r for r in ahead if (r["checked_at"] - split) // timedelta(minutes=20) == i] for i in range(12)]
+    for batches in ([held], polls):  # results for hours counted already, then polls into the hours ahead
+        for batch in batches:
+            with store.transaction() as tx:
+                record_health_results(tx, pa.Table.from_pylist(batch, schema=RESULT_SCHEMA))
+            sent += batch
+            exact(sent, T0 + timedelta(hours=HOURS))
+        versions.append(health_since.span(cur)[3])
+    with store.transaction() as tx:
+        tx.execute("DELETE FROM health_checks WHERE check_name = 'web'")
+        rebuild_health_rollup(tx, T0 - timedelta(hours=1), T0 + timedelta(hours=HOURS + 1))
+    versions.append(health_since.span(cur)[3])
+    exact([r for r in sent if r["check_name"] != "web"], T0 + timedelta(hours=HOURS))
+    assert len(set(versions)) == len(versions)
+    store.close()

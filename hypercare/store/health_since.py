@@ -6,9 +6,10 @@ periods included: readers take those results out, so marking or removing a perio
 rebuild. `starts_at` is the go-live (`record_release` sets it, and a moved go-live or end
 rebuilds the table); `through` is a whole hour that polls advance as hours end, never past the
 hour holding `ends_at` (the configured end of the window). A poll that brings results for hours
-already counted merges them in at once. Readers use the table only when `starts_at` is their
-window's go-live, and read [through, now), or take out what lies after the window's end, from
-the hourly tables and raw rows.
+already counted merges them in at once. Every change of the counts gives the span a new
+`version`, under which a reader may keep what it read. Readers use the table only when
+`starts_at` is their window's go-live, and read [through, now), or take out what lies after the
+window's end, from the hourly tables and raw rows.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import duckdb
 from hypercare.store.read import first_row, scalar, utc_hour, utc_hour_ceil
 
 
-def span(cur: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime, datetime] | None:
-    """(starts_at, ends_at, through), or None while no release is recorded."""
-    return first_row(cur, "SELECT starts_at, ends_at, through FROM health_since_span")
+def span(cur: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime, datetime, str] | None:
+    """(starts_at, ends_at, through, version), or None while no release is recorded. The version
+    changes whenever the counts do: what was read under one stays true while the span shows it."""
+    return first_row(cur, "SELECT starts_at, ends_at, through, version::VARCHAR FROM health_since_span")
 
 
 def follow(cur: duckdb.DuckDBPyConnection, starts_at: datetime, ends_at: datetime) -> None:
@@ -39,10 +41,10 @@ def rebuild(cur: duckdb.DuckDBPyConnection, starts_at: datetime | None = None, e
         found = span(cur)
         if found is None:
             return
-        starts_at, ends_at, _ = found
+        starts_at, ends_at, _, _ = found
     cur.execute("DELETE FROM health_since")
     cur.execute("DELETE FROM health_since_span")
-    cur.execute("INSERT INTO health_since_span VALUES (?, ?, ?)", [starts_at, ends_at, starts_at])
+    cur.execute("INSERT INTO health_since_span VALUES (?, ?, ?, uuid())", [starts_at, ends_at, starts_at])
     latest = scalar(cur, "SELECT max(checked_at) FROM health_checks WHERE checked_at >= ?", [starts_at])
     if latest is not None:
         advance(cur, utc_hour(latest))
@@ -54,7 +56,7 @@ def advance(cur: duckdb.DuckDBPyConnection, upto: datetime) -> None:
     found = span(cur)
     if found is None:
         return
-    _, ends_at, through = found
+    _, ends_at, through, _ = found
     upto = min(upto, utc_hour_ceil(ends_at))
     if upto <= through:
         return
@@ -74,7 +76,7 @@ def count_late(cur: duckdb.DuckDBPyConnection, new: str, params: dict[str, Any],
     found = span(cur)
     if found is None or earliest >= found[2]:
         return
-    starts_at, _, through = found
+    starts_at, _, through, _ = found
     _merge(cur, f"SELECT check_name, latency_ms, 1 AS n FROM {new} WHERE checked_at >= $since_start "
                 "AND checked_at < $since_through AND latency_ms IS NOT NULL",
            {**params, "since_start": starts_at, "since_through": through})
@@ -95,3 +97,4 @@ def _merge(cur: duckdb.DuckDBPyConnection, source: str, params: dict[str, Any]) 
     cur.execute("DELETE FROM health_since")
     cur.execute("INSERT INTO health_since SELECT * FROM _since ORDER BY check_name")
     cur.execute("DROP TABLE _since")
+    cur.execute("UPDATE health_since_span SET version = uuid()")

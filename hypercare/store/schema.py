@@ -227,6 +227,13 @@ CREATE TABLE health_since (check_name VARCHAR, latency_ms INTEGER[], n BIGINT[])
 CREATE TABLE health_since_span (starts_at TIMESTAMPTZ, ends_at TIMESTAMPTZ, through TIMESTAMPTZ);
 """
 
+# health_since's version: a new one whenever its counts change (hypercare.store.health_since), so
+# a reader may keep the lists it read under a version for as long as the span shows that version.
+MIGRATION_94 = """
+ALTER TABLE health_since_span ADD COLUMN version UUID;
+UPDATE health_since_span SET version = uuid();
+"""
+
 # Each check's current-state columns merged over every hour of health_hourly before `through`
 # (the hour the polls have compacted up to), so a check's state reads one row per check plus the
 # hours since. Kept by hypercare.store.writes; same merge as health_hourly's rows.
@@ -281,6 +288,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (91, "health_latency: latencies of all checks per hour", MIGRATION_91),
     (92, "health_since: each check's latencies since go-live", MIGRATION_92),
     (93, "health_state: each check's state columns merged over past hours", MIGRATION_93),
+    (94, "health_since_span: a version that changes with the counts", MIGRATION_94),
     (95, "error_hourly: error counts per project and hour", MIGRATION_95),
     (70, "triage_actions: who opened, linked or set aside which inbox item", MIGRATION_70),
 ]
