@@ -297,20 +297,21 @@ def cached_store(size: Size, seed: int, log) -> tuple[Path, float | None]:
     return path, seconds
 
 
-KEY_AGE = re.compile(r"-schema(\d+)(?:n(\d+))?-build(\d+)\.duckdb$")
+KEY_AGE = re.compile(r"^(.*)-schema(\d+)(?:n(\d+))?-build(\d+)\.duckdb$")  # size and seed, then the age
 
 
 def stale_stores(folder: Path, built: Path) -> list[Path]:
-    """The finished stores in `folder` of an older key than `built` (a lower schema, count of
-    migrations or build; ~0.4 GB each). Another process's partial build, and a newer key another
-    worktree still uses, stay."""
-    def age(path: Path) -> tuple[int, int, int] | None:
+    """The finished stores in `folder` of `built`'s size and seed and an older key (a lower schema,
+    count of migrations or build; ~0.4 GB each at full size). Another size's store (a smoke build
+    never deletes the full one), another process's partial build, and a newer key another worktree
+    still uses, stay."""
+    def age(path: Path) -> tuple[str, tuple[int, int, int]] | None:
         found = KEY_AGE.search(path.name)
-        return None if found is None else (int(found[1]), int(found[2] or 0), int(found[3]))
+        return None if found is None else (found[1], (int(found[2]), int(found[3] or 0), int(found[4])))
 
     newest = age(built)
     return sorted(p for p in folder.glob("*.duckdb")
-                  if newest is not None and (key := age(p)) is not None and key < newest)
+                  if newest is not None and (key := age(p)) is not None and key[0] == newest[0] and key[1] < newest[1])
 
 
 # ---------------------------------------------------------------- the pages

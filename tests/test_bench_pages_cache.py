@@ -1,5 +1,5 @@
-"""bench/pages.py deletes the cached stores of older keys once it has built a new one, never a
-partial build or a newer key's store."""
+"""bench/pages.py deletes the cached stores of older keys of the same size once it has built a
+new one, never another size's store, a partial build or a newer key's store."""
 
 from __future__ import annotations
 
@@ -20,5 +20,7 @@ def test_older_keys_are_stale_partial_and_newer_ones_stay(tmp_path, monkeypatch)
         (tmp_path / name).write_text("")
     built = tmp_path / "c1000-i30-seed7-schema95n17-build4.duckdb"
     built.write_text("")
-    assert [p.name for p in pages.stale_stores(tmp_path, built)] == sorted(names[:4])
+    assert [p.name for p in pages.stale_stores(tmp_path, built)] == sorted([*names[:2], names[3]])
+    smoke = tmp_path / "c6-i600-seed7-schema96n17-build4.duckdb"  # a smoke build leaves the full stores
+    assert [p.name for p in pages.stale_stores(tmp_path, smoke)] == [names[2]]
     assert pages.stale_stores(tmp_path, tmp_path / "unkeyed.duckdb") == []
