@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ import pytest
 
 from collectors.base import run_collector
 from collectors.tickets import csvstage, ticket_collectors
-from collectors.tickets.csv import check_file, read_tickets
+from collectors.tickets.csv import _instant, check_file, read_tickets
 from collectors.tickets.github import GitHubCollector, github_items, github_page
 from collectors.tickets.jira import JiraCollector, jira_items, jira_page
 from collectors.tickets.normalise import TICKET_SCHEMA, Normaliser, RawTicket, raw_table
@@ -253,6 +254,40 @@ def test_a_seeded_random_export_reads_the_same_through_duckdb(tmp_path, clock, s
     assert used_duckdb and got == expected and problems
     assert record.error.startswith(f"export.csv: {len(problems)} rows skipped")
     assert record.error.endswith("; ".join(problems[:10]) + " …")
+
+
+def test_two_threads_stage_their_files_at_once_and_drop_leaves_nothing(tmp_path, clock, store):
+    """The read's Python functions are seen by every cursor: each thread's cursor registers its
+    own, so two CSV sources staged at the same moment both take DuckDB's path with their own
+    times, and `drop` removes what each registered."""
+    sources, got = [], {}
+    for name, zone in [("brussels", "Europe/Brussels"), ("chicago", "America/Chicago")]:
+        rows = "".join(f"{name}-{n};2026-11-01 01:{n:02d};Subject {n}\n" for n in range(40))
+        (tmp_path / f"{name}.csv").write_text(f"Ticket ID;Created;Subject\n{rows}", encoding="utf-8")
+        [c] = ticket_collectors(config_with(tmp_path, {"kind": "csv", "name": name, "path": f"{name}.csv", "delimiter": ";",
+                                                       "columns": SHORT, "timezone": zone}), clock)
+        sources.append((c.source, ZoneInfo(zone)))
+    together = threading.Barrier(2)
+
+    def stage(src, tz):
+        cur, header = store.cursor(), check_file(src)
+        together.wait()
+        try:
+            staged = csvstage.stage(cur, src, tz, header, header.width, lambda text: _instant(text, tz, None))
+            got[src.name] = staged and cur.execute(f"SELECT ticket_id, created_at FROM {csvstage.RAW} ORDER BY pos").fetchall()
+        finally:
+            csvstage.drop(cur)
+
+    threads = [threading.Thread(target=stage, args=source) for source in sources]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for src, tz in sources:
+        # Chicago's 1 November is a DST change (its times go through Python), Brussels' is not.
+        expected = [(f"{src.name}-{n}", datetime(2026, 11, 1, 1, n, tzinfo=tz).astimezone(timezone.utc)) for n in range(40)]
+        assert got[src.name] == expected
+    assert store.cursor().execute("SELECT count(*) FROM duckdb_functions() WHERE function_name LIKE '\\_csv\\_%' ESCAPE '\\'").fetchall() == [(0,)]
 
 
 def test_sql_mapping_of_a_batch_nothing_maps(store):
