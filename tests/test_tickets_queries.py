@@ -7,10 +7,12 @@ import random
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
 from collectors.tickets.normalise import TICKET_SCHEMA
+from hypercare.store import Store
 from hypercare.store.queries import tickets as q
 from hypercare.store.writes import merge_rows
 from hypercare.window import Period, Window
@@ -86,6 +88,22 @@ def test_hourly_counts_and_baseline_match_an_independent_count(store, by, baseli
         assert r.tickets == count
         assert r.baseline == pytest.approx(base)
     assert got.tickets.sum() == q.tickets_created(store.cursor(), GO_LIVE, NOW)
+
+
+def test_tickets_stored_in_creation_order_count_as_shuffled_ones(store, tmp_path):
+    """Collectors store tickets mostly in created_at order (what _counts_in's stable sort takes in
+    one pass); shuffled ones take its other branch: the same counts either way."""
+    window = Window(GO_LIVE, 72, 168, "Europe/Brussels")
+    rows = random_tickets(window, 3000, seed=5)
+    put(store, sorted(rows, key=lambda r: r["created_at"]))
+    shuffled = Store(tmp_path / "shuffled.duckdb")
+    put(shuffled, random.Random(5).sample(rows, len(rows)))
+    for by in q.GROUPS:
+        got = q.hourly_tickets(store.cursor(), window, NOW, by)
+        pd.testing.assert_frame_equal(got, q.hourly_tickets(shuffled.cursor(), window, NOW, by))
+        want = expected_hourly(rows, window, NOW, by, 7)
+        assert [r.tickets for r in got.itertuples()] == [want[(r.hour.to_pydatetime(), r.group)][0] for r in got.itertuples()]
+    shuffled.close()
 
 
 def test_baseline_keeps_the_local_hour_across_a_dst_change(store):
