@@ -36,6 +36,7 @@ from hypercare.report.html import to_html  # noqa: E402
 from hypercare.report.markdown import to_markdown  # noqa: E402
 from hypercare.store import Store  # noqa: E402
 from hypercare.store.queries.freshness import source_freshness  # noqa: E402
+from hypercare.store.queries.triage import set_aside  # noqa: E402
 from hypercare.store.writes import append_rows, rebuild_health_rollup, replace_range  # noqa: E402
 from hypercare.verdict import evaluate  # noqa: E402
 from hypercare.window import Window  # noqa: E402
@@ -85,13 +86,13 @@ def main() -> None:
         cold, report = timed(lambda: build_report(cur, config, window, NOW))
         warm = statistics.median(timed(lambda: build_report(cur, config, window, NOW))[0] for _ in range(runs))
         rows.append(("build the report (queries + verdict)", f"cold {_ms(cold)}", f"warm {_ms(warm)}"))
-        fresh = source_freshness(cur, NOW, tuple(config.sources()))
+        fresh, aside = source_freshness(cur, NOW, tuple(config.sources())), set_aside(cur, NOW)
         parts = {
             "verdict (hypercare.verdict.evaluate)": lambda: evaluate(cur, config, window, NOW),
-            "key figures (overview.kpis + new issues)": lambda: build.key_figures(cur, config, window, NOW, fresh),
+            "key figures (overview.kpis + new issues)": lambda: build.key_figures(cur, config, window, NOW, fresh, aside),
             "charts (errors, availability, p95, tickets per hour)": lambda: build.charts(cur, config, window, NOW),
             "incidents, support, decisions": lambda: (build.incident_summary(cur, window, NOW, NOW),
-                                                      build.support(cur, window, NOW, NOW, fresh)),
+                                                      build.support(cur, window, NOW, NOW, fresh, aside)),
         }
         for name, part in parts.items():
             rows.append((f"  of which {name}", "", f"warm {_ms(statistics.median(timed(part)[0] for _ in range(runs)))}"))

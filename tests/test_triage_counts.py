@@ -13,6 +13,7 @@ from hypercare.report import markdown
 from hypercare.report.build import build_report
 from hypercare.store.queries import errors, overview, tickets
 from hypercare.store.queries import triage as q
+from hypercare.store.queries.freshness import source_freshness
 from hypercare.triage import actions as triage
 from hypercare.triage.model import Item, Score
 from hypercare.verdict import evaluate
@@ -120,6 +121,18 @@ def test_the_report_says_the_same(known):
     assert (report.support.since_go_live.total, report.support.since_go_live.set_aside) == (6, 1)
     text = markdown.to_markdown(report)
     assert "· 1 set aside" in text and "P1 tickets 1 · 1 set aside" in text
+
+
+def test_what_the_report_reads_once_is_what_each_part_reads_itself(known):
+    """build_report reads the sources' freshness and what is set aside once and hands them to the
+    tiles and the verdict: the same figures as when each reads its own."""
+    config, store = known
+    cur, sources = store.cursor(), tuple(config.sources())
+    fresh, aside = source_freshness(cur, NOW, sources), q.set_aside(cur, NOW)
+    assert aside.members  # something is set aside, so passing it on is tested
+    assert overview.kpis(cur, window(), NOW, sources, 99.5, fresh=fresh, aside=aside) == \
+        overview.kpis(cur, window(), NOW, sources, 99.5)
+    assert evaluate(cur, config, window(), NOW, aside=aside) == evaluate(cur, config, window(), NOW)
 
 
 def test_an_item_back_from_set_aside_counts_again(known):

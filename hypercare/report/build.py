@@ -37,7 +37,7 @@ from hypercare.states import source_state
 from hypercare.store.queries import errors, health, overview, tickets
 from hypercare.store.queries import incidents as incident_queries
 from hypercare.store.queries.freshness import Freshness, source_freshness
-from hypercare.store.queries.triage import set_aside
+from hypercare.store.queries.triage import SetAside, set_aside
 from hypercare.verdict import Evaluation, evaluate
 from hypercare.verdict import status as verdict_words
 from hypercare.window import Period, Window
@@ -65,17 +65,18 @@ def build_report(cur: duckdb.DuckDBPyConnection, config: Config, window: Window,
     since_label = (f"since the last report ({when(previous, window.timezone)})" if previous
                    else "since go-live" if since == window.go_live_at else "in the last 8 h")
     sources = tuple(config.sources())
-    fresh = source_freshness(cur, now, sources)
+    # read once for every section (each of them read its own: ~2 ms a read)
+    fresh, aside = source_freshness(cur, now, sources), set_aside(cur, now)
     release = config.release
     return Report(
         release=release.name, version=release.version, environment=release.environment,
         timezone=window.timezone, at=now, phase=window.phase(now), position=window.label(now),
         go_live_at=window.go_live_at, window_end=window.end, since=since, since_label=since_label,
-        status=status(evaluate(cur, config, window, now), window),
-        figures=key_figures(cur, config, window, now, fresh),
+        status=status(evaluate(cur, config, window, now, aside=aside), window),
+        figures=key_figures(cur, config, window, now, fresh, aside),
         charts=charts(cur, config, window, now),
         incidents=incident_summary(cur, window, now, since),
-        support=support(cur, window, now, since, fresh),
+        support=support(cur, window, now, since, fresh, aside),
         decisions=tuple(Decision(d.decided_at, d.kind, d.summary, _text(d.reason), _text(d.actor))
                         for d in overview.decisions(cur, Period(window.baseline_start, now)).itertuples()),
         planned=tuple(Planned(p.starts_at, p.ends_at, p.scope, p.reason)
@@ -102,15 +103,17 @@ def status(evaluation: Evaluation, window: Window) -> Status:
 
 
 def key_figures(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, now: datetime,
-                fresh: Sequence[Freshness]) -> tuple[KeyFigure, ...]:
+                fresh: Sequence[Freshness], aside: SetAside) -> tuple[KeyFigure, ...]:
     """The Overview's KPI tiles (overview.kpis: the same values, periods, states and the one
-    rule for a change that matters), in words for stakeholders."""
+    rule for a change that matters), in words for stakeholders. `fresh` and `aside`: the
+    sources' freshness and what the triage inbox sets aside, at `now`."""
     figures = []
-    for kpi in overview.kpis(cur, window, now, tuple(config.sources()), config.health.availability_target):
+    for kpi in overview.kpis(cur, window, now, tuple(config.sources()), config.health.availability_target,
+                             fresh=fresh, aside=aside):
         prefix, _ = overview.KPI_SOURCES[kpi.key]
         extras = [f"{kpi.set_aside} set aside in the triage inbox, not counted" if kpi.set_aside else None]
         if kpi.key == "new_issues" and kpi.value:
-            _, users = errors.largest_new_issue(cur, window.elapsed(now), aside=set_aside(cur, now))
+            _, users = errors.largest_new_issue(cur, window.elapsed(now), aside=aside)
             extras.append(None if users is None else f"the most users any one of them hit: {users:,}")
         extra = "; ".join(e for e in extras if e) or None
         figures.append(KeyFigure(
@@ -173,7 +176,8 @@ def _check_charts(cur: duckdb.DuckDBPyConnection, window: Window, elapsed: Perio
     # only the window and the baseline hours its copies fall in: with 10 M results each hour costs
     spans = [elapsed] + ([Period(min(starts), max(starts) + HOUR)] if starts else [])
     counts = pd.concat([health.hourly_counts(cur, s.start, s.end) for s in spans])
-    percent = {_instant(h): float(100.0 * r.ok / r.total) for h, r in counts.iterrows()}
+    # one division over the columns: the same float per hour as row by row (iterrows took ~10 ms)
+    percent = dict(zip(_instants(counts.index), (100.0 * counts["ok"] / counts["total"]).tolist()))
     latency = pd.concat([health.latency_histogram(cur, s.start, s.end) for s in spans])
     # every hour's nearest rank at once (a pandas group per hour took ~0.25 s at 1,000 checks)
     by_hour = pa.Table.from_pandas(latency.rename_axis("check_name").reset_index(), preserve_index=False)
@@ -212,13 +216,11 @@ def incident_summary(cur: duckdb.DuckDBPyConnection, window: Window, now: dateti
 
 
 def support(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, since: datetime,
-            fresh: Sequence[Freshness]) -> Support:
+            fresh: Sequence[Freshness], aside: SetAside) -> Support:
     """Tickets since go-live and in the last shift by category (the Tickets page's ticket_mix)."""
     sources = [f for f in fresh if f.collector.startswith("tickets:")]
     if not source_state(sources, "ticket").usable:
         return Support(None, None, _not_collected(sources, "tickets:", window))
-
-    aside = set_aside(cur, now)
 
     def counts(period: Period) -> TicketCounts:
         mix = tickets.ticket_mix(cur, period, aside)

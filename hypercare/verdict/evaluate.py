@@ -62,10 +62,11 @@ def _rule(c: Any, **extra: Any) -> Rule:
 
 
 def evaluate(cur: duckdb.DuckDBPyConnection, config: Config, window: Window | None, now: datetime, *,
-             memo: Memo | None = None) -> Evaluation:
+             memo: Memo | None = None, aside: SetAside | None = None) -> Evaluation:
     """The status at `now` over `window` (the effective window: pass what the caller uses),
     with every rule's result and the exit progress. `memo` may be shared by evaluations of the
-    same store (a replay) so a period measured once is not measured again."""
+    same store (a replay) so a period measured once is not measured again. `aside`:
+    triage.set_aside at `now` when the caller read it already (the report, for all its sections)."""
     rules, builtin = rules_from_config(config)
     if window is None:
         return Evaluation(now, "unknown", "Status unknown — the go-live instant is not known yet", (), (),
@@ -73,7 +74,7 @@ def evaluate(cur: duckdb.DuckDBPyConnection, config: Config, window: Window | No
     criteria = exit_criteria(config)
     memo = memo if memo is not None else {}
     memo[STREAK_HOURS] = max((c.hold_hours or 1 for c in criteria), default=0)  # read with `now` (at_hours)
-    judge = _Judge(cur, config, window, memo, set_aside(cur, now))
+    judge = _Judge(cur, config, window, memo, set_aside(cur, now) if aside is None else aside)
     hours = window.hours_since_go_live(now)
     in_force = [r for r in rules if r.in_force(hours)]
     results = tuple(judge.result(r, now) for r in in_force)

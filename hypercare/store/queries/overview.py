@@ -14,7 +14,7 @@ import pandas as pd
 
 from hypercare.store.error_hourly import error_hours
 from hypercare.store.queries import health, tickets, triage
-from hypercare.store.queries.freshness import source_freshness
+from hypercare.store.queries.freshness import Freshness, source_freshness
 from hypercare.store.queries.kpi import (
     Kpi,
     last_hour_words,
@@ -63,9 +63,11 @@ def errors_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetim
                         period_words=last_hour_words(window, hour))
 
 
-def new_issues(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
-    """Issues first seen since go-live, those set aside in the triage inbox now left out and counted apart."""
-    since, aside = window.elapsed(now), triage.set_aside(cur, now)
+def new_issues(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, aside: SetAside | None = None) -> Kpi:
+    """Issues first seen since go-live, those set aside in the triage inbox now left out and counted apart
+    (`aside`: triage.set_aside at `now` when the caller read it already)."""
+    since = window.elapsed(now)
+    aside = triage.set_aside(cur, now) if aside is None else aside
     kpi = measured_kpi("new_issues", "New Sentry issues", "issues", window, since,
                        lambda p: new_issue_count(cur, p, aside=aside),
                        f"first seen since go-live ({since.hours:.0f} h); baseline: the same hours before go-live",
@@ -167,16 +169,17 @@ def latency_p95(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -
                         period_words="all checks " + since_go_live_words(window, now), since_go_live=True, now=now)
 
 
-def tickets_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime) -> Kpi:
-    """Tickets created in the last full hour, those set aside in the triage inbox now left out and counted apart."""
-    hour, aside = window.last_hour(now), triage.set_aside(cur, now)
+def tickets_per_hour(cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, aside: SetAside | None = None) -> Kpi:
+    """Tickets created in the last full hour, those set aside in the triage inbox now left out and counted apart
+    (`aside`: as in new_issues)."""
+    hour = window.last_hour(now)
+    aside = triage.set_aside(cur, now) if aside is None else aside
     kpi = measured_kpi("tickets_per_hour", "Tickets / h", "tickets", window, hour,
                        lambda p: tickets.tickets_created(cur, p.start, p.end, aside=aside), _hour_note(window, hour),
                        period_words=last_hour_words(window, hour))
     return with_set_aside(kpi, lambda: tickets.count_tickets(cur, hour.start, hour.end, aside=aside).set_aside)
 
 
-KPI_FUNCTIONS = (errors_per_hour, new_issues, availability, latency_p95, tickets_per_hour)
 KPI_SOURCES = {  # which collectors a tile's figure comes from (prefixes of collector names)
     "errors_per_hour": ("sentry", "Sentry"), "new_issues": ("sentry", "Sentry"),
     "availability": ("checks", "health-check"), "latency_p95": ("checks", "health-check"),
@@ -186,14 +189,19 @@ KPI_SOURCES = {  # which collectors a tile's figure comes from (prefixes of coll
 
 def kpis(
     cur: duckdb.DuckDBPyConnection, window: Window, now: datetime, sources: tuple[tuple[str, float], ...],
-    availability_target: float | None = None,
+    availability_target: float | None = None, *, fresh: Sequence[Freshness] | None = None,
+    aside: SetAside | None = None,
 ) -> list[Kpi]:
     """Every KPI tile of the Overview, in display order; `sources` are the configured
-    (collector, interval) pairs, whose freshness decides whether a figure can be trusted."""
-    fresh = source_freshness(cur, now, sources)
+    (collector, interval) pairs, whose freshness decides whether a figure can be trusted.
+    `fresh` (source_freshness of `sources` at `now`) and `aside` (triage.set_aside at `now`):
+    when the caller read them already (the report reads each once for all its sections)."""
+    fresh = source_freshness(cur, now, sources) if fresh is None else fresh
+    aside = triage.set_aside(cur, now) if aside is None else aside
     tiles = []
-    for measure in KPI_FUNCTIONS:
-        kpi = measure(cur, window, now, availability_target) if measure is availability else measure(cur, window, now)
+    for kpi in (errors_per_hour(cur, window, now), new_issues(cur, window, now, aside),
+                availability(cur, window, now, availability_target), latency_p95(cur, window, now),
+                tickets_per_hour(cur, window, now, aside)):
         prefix, what = KPI_SOURCES[kpi.key]
         tiles.append(unless_stale(kpi, [f for f in fresh if f.collector.startswith(prefix)], what))
     return tiles
