@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from hypercare.window import Period, Window
+from hypercare.window import Period, Window, _baseline_samples
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 UTC = timezone.utc
@@ -101,6 +102,21 @@ def test_the_hour_a_spring_forward_skips_has_no_copy():
     # a spring-forward inside the window: 03:00 CEST takes 03:00 CET of the week before
     w = Window(datetime(2026, 3, 28, 20, tzinfo=UTC), 72, 168, "Europe/Brussels")
     assert _local_starts(w.baseline_samples(_hour(2026, 3, 29, 1))) == [("Sun 22 03:00 +0100", 1.0)]
+
+
+def test_kept_copies_are_the_ones_computed_afresh():
+    """baseline_samples keeps its answers by instant: on seeded random windows and periods (DST
+    changes of two zones, short and long baselines), asked in UTC or on the team's clock, a
+    kept answer is the one computed afresh."""
+    rng = random.Random(17)
+    for _ in range(400):
+        go_live = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(minutes=15 * rng.randrange(4 * 24 * 270))
+        w = Window(go_live, 72, rng.choice([24, 48, 168, 336]), rng.choice(["Europe/Brussels", "America/New_York", "UTC"]))
+        start = go_live + timedelta(minutes=rng.randrange(-60, 72 * 60))
+        period = Period(start, start + timedelta(minutes=rng.choice([1, 30, 60, 90, 24 * 60])))
+        fresh = list(_baseline_samples.__wrapped__(w, period))
+        assert w.baseline_samples(period) == fresh
+        assert w.baseline_samples(Period(period.start.astimezone(w.tz), period.end.astimezone(w.tz))) == fresh
 
 
 def test_labels_on_the_team_clock():
