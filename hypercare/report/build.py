@@ -158,8 +158,8 @@ def charts(cur: duckdb.DuckDBPyConnection, config: Config, window: Window, now: 
     by_hour = tickets.hourly_tickets(cur, window, now, "category")
     if len(by_hour):
         summed = by_hour.groupby("hour", sort=True).agg(tickets=("tickets", "sum"), baseline=("baseline", "sum"))
-        baseline = by_hour.groupby("hour", sort=True)["baseline"].apply(lambda b: b.isna().all())
-        summed.loc[baseline, "baseline"] = math.nan
+        # an hour no group has a baseline for has none (its sum would read 0); one grouped test, not a lambda per hour
+        summed.loc[by_hour["baseline"].isna().groupby(by_hour["hour"], sort=True).all(), "baseline"] = math.nan
         found.append(Chart("tickets_per_hour", "Support tickets per hour", _instants(summed.index),
                            _values(summed["tickets"]), _values(summed["baseline"])))
     return tuple(found)
