@@ -1,12 +1,18 @@
-"""The report's charts on seeded random rows: the availability and tickets charts are the pages'
-hourly queries summed up as they were row by row, to the last bit."""
+"""The report's charts: on seeded random rows the availability and tickets charts are the pages'
+hourly queries summed up as they were row by row, to the last bit; the HTML inlines plotly.js
+byte for byte as plotly does."""
 
 from __future__ import annotations
 
 import random
 from datetime import timedelta
 
-from hypercare.report import build
+import plotly.io as pio
+
+from hypercare.demo import DEMO_NOW, demo_window
+from hypercare.report import build, html
+from hypercare.report.build import build_report
+from hypercare.report.charts import chart_spec
 from hypercare.store.queries import health, tickets
 from hypercare.window import Window
 from tests import verdict_helpers as h
@@ -46,3 +52,14 @@ def test_the_tickets_chart_sums_the_tickets_pages_groups(store, tmp_path):
     baselines = [None if g["baseline"].isna().all() else float(g["baseline"].sum()) for g in groups]
     assert list(chart.baseline_mean) == baselines
     assert None in baselines and any(b is not None for b in baselines)
+
+
+def test_plotly_js_is_inlined_where_and_as_plotly_inlines_it(demo):
+    config, store = demo
+    report = build_report(store.cursor(), config, demo_window(config), DEMO_NOW)
+    as_plotly = ['<div class="chart">' + pio.to_html(
+        chart_spec(chart, report.timezone), validate=False, full_html=False, include_plotlyjs=n == 0,
+        div_id=f"chart-{chart.key}", config={"displayModeBar": False, "responsive": False}) + "</div>"
+        for n, chart in enumerate(report.charts)]
+    assert len(as_plotly) == 4
+    assert [p for p in html._figures(report) if p.startswith('<div class="chart">')] == as_plotly
