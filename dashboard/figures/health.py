@@ -15,23 +15,22 @@ from hypercare.window import Window
 SHOWN = 50  # checks on the table, strip and bars until "show all": 1,000 rows bury the few that matter
 # status -> (code on the heatmap's scale, colour); "no data" stays blank
 STATUS_STYLE = {"down": (0, "#dc2626"), "degraded": (1, "#f59e0b"), "up": (2, "#16a34a"), "planned": (3, "#94a3b8")}
+CODES = {status: code for status, (code, _) in STATUS_STYLE.items()}
 
 
 def status_strip_figure(strip: pd.DataFrame, window: Window) -> go.Figure:
     """One row per check, one cell per hour: up, degraded, down, planned (grey, hatched by a
     second layer so it reads as planned at any zoom). Cells sit at their UTC hour and are
     labelled on the team's clock, so both 02:00 hours of a fall-back are two cells.
-    `strip`: check_name, hour_start, ok, total, status (queries.health.status_strip)."""
-    names = list(dict.fromkeys(strip["check_name"]))
-    columns = list(dict.fromkeys(pd.to_datetime(strip["hour_start"], utc=True)))
-    codes = strip["status"].map(lambda s: STATUS_STYLE[s][0] if s in STATUS_STYLE else np.nan)
+    `strip`: check_name, hour_start, ok, total, status (queries.health.status_strip), every
+    check's hours in the same order, one check after another."""
+    names = strip["check_name"].unique().tolist()
+    columns = list(pd.to_datetime(strip["hour_start"], utc=True).unique())
     shape = (len(names), len(columns))
-    z = codes.to_numpy(dtype=float).reshape(shape)
-    labels = hover_labels(strip["hour_start"], window, "%a %d %b %H:00")
-    text = np.array([
-        html.escape(f"{label} · {s} · {ok:,} of {total:,} checks ok") if total else f"{label} · {s}"
-        for label, s, ok, total in zip(labels, strip["status"], strip["ok"], strip["total"])
-    ], dtype=object).reshape(shape)
+    statuses = strip["status"].tolist()
+    z = np.array([CODES.get(s, np.nan) for s in statuses], dtype=float).reshape(shape)
+    text = np.array(_cell_texts(statuses, strip["ok"].tolist(), strip["total"].tolist(),
+                                hover_labels(columns, window, "%a %d %b %H:00")), dtype=object).reshape(shape)
     n = len(STATUS_STYLE)
     # a cell is drawn around its x: put it at the middle of its hour, so ticks at whole hours are its edges
     x_values = utc_x([c + pd.Timedelta(minutes=30) for c in columns])
@@ -40,18 +39,29 @@ def status_strip_figure(strip: pd.DataFrame, window: Window) -> go.Figure:
         z=z, x=x_values, y=y_values, text=text, zmin=-0.5, zmax=n - 0.5,
         colorscale=_steps([colour for _, colour in sorted(STATUS_STYLE.values())]), showscale=False, xgap=1, ygap=2,
         hovertemplate="%{y}<br>%{text}<extra></extra>",
-    ))
+    ), layout={"height": 80 + 34 * len(names), "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+               "yaxis": {"autorange": "reversed"}})
     planned = np.argwhere(z == STATUS_STYLE["planned"][0])
     if len(planned):
         fig.add_trace(go.Scatter(
             x=[x_values[c] for _, c in planned], y=[y_values[r] for r, _ in planned], mode="markers",
             marker={"symbol": "x-thin", "size": 9, "line": {"width": 1.5, "color": "#334155"}}, name="planned",
             hoverinfo="skip", showlegend=False))
-    fig.update_layout(height=80 + 34 * len(names), margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    fig.update_yaxes(autorange="reversed")
     if columns:
         local_time_axis(fig, columns[0].to_pydatetime(), columns[-1].to_pydatetime() + pd.Timedelta(hours=1), window)
     return fig
+
+
+def _cell_texts(statuses: list[str], oks: list[int], totals: list[int], labels: list[str]) -> list[str]:
+    """Each cell's hover text, row by row: its hour (`labels`, one per column), status and counts,
+    escaped as HTML where it has counts. Labels, statuses and counts are formatted once each, not
+    per cell (escaping the parts one by one escapes the whole): ~5x faster on 50 × 72 cells."""
+    escaped = {s: html.escape(s) for s in set(statuses)}
+    safe = [html.escape(label) for label in labels]
+    counts = {v: f"{v:,}" for v in {*oks, *totals}}
+    width = max(len(labels), 1)
+    return [f"{safe[i % width]} · {escaped[s]} · {counts[ok]} of {counts[total]} checks ok" if total
+            else f"{labels[i % width]} · {s}" for i, (s, ok, total) in enumerate(zip(statuses, oks, totals))]
 
 
 def _steps(colours: list[str]) -> list[list]:
@@ -66,20 +76,24 @@ def availability_figure(summary: pd.DataFrame, target: float) -> go.Figure:
     at a round 90 % (or the next lower multiple of 10), said on the axis, so a small gap is not
     drawn as a big one."""
     known = summary.dropna(subset=["availability_window"])
-    colours = ["#16a34a" if a >= target else "#dc2626" for a in known["availability_window"]]
-    fig = go.Figure(go.Bar(
-        x=known["availability_window"], y=[html.escape(n) for n in known["check_name"]], orientation="h",
-        marker_color=colours, text=[f"{a:.2f} %" for a in known["availability_window"]], textposition="auto",
-        hovertemplate="%{y}: %{x:.3f} %<extra></extra>",
-    ))
-    low = min([target, *known["availability_window"]]) if len(known) else target
+    values = known["availability_window"].tolist()
+    low = min([target, *values])
     floor = min(90.0, 10 * (low // 10))
-    fig.add_vline(x=target, line_color="#0f172a", line_dash="dash", annotation_text=f"target {target:g} %",
-                  annotation_position="top left", annotation_yshift=18)
-    fig.update_layout(height=100 + 40 * max(len(known), 1), margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    fig.update_xaxes(range=[floor, 100], ticksuffix=" %", title_text=f"availability (axis starts at {floor:g} %)")
-    fig.update_yaxes(autorange="reversed")
-    return fig
+    # the target line and its label as add_vline(annotation_position="top left") draws them, in
+    # the one layout: add_vline works them out in ~9 ms, most of this figure's time
+    return go.Figure(go.Bar(
+        x=known["availability_window"], y=[html.escape(n) for n in known["check_name"]], orientation="h",
+        marker_color=["#16a34a" if a >= target else "#dc2626" for a in values], text=[f"{a:.2f} %" for a in values],
+        textposition="auto", hovertemplate="%{y}: %{x:.3f} %<extra></extra>",
+    ), layout={
+        "shapes": [{"type": "line", "x0": target, "x1": target, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+                    "line": {"color": "#0f172a", "dash": "dash"}}],
+        "annotations": [{"text": f"target {target:g} %", "showarrow": False, "x": target, "xref": "x",
+                         "xanchor": "right", "y": 1, "yref": "y domain", "yanchor": "top", "yshift": 18}],
+        "height": 100 + 40 * max(len(known), 1), "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "xaxis": {"range": [floor, 100], "ticksuffix": " %", "title": {"text": f"availability (axis starts at {floor:g} %)"}},
+        "yaxis": {"autorange": "reversed"},
+    })
 
 
 def summary_table(summary: pd.DataFrame, timezone: str, state: FigureState = COLLECTED,

@@ -454,7 +454,7 @@ def status_strip(
         grid AS (SELECT c.check_name, c.i, h.hour_start
                  FROM (SELECT unnest(l) AS check_name, unnest(range(len(l))) AS i FROM (SELECT ?::VARCHAR[] AS l)) c,
                  (SELECT unnest(?::TIMESTAMPTZ[]) AS hour_start) h)
-        SELECT g.check_name, g.hour_start, coalesce(c.ok, 0) AS ok, coalesce(c.total, 0) AS total,
+        SELECT g.check_name, g.hour_start, coalesce(c.ok, 0)::BIGINT AS ok, coalesce(c.total, 0)::BIGINT AS total,
                CASE WHEN c.total > 0 AND c.ok = c.total THEN 'up'
                     WHEN c.total > 0 AND coalesce(c.ok, 0) = 0 THEN 'down'
                     WHEN c.total > 0 THEN 'degraded'
