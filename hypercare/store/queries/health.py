@@ -332,10 +332,10 @@ def _ranks(histogram: Histogram, qs: Sequence[float], delta: Delta | None = None
         # a delta key between that latency and the one before may reach it first
         low = np.where(i > first, key(np.maximum(i - 1, 0)), base - 1)
         high = np.where(i < stop, key(np.minimum(i, len(values) - 1)), base + _SHIFT)
-        runs = np.flatnonzero(np.r_[np.diff(keys) != 0, len(keys) > 0])  # each delta key's last position
-        upto = np.repeat(added[runs + 1], np.diff(np.r_[-1, runs]))  # the delta counted up to each key
         j_low, j_high = np.searchsorted(keys, low, "right"), np.searchsorted(keys, high)
-        j = _first_reaching(j_low - 1, j_high, lambda at: since[i] + upto[at] >= target)
+        # the delta counted up to each key probed, its equal keys included (not worked out for every key)
+        j = _first_reaching(j_low - 1, j_high,
+                            lambda at: since[i] + added[np.searchsorted(keys, keys[at], "right")] >= target)
         answer = np.where(j < j_high, keys[np.minimum(j, len(keys) - 1)] if len(keys) else high, high)
         for q, found in zip(qs, np.split(answer - base - _OFFSET, len(qs))):
             table[f"p{q * 100:g}"] = found.astype(np.int32)
