@@ -30,7 +30,8 @@ from hypercare.window import Window
 HOUR = timedelta(hours=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # no hourly row: every raw result
 PERCENTILES = (0.5, 0.95, 0.99)
-_SHIFT, _OFFSET = 1 << 33, 1 << 31  # a (check code, latency_ms) pair as one sortable int64
+_BITS, _OFFSET = 33, 1 << 31  # a (check code, latency_ms) pair as one sortable int64: code << _BITS + ...
+_SHIFT = 1 << _BITS
 APPLIES = "p.scope IN ('checks', 'all') AND (p.check_names IS NULL OR list_contains(p.check_names, {name}))"
 
 
@@ -262,7 +263,7 @@ def percentiles(
 
 
 # check names; where each check's latencies start (and the last one's end); latencies, sorted per
-# check; their counts
+# check; their running count (`_cumulative`: 0, then one more than the latencies)
 Histogram = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
 Delta = tuple[np.ndarray, np.ndarray]  # keys (check code × _SHIFT + latency + _OFFSET), unsorted; counts
 
@@ -280,7 +281,7 @@ def _histogram(table: pa.Table) -> Histogram:
     latency = table.column("latency_ms").to_numpy()
     order = _key_order(_keys(codes, latency))
     starts = np.searchsorted(codes[order], np.arange(len(names.dictionary) + 1))
-    return names.dictionary.to_pylist(), starts, latency[order], table.column("n").to_numpy()[order]
+    return names.dictionary.to_pylist(), starts, latency[order], _cumulative(table.column("n").to_numpy()[order])
 
 
 def _keys(codes: np.ndarray, latency: np.ndarray) -> np.ndarray:
@@ -292,7 +293,7 @@ def _key_order(keys: np.ndarray) -> np.ndarray:
     each fit 16 bits, two stable passes that NumPy does as radix sorts, latency then check
     (~4x faster on the Health page's ~100,000 delta keys than one sort of the int64 keys)."""
     if len(keys):
-        codes, latency = keys >> (_SHIFT.bit_length() - 1), keys & (_SHIFT - 1)
+        codes, latency = keys >> _BITS, keys & (_SHIFT - 1)
         latency = latency - latency.min()
         if codes.max() < 1 << 16 and latency.max() < 1 << 16:
             order = np.argsort(latency.astype(np.uint16), kind="stable")
@@ -308,12 +309,12 @@ def _ranks(histogram: Histogram, qs: Sequence[float], delta: Delta | None = None
     two found, so the delta is never merged in and each step reads a few values per pair
     (searching all the keys at every step waits on memory). Checks whose counts sum to 0 are
     left out."""
-    names, starts, latency, counts = histogram
+    names, starts, latency, since = histogram
     keys, changes = np.empty(0, np.int64), np.empty(0, np.int64)
     if delta is not None:
         order = _key_order(delta[0])
         keys, changes = delta[0][order], delta[1][order]
-    since, added = _cumulative(counts), _cumulative(changes)
+    added = _cumulative(changes)
     base = np.arange(len(names), dtype=np.int64) * _SHIFT
     first, stop = starts[:-1], starts[1:]
     before = since[first] + added[np.searchsorted(keys, base)]
@@ -368,17 +369,19 @@ def _since_histogram(
 ) -> tuple[Histogram, Delta | None] | None:
     """`results_sql`'s latencies by check over [start, end) as `_ranks` takes them, from
     `health_since` when it counts from `start` (the go-live), else None: its counts plus every
-    result in [through, end) (or minus [end, through)), minus those in planned periods."""
+    result in [through, end) (or minus [end, through)), minus those in planned periods (counted
+    in health_since, left out of figures: those it counts are taken out of what is kept)."""
     found = health_since.span(cur)
     if found is None or found[0] != start or end <= start:
         return None
     through = found[2]
     names = list(check_names) if check_names is not None else None
-    since = _since_lists(cur, found[3], names)
+    periods = _planned_periods(cur) if periods is None else periods
+    counted = min(through, end)  # planned results before it: out of the kept counts; after it: out of the delta
+    since = _since_kept(cur, found[3], names, _planned(periods, start, counted))
     (lo, hi), plus, minus = _edges(*sorted((through, end)))
     sign = 1 if end > through else -1  # [through, end) comes in, or [end, through) out
-    planned, planned_params = _planned(_planned_periods(cur) if periods is None else periods, start, end)  # counted in
-    # health_since, left out of figures
+    planned, planned_params = _planned(periods, counted, end)
     delta = arrow(cur, f"""
         SELECT check_name, latency_ms, {sign} * n AS n FROM health_rollup
         WHERE hour_start >= ? AND hour_start < ? AND latency_ms IS NOT NULL
@@ -388,19 +391,29 @@ def _since_histogram(
         UNION ALL
         SELECT h.check_name, h.latency_ms, -1 FROM health_checks h WHERE ({planned}) AND h.latency_ms IS NOT NULL
     """, [lo, hi, *(t for span in minus + plus + minus for t in span), *planned_params])
-    if names is not None:
-        delta = delta.filter(pc.is_in(delta.column("check_name"), value_set=pa.array(names, pa.string())))
-    return _plus(since, delta)
+    return _with_delta(since, _named(delta, names))
 
 
-_KEPT: dict[tuple[str, tuple[str, ...] | None], pa.Table] = {}  # the latest lists read, by (version, names)
+def _named(table: pa.Table, names: list[str] | None) -> pa.Table:
+    """The rows of `table` (check_name, ...) of the named checks (None: all)."""
+    if names is None:
+        return table
+    return table.filter(pc.is_in(table.column("check_name"), value_set=pa.array(names, pa.string())))
 
 
-def _since_lists(cur: duckdb.DuckDBPyConnection, version: str, names: list[str] | None) -> pa.Table:
-    """`health_since`'s rows (check_name, latency_ms and n lists) of the named checks (None: all),
-    kept under the span's version they were read at: the counts change once an hour (or when
-    late results arrive) and the Health page reads them on every run (~10 % of its table)."""
-    key = (version, None if names is None else tuple(names))
+_KEPT: dict[tuple, Histogram] = {}  # the latest counts kept, by (version, names, planned periods)
+
+
+def _since_kept(
+    cur: duckdb.DuckDBPyConnection, version: str, names: list[str] | None, planned: tuple[str, list[Any]]
+) -> Histogram:
+    """`health_since`'s counts of the named checks (None: all) less those of its results that lie
+    in planned periods (`planned`: `_planned`'s condition over the hours it counts), kept under
+    the span's version they were read at: the counts change once an hour (or when late results
+    arrive) and the Health page reads them on every run (~10 % of its table), and a cutover
+    planned at the go-live is some 30,000 results to take out again on each."""
+    condition, params = planned
+    key = (version, None if names is None else tuple(names), condition, repr(params))
     kept = _KEPT.get(key)
     if kept is not None:
         return kept
@@ -409,29 +422,55 @@ def _since_lists(cur: duckdb.DuckDBPyConnection, version: str, names: list[str] 
     read = arrow(cur, "SELECT (SELECT version::VARCHAR FROM health_since_span) AS version, check_name, latency_ms, "
                       "n::INTEGER[] AS n FROM health_since" + ("" if names is None else " WHERE check_name IN "
                                                                "(SELECT unnest(?::VARCHAR[]))"), [] if names is None else [names])
-    lists = read.drop_columns(["version"])
+    taken = arrow(cur, f"SELECT h.check_name, h.latency_ms, -1 AS n FROM health_checks h WHERE ({condition}) "
+                       "AND h.latency_ms IS NOT NULL", params)
+    histogram = _merged(*_plus(read.drop_columns(["version"]), _named(taken, names)))
     if read.num_rows:
         _KEPT.clear()
-        _KEPT[(read.column("version")[0].as_py(), key[1])] = lists
-    return lists
+        _KEPT[(read.column("version")[0].as_py(), *key[1:])] = histogram
+    return histogram
 
 
 def _plus(since: pa.Table, delta: pa.Table) -> tuple[Histogram, Delta | None]:
     """`health_since`'s rows (check_name, latency_ms and n lists sorted by latency) and a
     (check_name, latency_ms, n) delta as `_ranks` takes them, over the same names."""
-    names = since.column("check_name").to_pylist()
     lists, counts = since.column("latency_ms").combine_chunks(), since.column("n").combine_chunks()
     offsets = lists.offsets.to_numpy().astype(np.int64)
-    starts, latency, counts = offsets - offsets[0], lists.flatten().to_numpy(), counts.flatten().to_numpy()
+    return _with_delta((since.column("check_name").to_pylist(), offsets - offsets[0], lists.flatten().to_numpy(),
+                        _cumulative(counts.flatten().to_numpy())), delta)
+
+
+def _with_delta(histogram: Histogram, delta: pa.Table) -> tuple[Histogram, Delta | None]:
+    """`histogram` and a (check_name, latency_ms, n) delta as `_ranks` takes them, over the same
+    names: the delta's others are added to the histogram's, with no latencies of their own."""
+    names, starts, latency, since = histogram
     if delta.num_rows == 0:
-        return (names, starts, latency, counts), None
+        return histogram, None
     column = delta.column("check_name").combine_chunks().dictionary_encode()  # the delta's names hashed once
     words = column.dictionary
-    names += pc.filter(words, pc.invert(pc.is_in(words, value_set=pa.array(names, pa.string())))).to_pylist()
+    names = names + pc.filter(words, pc.invert(pc.is_in(words, value_set=pa.array(names, pa.string())))).to_pylist()
     codes = pc.index_in(words, value_set=pa.array(names, pa.string())).to_numpy(zero_copy_only=False)
     starts = np.r_[starts, np.full(len(names) - len(starts) + 1, starts[-1])]  # names only the delta has
-    return (names, starts, latency, counts), (_keys(codes[column.indices.to_numpy(zero_copy_only=False)],
-                                                    delta.column("latency_ms").to_numpy()), delta.column("n").to_numpy())
+    return (names, starts, latency, since), (_keys(codes[column.indices.to_numpy(zero_copy_only=False)],
+                                                   delta.column("latency_ms").to_numpy()), delta.column("n").to_numpy())
+
+
+def _merged(histogram: Histogram, delta: Delta | None) -> Histogram:
+    """`histogram` with `delta` counted in: one sorted list of latencies per check again, those
+    whose count comes to 0 left out."""
+    if delta is None:
+        return histogram
+    names, starts, latency, since = histogram
+    codes = np.repeat(np.arange(len(names), dtype=np.int64), np.diff(starts))
+    keys, counts = np.concatenate([_keys(codes, latency), delta[0]]), np.concatenate([np.diff(since), delta[1]])
+    order = _key_order(keys)
+    keys, counts = keys[order], counts[order]
+    first = np.flatnonzero(np.r_[True, np.diff(keys) != 0])  # each key's first copy
+    keys, counts = keys[first], np.add.reduceat(counts, first)
+    keys, counts = keys[counts != 0], counts[counts != 0]
+    codes = keys >> _BITS
+    return (names, np.searchsorted(codes, np.arange(len(names) + 1)), (keys - codes * _SHIFT - _OFFSET).astype(np.int32),
+            _cumulative(counts))
 
 
 def availability_by_check(
