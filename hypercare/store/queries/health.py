@@ -457,16 +457,22 @@ def _with_delta(histogram: Histogram, delta: pa.Table) -> tuple[Histogram, Delta
 
 def _merged(histogram: Histogram, delta: Delta | None) -> Histogram:
     """`histogram` with `delta` counted in: one sorted list of latencies per check again, those
-    whose count comes to 0 left out."""
+    whose count comes to 0 left out. The histogram's keys are sorted and each there once: the
+    delta's are summed per key and added where found, inserted where not (sorting all the keys
+    together took ~4x as long on a 500,000-latency histogram)."""
     if delta is None:
         return histogram
     names, starts, latency, since = histogram
-    codes = np.repeat(np.arange(len(names), dtype=np.int64), np.diff(starts))
-    keys, counts = np.concatenate([_keys(codes, latency), delta[0]]), np.concatenate([np.diff(since), delta[1]])
-    order = _key_order(keys)
-    keys, counts = keys[order], counts[order]
-    first = np.flatnonzero(np.r_[True, np.diff(keys) != 0])  # each key's first copy
-    keys, counts = keys[first], np.add.reduceat(counts, first)
+    keys, counts = _keys(np.repeat(np.arange(len(names)), np.diff(starts)), latency), np.diff(since)
+    order = _key_order(delta[0])
+    changed, changes = delta[0][order], delta[1][order]
+    first = np.flatnonzero(np.r_[True, np.diff(changed) != 0])  # each delta key's first copy
+    changed, changes = changed[first], np.add.reduceat(changes, first)
+    at = np.searchsorted(keys, changed)
+    found = at < len(keys)
+    found[found] = keys[at[found]] == changed[found]
+    counts[at[found]] += changes[found]
+    keys, counts = np.insert(keys, at[~found], changed[~found]), np.insert(counts, at[~found], changes[~found])
     keys, counts = keys[counts != 0], counts[counts != 0]
     codes = keys >> _BITS
     return (names, np.searchsorted(codes, np.arange(len(names) + 1)), (keys - codes * _SHIFT - _OFFSET).astype(np.int32),
