@@ -30,7 +30,7 @@ from hypercare.window import Window
 HOUR = timedelta(hours=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # no hourly row: every raw result
 PERCENTILES = (0.5, 0.95, 0.99)
-_BITS, _OFFSET = 33, 1 << 31  # a (check code, latency_ms) pair as one sortable int64: code << _BITS + ...
+_BITS, _OFFSET = 33, 1 << 31  # a (check code, latency_ms) pair as one sortable int64: code × _SHIFT + latency + _OFFSET
 _SHIFT = 1 << _BITS
 APPLIES = "p.scope IN ('checks', 'all') AND (p.check_names IS NULL OR list_contains(p.check_names, {name}))"
 
@@ -263,7 +263,7 @@ def percentiles(
 
 
 # check names; where each check's latencies start (and the last one's end); latencies, sorted per
-# check; their running count (`_cumulative`: 0, then one more than the latencies)
+# check; their running counts (`_cumulative`: 0 first, one more than there are latencies)
 Histogram = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
 Delta = tuple[np.ndarray, np.ndarray]  # keys (check code × _SHIFT + latency + _OFFSET), unsorted; counts
 
