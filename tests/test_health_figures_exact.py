@@ -60,7 +60,7 @@ def _availability_as_before(summary: pd.DataFrame, target: float) -> go.Figure:
     ))
     low = min([target, *known["availability_window"]]) if len(known) else target
     floor = min(90.0, 10 * (low // 10))
-    fig.add_vline(x=target, line_color="#0f172a", line_dash="dash", annotation_text=f"target {target:g} %",
+    fig.add_vline(x=target, line_color="#0f172a", line_dash="dash", layer="below", annotation_text=f"target {target:g} %",
                   annotation_position="top left", annotation_yshift=18)
     fig.update_layout(height=100 + 40 * max(len(known), 1), margin={"l": 10, "r": 10, "t": 40, "b": 10})
     fig.update_xaxes(range=[floor, 100], ticksuffix=" %", title_text=f"availability (axis starts at {floor:g} %)")

@@ -100,6 +100,7 @@ def test_availability_figure_marks_the_target():
     assert list(bar.y) == ["api", "web"]
     assert list(bar.marker.color) == ["#16a34a", "#dc2626"]
     assert fig.layout.shapes[0].x0 == 99.9
+    assert fig.layout.shapes[0].layer == "below"  # it never crosses the label of a bar near 100 %
 
 
 def test_summary_table_says_no_baseline_in_words():
