@@ -256,6 +256,23 @@ def test_a_seeded_random_export_reads_the_same_through_duckdb(tmp_path, clock, s
     assert record.error.endswith("; ".join(problems[:10]) + " …")
 
 
+def test_a_file_of_many_read_buffers_keeps_its_order(tmp_path, clock, store):
+    """DuckDB reads a file larger than its 4 MB read buffer on several threads: the rows still
+    come in file order, so the last row of a repeated ticket wins and problems keep their lines."""
+    filler = "x" * 60
+    lines = ["Ticket ID;Created;Subject", "dup;2026-11-23 08:00;first"]
+    lines += [f"T-{n};2026-11-23 08:{n % 60:02d};{filler}" for n in range(150_000)]  # ~10 MB
+    lines += ["T-bad;yesterday;late problem", "dup;2026-11-23 09:00;last"]
+    (tmp_path / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [c] = ticket_collectors(config_with(tmp_path, {"kind": "csv", "name": "desk", "path": "export.csv", "delimiter": ";",
+                                                   "columns": SHORT}), clock)
+    record = run_collector(store, c, clock)
+    assert record.rows_written == 150_001
+    assert record.error.endswith(f"line {len(lines) - 1}: Created 'yesterday' is not a date and time; "
+                                 "expected ISO 8601 such as 2026-11-23 14:05 (or set time_format)")
+    assert store.cursor().execute("SELECT title FROM tickets WHERE ticket_id = 'dup'").fetchall() == [("last",)]
+
+
 def test_two_threads_stage_their_files_at_once_and_drop_leaves_nothing(tmp_path, clock, store):
     """The read's Python functions are seen by every cursor: each thread's cursor registers its
     own, so two CSV sources staged at the same moment both take DuckDB's path with their own
