@@ -50,8 +50,8 @@ def stage(cur: duckdb.DuckDBPyConnection, src: CsvSource, tz: ZoneInfo, header: 
           time_problem: Any) -> tuple[int, list[str]] | None:
     """Read the file into the relation RAW (RAW_SCHEMA): an Arrow table registered on `cur` and
     a temporary view (read outside any transaction: a reader error must not abort one; `drop`
-    removes them); return
-    (rows kept, one "line N: …" per unreadable row), or None for the reference path.
+    removes them); return (rows kept, one "line N: …" per unreadable row), or None for the
+    reference path.
 
     `header` is the checked header (field → column index, field → header name); `time_problem`
     turns a time's text into (instant, None) or (None, what is wrong), as the reference does."""
@@ -150,9 +150,9 @@ def _strip(column: str) -> str:
 
 def _read(cur: duckdb.DuckDBPyConnection, path: Path, src: CsvSource, index: dict[str, int], width: int,
           functions: tuple[str, str], names: dict[str, str]) -> pa.Table:
-    """One row per record of the right width, in file order, with
-    the stripped texts the mapping reads, the instants and, for a record that can't be kept, the
-    problem; other records land in the rejects table. A 4 MB read buffer (DuckDB's default is
+    """One row per record of the right width, in file order, with the stripped texts the mapping
+    reads, the instants and, for a record that can't be kept, the problem; other records land in
+    the rejects table. A 4 MB read buffer (DuckDB's default is
     32 MB) keeps the read's memory near the size of the data. An Arrow table is made faster than
     a temporary table and read faster by the merge's scans."""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
